@@ -1,0 +1,1251 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Live patching core: the registry of patches, their sysfs interface,
+ * validation and symbol resolution, livepatch relocations, enabling and
+ * disabling, and the module loader hooks.
+ *
+ * Lifetime of a patch
+ * -------------------
+ * klp_enable_patch() validates the patch description, resolves it, creates
+ * /sys/kernel/livepatch/<module>, adds the patch to klp_patch_list and starts
+ * the patching transition.  The patch module holds a reference on itself
+ * until the patch is freed.  Writing 0 to "enabled" starts the unpatching
+ * transition; when it completes the patch leaves klp_patch_list and is freed
+ * from a work item, because sysfs files cannot be removed from their own
+ * write handler.  The patch structures live in the patch module, so freeing
+ * waits for the release of the patch's kobject (and thus of all its
+ * children) before the module reference is dropped.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/elf.h>
+#include <linux/kallsyms.h>
+#include <linux/kernel.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/moduleloader.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <asm/cacheflush.h>
+#include "internal.h"
+
+/* Serialises all changes to patches; see internal.h. */
+DEFINE_MUTEX(klp_mutex);
+LIST_HEAD(klp_patch_list);
+
+/* /sys/kernel/livepatch */
+static struct kobject *klp_sysfs_root;
+
+static const char *klp_obj_name(struct klp_object *obj)
+{
+	return klp_obj_is_module(obj) ? obj->name : "vmlinux";
+}
+
+/* sympos as shown in sysfs: an unspecified position means the only one. */
+static unsigned long klp_func_sympos(struct klp_func *func)
+{
+	return func->old_sympos ? func->old_sympos : 1;
+}
+
+/*
+ * Symbol resolution
+ * -----------------
+ * A name is looked up in one object.  old_sympos 0 requires the name to be
+ * unique there; N > 0 picks the N-th occurrence in kallsyms (address) order.
+ */
+struct klp_sym_search {
+	unsigned long pos;	/* wanted occurrence, 0 for "the only one" */
+	unsigned long count;	/* occurrences seen so far */
+	unsigned long addr;	/* address of the last one taken */
+};
+
+/* Returns non-zero to stop the search. */
+static int klp_sym_seen(struct klp_sym_search *s, unsigned long addr)
+{
+	s->count++;
+	s->addr = addr;
+	if (s->pos)
+		return s->count == s->pos;
+	return s->count > 1;
+}
+
+static int klp_vmlinux_sym_cb(void *data, unsigned long addr)
+{
+	return klp_sym_seen(data, addr);
+}
+
+static void klp_search_module(const char *modname, const char *name,
+			      struct klp_sym_search *s)
+{
+	struct mod_kallsyms *ks;
+	struct module *mod;
+	unsigned int i;
+
+	/* The module cannot go away: its going path needs klp_mutex. */
+	preempt_disable();
+	mod = find_module(modname);
+	if (!mod)
+		goto out;
+
+	ks = rcu_dereference_sched(mod->kallsyms);
+	for (i = 0; i < ks->num_symtab; i++) {
+		const Elf_Sym *sym = &ks->symtab[i];
+
+		if (sym->st_shndx == SHN_UNDEF)
+			continue;
+		if (strcmp(ks->strtab + sym->st_name, name))
+			continue;
+		if (klp_sym_seen(s, sym->st_value))
+			break;
+	}
+out:
+	preempt_enable();
+}
+
+static int klp_lookup_symbol(const char *objname, const char *name,
+				  unsigned long sympos, unsigned long *addr)
+{
+	struct klp_sym_search s = { .pos = sympos };
+
+	if (objname && strcmp(objname, "vmlinux"))
+		klp_search_module(objname, name, &s);
+	else
+		kallsyms_on_each_match_symbol(klp_vmlinux_sym_cb, name, &s);
+
+	if (!objname)
+		objname = "vmlinux";
+
+	if (!s.count) {
+		pr_err("symbol '%s' not found in symbol table\n", name);
+	} else if (!sympos && s.count > 1) {
+		pr_err("unresolvable ambiguity for symbol '%s' in object '%s'\n",
+		       name, objname);
+	} else if (sympos && s.count != sympos) {
+		pr_err("symbol position %lu for symbol '%s' in object '%s' not found\n",
+		       sympos, name, objname);
+	} else {
+		*addr = s.addr;
+		return 0;
+	}
+
+	*addr = 0;
+	return -EINVAL;
+}
+
+/*
+ * Livepatch relocations
+ * ---------------------
+ * Sections ".klp.rela.<object>.<section>" (flag SHF_RELA_LIVEPATCH) hold
+ * relocations against symbols named ".klp.sym.<object>.<symbol>,<sympos>"
+ * (section index SHN_LIVEPATCH).  They are resolved and applied when the
+ * target object is present: by the module loader for vmlinux, by the core
+ * for a module when it is (or already was) loaded.
+ */
+#define KLP_RELA_PREFIX	".klp.rela."
+#define KLP_SYM_PREFIX	".klp.sym."
+
+/* Copy the text up to @stop into @buf of @size; return the rest or NULL. */
+static const char *klp_take_field(const char *str, char stop, char *buf,
+				  size_t size)
+{
+	const char *end = strchr(str, stop);
+	size_t len;
+
+	if (!end)
+		return NULL;
+	len = end - str;
+	if (!len || len >= size)
+		return NULL;
+	memcpy(buf, str, len);
+	buf[len] = '\0';
+	return end + 1;
+}
+
+static int klp_parse_rela_secname(const char *secname, char *objname)
+{
+	if (strncmp(secname, KLP_RELA_PREFIX, strlen(KLP_RELA_PREFIX)))
+		return -EINVAL;
+	secname += strlen(KLP_RELA_PREFIX);
+	return klp_take_field(secname, '.', objname, MODULE_NAME_LEN) ?
+	       0 : -EINVAL;
+}
+
+static int klp_parse_sym_name(const char *name, char *objname, char *symname,
+			      unsigned long *sympos)
+{
+	const char *rest;
+
+	if (strncmp(name, KLP_SYM_PREFIX, strlen(KLP_SYM_PREFIX)))
+		return -EINVAL;
+	rest = name + strlen(KLP_SYM_PREFIX);
+	rest = klp_take_field(rest, '.', objname, MODULE_NAME_LEN);
+	if (!rest)
+		return -EINVAL;
+	rest = klp_take_field(rest, ',', symname, KSYM_NAME_LEN);
+	if (!rest || !*rest)
+		return -EINVAL;
+	return kstrtoul(rest, 10, sympos);
+}
+
+static int klp_resolve_rela_symbols(Elf_Shdr *sechdrs, const char *strtab,
+				    unsigned int symndx, Elf_Shdr *relasec,
+				    const char *sec_objname)
+{
+	char objname[MODULE_NAME_LEN], symname[KSYM_NAME_LEN];
+	Elf_Rela *relas = (Elf_Rela *)relasec->sh_addr;
+	Elf_Sym *symtab = (Elf_Sym *)sechdrs[symndx].sh_addr;
+	unsigned int i, nr = relasec->sh_size / sizeof(Elf_Rela);
+	unsigned long sympos, addr;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		Elf_Sym *sym = symtab + ELF_R_SYM(relas[i].r_info);
+		const char *name = strtab + sym->st_name;
+
+		if (sym->st_shndx != SHN_LIVEPATCH) {
+			pr_err("symbol %s is not marked as a livepatch symbol\n",
+			       name);
+			return -EINVAL;
+		}
+
+		if (klp_parse_sym_name(name, objname, symname, &sympos)) {
+			pr_err("symbol %s has an incorrectly formatted name\n",
+			       name);
+			return -EINVAL;
+		}
+
+		/*
+		 * A module-specific section is applied each time that module
+		 * loads; vmlinux symbols belong in the vmlinux section.
+		 */
+		if (!strcmp(objname, "vmlinux") &&
+		    strcmp(sec_objname, "vmlinux")) {
+			pr_err("invalid access to vmlinux symbol '%s' from module-specific livepatch relocation section\n",
+			       symname);
+			return -EINVAL;
+		}
+
+		ret = klp_lookup_symbol(objname, symname, sympos, &addr);
+		if (ret)
+			return ret;
+		sym->st_value = addr;
+	}
+	return 0;
+}
+
+/**
+ * klp_apply_section_relocs() - apply one livepatch relocation section
+ * @pmod:	the live patch module
+ * @sechdrs:	its section headers
+ * @shstrtab:	its section name string table
+ * @strtab:	its symbol string table
+ * @symindex:	index of its symbol table section
+ * @secindex:	index of the relocation section
+ * @objname:	the object being patched, NULL for vmlinux
+ *
+ * Sections that belong to another object are left alone.  The module loader
+ * calls this for vmlinux while loading the patch module; the core calls it
+ * for a module object when that module is present.
+ *
+ * Return: 0 or a negative errno.
+ */
+int klp_apply_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
+			     const char *shstrtab, const char *strtab,
+			     unsigned int symindex, unsigned int secindex,
+			     const char *objname)
+{
+	char sec_objname[MODULE_NAME_LEN];
+	Elf_Shdr *relasec = sechdrs + secindex;
+	const char *secname = shstrtab + relasec->sh_name;
+	int ret;
+
+	if (klp_parse_rela_secname(secname, sec_objname)) {
+		pr_err("section %s has an incorrectly formatted name\n",
+		       secname);
+		return -EINVAL;
+	}
+
+	if (strcmp(objname ? objname : "vmlinux", sec_objname))
+		return 0;
+
+	ret = klp_resolve_rela_symbols(sechdrs, strtab, symindex, relasec,
+				       sec_objname);
+	if (ret)
+		return ret;
+
+	return apply_relocate_add(sechdrs, strtab, symindex, secindex, pmod);
+}
+
+static int klp_relocate_object(struct klp_patch *patch,
+				   struct klp_object *obj)
+{
+	struct klp_modinfo *info = patch->mod->klp_info;
+	unsigned int i;
+	int ret;
+
+	for (i = 1; i < info->hdr.e_shnum; i++) {
+		if (!(info->sechdrs[i].sh_flags & SHF_RELA_LIVEPATCH))
+			continue;
+
+		ret = klp_apply_section_relocs(patch->mod, info->sechdrs,
+					       info->secstrings,
+					       patch->mod->core_kallsyms.strtab,
+					       info->symndx, i, obj->name);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Callbacks
+ * ---------
+ * post_unpatch is owed exactly when pre_patch succeeded (or there is none),
+ * so that every successful pre_patch is balanced, including on cancelled and
+ * reversed transitions.
+ */
+int klp_run_pre_patch(struct klp_object *obj)
+{
+	struct klp_callbacks *cb = &obj->callbacks;
+	int ret = cb->pre_patch ? cb->pre_patch(obj) : 0;
+
+	cb->post_unpatch_enabled = ret == 0;
+	return ret;
+}
+
+void klp_run_post_patch(struct klp_object *obj)
+{
+	struct klp_callbacks *cb = &obj->callbacks;
+
+	if (cb->post_patch)
+		cb->post_patch(obj);
+}
+
+void klp_run_pre_unpatch(struct klp_object *obj)
+{
+	struct klp_callbacks *cb = &obj->callbacks;
+
+	if (cb->pre_unpatch)
+		cb->pre_unpatch(obj);
+}
+
+void klp_run_post_unpatch(struct klp_object *obj)
+{
+	struct klp_callbacks *cb = &obj->callbacks;
+	bool owed = cb->post_unpatch_enabled;
+
+	cb->post_unpatch_enabled = false;
+	if (owed && cb->post_unpatch)
+		cb->post_unpatch(obj);
+}
+
+/*
+ * sysfs
+ * -----
+ * /sys/kernel/livepatch/<patch>/{enabled,transition,force}
+ * /sys/kernel/livepatch/<patch>/<object>/patched
+ * /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
+ */
+static struct klp_patch *klp_kobj_to_patch(struct kobject *kobj)
+{
+	return container_of(kobj, struct klp_patch, kobj);
+}
+
+static int klp_disable_patch(struct klp_patch *patch);
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct klp_patch *patch = klp_kobj_to_patch(kobj);
+	bool enable;
+	int ret;
+
+	ret = kstrtobool(buf, &enable);
+	if (ret)
+		return ret;
+
+	mutex_lock(&klp_mutex);
+	if (patch->enabled == enable)
+		ret = -EINVAL;		/* nothing to do is an error */
+	else if (patch == klp_trans_patch)
+		klp_trans_reverse();
+	else if (!enable)
+		ret = klp_disable_patch(patch);
+	else
+		ret = -EINVAL;		/* a disabled patch is being freed */
+	mutex_unlock(&klp_mutex);
+
+	return ret ? ret : count;
+}
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", klp_kobj_to_patch(kobj)->enabled);
+}
+
+static ssize_t transition_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct klp_patch *patch = klp_kobj_to_patch(kobj);
+
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(klp_trans_patch) == patch);
+}
+
+static ssize_t force_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct klp_patch *patch = klp_kobj_to_patch(kobj);
+	bool force;
+	int ret;
+
+	ret = kstrtobool(buf, &force);
+	if (ret)
+		return ret;
+	if (!force)
+		return count;
+
+	mutex_lock(&klp_mutex);
+	if (patch == klp_trans_patch)
+		klp_trans_force();
+	else
+		ret = -EINVAL;
+	mutex_unlock(&klp_mutex);
+
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute klp_attr_enabled = __ATTR_RW(enabled);
+static struct kobj_attribute klp_attr_transition = __ATTR_RO(transition);
+static struct kobj_attribute klp_attr_force = __ATTR_WO(force);
+
+static struct attribute *klp_patch_dir_attrs[] = {
+	&klp_attr_enabled.attr,
+	&klp_attr_transition.attr,
+	&klp_attr_force.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(klp_patch_dir);
+
+static ssize_t patched_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct klp_object *obj = container_of(kobj, struct klp_object, kobj);
+
+	return sysfs_emit(buf, "%d\n", obj->patched);
+}
+
+static struct kobj_attribute klp_attr_patched = __ATTR_RO(patched);
+
+static struct attribute *klp_object_dir_attrs[] = {
+	&klp_attr_patched.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(klp_object_dir);
+
+static void klp_patch_release(struct kobject *kobj)
+{
+	complete(&klp_kobj_to_patch(kobj)->finish);
+}
+
+/* Generated objects and functions are freed with their kobject. */
+static void klp_object_release(struct kobject *kobj)
+{
+	struct klp_object *obj = container_of(kobj, struct klp_object, kobj);
+
+	if (obj->dynamic) {
+		kfree(obj->name);
+		kfree(obj);
+	}
+}
+
+static void klp_func_release(struct kobject *kobj)
+{
+	struct klp_func *func = container_of(kobj, struct klp_func, kobj);
+
+	if (func->nop) {
+		kfree(func->old_name);
+		kfree(func);
+	}
+}
+
+static struct kobj_type klp_patch_ktype = {
+	.release = klp_patch_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = klp_patch_dir_groups,
+};
+
+static struct kobj_type klp_object_ktype = {
+	.release = klp_object_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = klp_object_dir_groups,
+};
+
+static struct kobj_type klp_func_ktype = {
+	.release = klp_func_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+};
+
+/*
+ * Validation
+ * ----------
+ * Everything a patch author can get wrong in the static description is
+ * checked before anything is allocated, with a message that names the
+ * patch, the object and the function.
+ */
+static bool klp_same_object_name(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool klp_same_func(struct klp_func *a, struct klp_func *b)
+{
+	return !strcmp(a->old_name, b->old_name) &&
+	       klp_func_sympos(a) == klp_func_sympos(b);
+}
+
+static int klp_check_func(struct klp_patch *patch, struct klp_object *obj,
+			  struct klp_func *func, unsigned int idx)
+{
+	const char *pname = patch->mod->name, *oname = klp_obj_name(obj);
+	struct klp_func *prev;
+
+	if (!func->old_name) {
+		pr_err("%s: object '%s': function entry %u has no old_name\n",
+		       pname, oname, idx);
+		return -EINVAL;
+	}
+	if (strnlen(func->old_name, KSYM_NAME_LEN) >= KSYM_NAME_LEN) {
+		pr_err("%s: object '%s': function name '%.32s...' is too long\n",
+		       pname, oname, func->old_name);
+		return -EINVAL;
+	}
+	if (!func->new_func) {
+		pr_err("%s: object '%s': function '%s' has no new_func\n",
+		       pname, oname, func->old_name);
+		return -EINVAL;
+	}
+	for (prev = obj->funcs; prev != func; prev++) {
+		if (klp_same_func(prev, func)) {
+			pr_err("%s: object '%s': function '%s,%lu' is listed twice\n",
+			       pname, oname, func->old_name,
+			       klp_func_sympos(func));
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static int klp_check_object(struct klp_patch *patch, struct klp_object *obj)
+{
+	const char *pname = patch->mod->name;
+	struct klp_object *prev;
+	struct klp_func *func;
+	unsigned int idx = 0;
+	int ret;
+
+	if (!obj->funcs) {
+		pr_err("%s: object '%s' has no funcs array\n", pname,
+		       klp_obj_name(obj));
+		return -EINVAL;
+	}
+	if (obj->name && strnlen(obj->name, MODULE_NAME_LEN) >= MODULE_NAME_LEN) {
+		pr_err("%s: object name '%.32s...' is too long\n", pname,
+		       obj->name);
+		return -EINVAL;
+	}
+	for (prev = patch->objs; prev != obj; prev++) {
+		if (klp_same_object_name(prev->name, obj->name)) {
+			pr_err("%s: object '%s' is listed twice\n", pname,
+			       klp_obj_name(obj));
+			return -EEXIST;
+		}
+	}
+
+	klp_for_each_func_static(obj, func) {
+		ret = klp_check_func(patch, obj, func, idx++);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int klp_check_patch(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+	int ret;
+
+	if (!patch || !patch->mod)
+		return -EINVAL;
+
+	if (!patch->objs) {
+		pr_err("%s: patch has no objects\n", patch->mod->name);
+		return -EINVAL;
+	}
+
+	klp_for_each_object_static(patch, obj) {
+		ret = klp_check_object(patch, obj);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Building and freeing the internal representation
+ * ------------------------------------------------
+ */
+static void klp_setup_func(struct klp_object *obj, struct klp_func *func)
+{
+	kobject_init(&func->kobj, &klp_func_ktype);
+	INIT_LIST_HEAD(&func->stack_node);
+	func->old_func = NULL;
+	func->old_size = 0;
+	func->new_size = 0;
+	func->patched = false;
+	func->transition = false;
+	list_add_tail(&func->node, &obj->func_list);
+}
+
+static void klp_setup_object(struct klp_patch *patch,
+				  struct klp_object *obj)
+{
+	INIT_LIST_HEAD(&obj->func_list);
+	kobject_init(&obj->kobj, &klp_object_ktype);
+	obj->mod = NULL;
+	obj->patched = false;
+	obj->callbacks.post_unpatch_enabled = false;
+	list_add_tail(&obj->node, &patch->obj_list);
+}
+
+static void klp_release_work_fn(struct work_struct *work);
+
+static void klp_setup_patch(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+
+	INIT_LIST_HEAD(&patch->list);
+	INIT_LIST_HEAD(&patch->obj_list);
+	kobject_init(&patch->kobj, &klp_patch_ktype);
+	patch->enabled = false;
+	patch->forced = false;
+	INIT_WORK(&patch->free_work, klp_release_work_fn);
+	init_completion(&patch->finish);
+
+	klp_for_each_object_static(patch, obj) {
+		obj->dynamic = false;
+		klp_setup_object(patch, obj);
+		klp_for_each_func_static(obj, func) {
+			func->nop = false;
+			klp_setup_func(obj, func);
+		}
+	}
+}
+
+static struct klp_object *klp_match_object(struct klp_patch *patch,
+					  struct klp_object *old_obj)
+{
+	struct klp_object *obj;
+
+	klp_for_each_object(patch, obj)
+		if (klp_same_object_name(obj->name, old_obj->name))
+			return obj;
+	return NULL;
+}
+
+static struct klp_func *klp_match_func(struct klp_object *obj,
+				      struct klp_func *old_func)
+{
+	struct klp_func *func;
+
+	klp_for_each_func(obj, func)
+		if (klp_same_func(func, old_func))
+			return func;
+	return NULL;
+}
+
+static struct klp_object *klp_alloc_object_dynamic(struct klp_patch *patch,
+						   const char *name)
+{
+	struct klp_object *obj;
+
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return NULL;
+
+	if (name) {
+		obj->name = kstrdup(name, GFP_KERNEL);
+		if (!obj->name) {
+			kfree(obj);
+			return NULL;
+		}
+	}
+	obj->dynamic = true;
+	klp_setup_object(patch, obj);
+	return obj;
+}
+
+static struct klp_func *klp_alloc_nop(struct klp_object *obj,
+				      struct klp_func *old_func)
+{
+	struct klp_func *func;
+
+	func = kzalloc(sizeof(*func), GFP_KERNEL);
+	if (!func)
+		return NULL;
+
+	func->old_name = kstrdup(old_func->old_name, GFP_KERNEL);
+	if (!func->old_name) {
+		kfree(func);
+		return NULL;
+	}
+	func->old_sympos = old_func->old_sympos;
+	func->nop = true;
+	klp_setup_func(obj, func);
+	return func;
+}
+
+/*
+ * An atomic-replace patch takes over every function of the enabled patches.
+ * The ones it does not replace itself get a nop entry that leads back to the
+ * original code; nops are dropped when the transition completes.
+ */
+static int klp_generate_nops(struct klp_patch *patch)
+{
+	struct klp_object *old_obj, *obj;
+	struct klp_func *old_func;
+	struct klp_patch *old;
+
+	klp_for_each_registered(old) {
+		klp_for_each_object(old, old_obj) {
+			obj = klp_match_object(patch, old_obj);
+			if (!obj)
+				obj = klp_alloc_object_dynamic(patch,
+							       old_obj->name);
+			if (!obj)
+				return -ENOMEM;
+
+			klp_for_each_func(old_obj, old_func) {
+				if (klp_match_func(obj, old_func))
+					continue;
+				if (!klp_alloc_nop(obj, old_func))
+					return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Forget what was resolved for a module object whose module goes away. */
+static void klp_forget_object(struct klp_object *obj)
+{
+	struct klp_func *func;
+
+	obj->mod = NULL;
+	klp_for_each_func(obj, func) {
+		func->old_func = NULL;
+		func->old_size = 0;
+		if (func->nop)
+			func->new_func = NULL;
+	}
+}
+
+static void klp_free_funcs(struct klp_object *obj, bool nops_only)
+{
+	struct klp_func *func, *tmp;
+
+	klp_for_each_func_safe(obj, func, tmp) {
+		if (nops_only && !func->nop)
+			continue;
+		list_del(&func->node);
+		kobject_put(&func->kobj);
+	}
+}
+
+static void klp_free_objects(struct klp_patch *patch, bool dynamic_only)
+{
+	struct klp_object *obj, *tmp;
+
+	klp_for_each_object_safe(patch, obj, tmp) {
+		klp_free_funcs(obj, dynamic_only);
+		if (dynamic_only && !obj->dynamic)
+			continue;
+		list_del(&obj->node);
+		kobject_put(&obj->kobj);
+	}
+}
+
+/* First half of freeing, under klp_mutex: unlink and drop children. */
+static void klp_release_begin(struct klp_patch *patch)
+{
+	list_del_init(&patch->list);
+	klp_free_objects(patch, false);
+}
+
+/*
+ * Second half, without klp_mutex: removing the patch's sysfs directory waits
+ * for writers of "enabled" and "force", which take klp_mutex.
+ */
+static void klp_release_end(struct klp_patch *patch)
+{
+	kobject_put(&patch->kobj);
+	wait_for_completion(&patch->finish);
+
+	/* Tasks may still run a forced-out patch's code: keep it loaded. */
+	if (!patch->forced)
+		module_put(patch->mod);
+}
+
+static void klp_release_work_fn(struct work_struct *work)
+{
+	klp_release_end(container_of(work, struct klp_patch, free_work));
+}
+
+void klp_retire_patch(struct klp_patch *patch)
+{
+	klp_release_begin(patch);
+	schedule_work(&patch->free_work);
+}
+
+void klp_retire_replaced(struct klp_patch *new_patch)
+{
+	struct klp_patch *old, *tmp;
+
+	list_for_each_entry_safe(old, tmp, &klp_patch_list, list)
+		if (old != new_patch)
+			klp_retire_patch(old);
+}
+
+void klp_unhook_replaced(struct klp_patch *new_patch)
+{
+	struct klp_patch *old;
+
+	klp_for_each_registered(old) {
+		if (old == new_patch)
+			continue;
+		old->enabled = false;
+		klp_restore_patch(old);
+	}
+}
+
+void klp_drop_nops(struct klp_patch *new_patch)
+{
+	klp_restore_nops(new_patch);
+	klp_free_objects(new_patch, true);
+}
+
+static void klp_bind_module(struct klp_object *obj)
+{
+	struct module *mod;
+
+	if (!klp_obj_is_module(obj))
+		return;
+
+	/*
+	 * klp_alive is set and cleared under klp_mutex, which we hold: a
+	 * live module cannot complete its going path before we drop it.
+	 */
+	preempt_disable();
+	mod = find_module(obj->name);
+	if (mod && mod->klp_alive)
+		obj->mod = mod;
+	preempt_enable();
+}
+
+static int klp_resolve_func(struct klp_object *obj, struct klp_func *func)
+{
+	unsigned long addr;
+	int ret;
+
+	ret = klp_lookup_symbol(obj->name, func->old_name,
+				     func->old_sympos, &addr);
+	if (ret)
+		return ret;
+	func->old_func = (void *)addr;
+
+	if (!kallsyms_lookup_size_offset(addr, &func->old_size, NULL)) {
+		pr_err("kallsyms size lookup failed for '%s'\n",
+		       func->old_name);
+		return -ENOENT;
+	}
+
+	if (func->nop)
+		return 0;
+
+	if (!kallsyms_lookup_size_offset((unsigned long)func->new_func,
+					 &func->new_size, NULL)) {
+		pr_err("kallsyms size lookup failed for '%s' replacement\n",
+		       func->old_name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Resolve an object whose code is present: relocations, then functions. */
+static int klp_resolve_object(struct klp_patch *patch,
+				  struct klp_object *obj)
+{
+	struct klp_func *func;
+	int ret;
+
+	if (klp_obj_is_module(obj)) {
+		ret = klp_relocate_object(patch, obj);
+		if (ret)
+			return ret;
+	}
+
+	klp_for_each_func(obj, func) {
+		ret = klp_resolve_func(obj, func);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int klp_add_object_sysfs(struct klp_patch *patch,
+				struct klp_object *obj)
+{
+	struct klp_func *func;
+	int ret;
+
+	ret = kobject_add(&obj->kobj, &patch->kobj, "%s", klp_obj_name(obj));
+	if (ret)
+		return ret;
+
+	klp_for_each_func(obj, func) {
+		ret = kobject_add(&func->kobj, &obj->kobj, "%s,%lu",
+				  func->old_name, klp_func_sympos(func));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int klp_build_patch(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+	int ret;
+
+	if (patch->replace) {
+		ret = klp_generate_nops(patch);
+		if (ret)
+			return ret;
+	}
+
+	klp_for_each_object(patch, obj) {
+		klp_bind_module(obj);
+		if (!klp_object_present(obj))
+			continue;
+		ret = klp_resolve_object(patch, obj);
+		if (ret)
+			return ret;
+	}
+
+	ret = kobject_add(&patch->kobj, klp_sysfs_root, "%s", patch->mod->name);
+	if (ret)
+		return ret;
+
+	klp_for_each_object(patch, obj) {
+		ret = klp_add_object_sysfs(patch, obj);
+		if (ret)
+			return ret;
+	}
+
+	list_add_tail(&patch->list, &klp_patch_list);
+	return 0;
+}
+
+static int klp_enable_patch_locked(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+	int ret;
+
+	if (WARN_ON(patch->enabled))
+		return -EINVAL;
+
+	pr_notice("enabling patch '%s'\n", patch->mod->name);
+
+	klp_trans_prepare(patch, KLP_PATCHED);
+
+	klp_for_each_object(patch, obj) {
+		if (!klp_object_present(obj))
+			continue;
+
+		ret = klp_run_pre_patch(obj);
+		if (ret) {
+			pr_warn("pre-patch callback failed for object '%s'\n",
+				klp_obj_name(obj));
+			goto err;
+		}
+
+		ret = klp_redirect_object(obj);
+		if (ret) {
+			pr_warn("failed to patch object '%s'\n",
+				klp_obj_name(obj));
+			goto err;
+		}
+	}
+
+	klp_trans_begin();
+	patch->enabled = true;
+	klp_trans_advance();
+	return 0;
+
+err:
+	pr_warn("failed to enable patch '%s'\n", patch->mod->name);
+	klp_trans_cancel();
+	return ret;
+}
+
+static int klp_disable_patch(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+
+	if (WARN_ON(!patch->enabled))
+		return -EINVAL;
+
+	if (klp_trans_patch)
+		return -EBUSY;
+
+	klp_trans_prepare(patch, KLP_UNPATCHED);
+
+	klp_for_each_object(patch, obj)
+		if (obj->patched)
+			klp_run_pre_unpatch(obj);
+
+	klp_trans_begin();
+	patch->enabled = false;
+	klp_trans_advance();
+	return 0;
+}
+
+/**
+ * klp_enable_patch() - validate, register and apply a live patch
+ * @patch: the patch, owned by the calling live patch module
+ *
+ * Called from the module_init of a live patch module.  On success the
+ * patching transition has started (or already completed), the patch appears
+ * in /sys/kernel/livepatch and the module cannot be removed until the patch
+ * is disabled and freed.  On failure nothing is left behind.
+ *
+ * Return: 0, or -EINVAL for a malformed or incompatible patch, -EEXIST for
+ * duplicate entries, -EBUSY while another transition is running, -ENODEV
+ * when the module is going away, -ENOMEM, or the error of a pre_patch
+ * callback.
+ */
+int klp_enable_patch(struct klp_patch *patch)
+{
+	int ret;
+
+	ret = klp_check_patch(patch);
+	if (ret)
+		return ret;
+
+	if (!is_livepatch_module(patch->mod)) {
+		pr_err("module %s is not marked as a livepatch module\n",
+		       patch->mod->name);
+		return -EINVAL;
+	}
+
+	if (!klp_sysfs_root)
+		return -ENODEV;
+
+	if (!klp_have_reliable_stack()) {
+		pr_warn("This architecture doesn't have support for the livepatch consistency model.\n");
+		pr_warn("The livepatch transition may never complete.\n");
+	}
+
+	mutex_lock(&klp_mutex);
+
+	if (!klp_states_compatible(patch)) {
+		pr_err("Livepatch patch (%s) is not compatible with the already installed livepatches.\n",
+		       patch->mod->name);
+		mutex_unlock(&klp_mutex);
+		return -EINVAL;
+	}
+
+	if (klp_trans_patch) {
+		pr_err("%s: another transition ('%s') is in progress\n",
+		       patch->mod->name, klp_trans_patch->mod->name);
+		mutex_unlock(&klp_mutex);
+		return -EBUSY;
+	}
+
+	if (!try_module_get(patch->mod)) {
+		mutex_unlock(&klp_mutex);
+		return -ENODEV;
+	}
+
+	klp_setup_patch(patch);
+
+	ret = klp_build_patch(patch);
+	if (!ret)
+		ret = klp_enable_patch_locked(patch);
+	if (ret) {
+		klp_release_begin(patch);
+		mutex_unlock(&klp_mutex);
+		klp_release_end(patch);
+		return ret;
+	}
+
+	mutex_unlock(&klp_mutex);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(klp_enable_patch);
+
+/*
+ * Module loader hooks
+ * -------------------
+ */
+
+/*
+ * Unpatch @mod's objects in the patches before @limit (all when NULL) and
+ * forget their resolution.
+ */
+static void klp_revert_module(struct module *mod,
+					       struct klp_patch *limit)
+{
+	struct klp_object *obj;
+	struct klp_patch *patch;
+
+	klp_for_each_registered(patch) {
+		if (patch == limit)
+			break;
+
+		klp_for_each_object(patch, obj) {
+			if (!klp_obj_is_module(obj) || obj->mod != mod)
+				continue;
+
+			if (obj->patched) {
+				if (patch != klp_trans_patch)
+					klp_run_pre_unpatch(obj);
+
+				pr_notice("reverting patch '%s' on unloading module '%s'\n",
+					  patch->mod->name, obj->mod->name);
+				klp_restore_object(obj);
+				klp_run_post_unpatch(obj);
+			}
+			klp_forget_object(obj);
+			break;
+		}
+	}
+}
+
+static int klp_apply_to_coming_module(struct klp_patch *patch,
+				      struct klp_object *obj,
+				      struct module *mod)
+{
+	int ret;
+
+	obj->mod = mod;
+
+	ret = klp_resolve_object(patch, obj);
+	if (ret) {
+		pr_warn("failed to initialize patch '%s' for module '%s' (%d)\n",
+			patch->mod->name, mod->name, ret);
+		return ret;
+	}
+
+	pr_notice("applying patch '%s' to loading module '%s'\n",
+		  patch->mod->name, mod->name);
+
+	ret = klp_run_pre_patch(obj);
+	if (ret) {
+		pr_warn("pre-patch callback failed for object '%s'\n",
+			obj->name);
+		return ret;
+	}
+
+	ret = klp_redirect_object(obj);
+	if (ret) {
+		pr_warn("failed to apply patch '%s' to module '%s' (%d)\n",
+			patch->mod->name, mod->name, ret);
+		klp_run_post_unpatch(obj);
+		return ret;
+	}
+
+	/* A patch in transition runs post_patch when the transition ends. */
+	if (patch != klp_trans_patch)
+		klp_run_post_patch(obj);
+	return 0;
+}
+
+/**
+ * klp_module_coming() - apply the live patches that target a loading module
+ * @mod: the module, in MODULE_STATE_COMING, before its init runs
+ *
+ * Return: 0, or an error that makes the loader refuse @mod.
+ */
+int klp_module_coming(struct module *mod)
+{
+	struct klp_object *obj;
+	struct klp_patch *patch;
+	int ret = 0;
+
+	if (WARN_ON(mod->state != MODULE_STATE_COMING))
+		return -EINVAL;
+
+	if (!strcmp(mod->name, "vmlinux")) {
+		pr_err("vmlinux.ko: invalid module name\n");
+		return -EINVAL;
+	}
+
+	mutex_lock(&klp_mutex);
+
+	/* From now on klp_enable_patch() finds the module. */
+	mod->klp_alive = true;
+
+	klp_for_each_registered(patch) {
+		klp_for_each_object(patch, obj) {
+			if (!klp_obj_is_module(obj) || strcmp(obj->name, mod->name))
+				continue;
+
+			ret = klp_apply_to_coming_module(patch, obj, mod);
+			if (ret)
+				goto err;
+			break;
+		}
+	}
+
+	mutex_unlock(&klp_mutex);
+	return 0;
+
+err:
+	pr_warn("patch '%s' failed for module '%s', refusing to load module '%s'\n",
+		patch->mod->name, mod->name, mod->name);
+	mod->klp_alive = false;
+	klp_forget_object(obj);
+	klp_revert_module(mod, patch);
+	mutex_unlock(&klp_mutex);
+	return ret;
+}
+
+/**
+ * klp_module_going() - revert the live patches on a module that goes away
+ * @mod: the module, going or failing to come
+ */
+void klp_module_going(struct module *mod)
+{
+	if (WARN_ON(mod->state != MODULE_STATE_GOING &&
+		    mod->state != MODULE_STATE_COMING))
+		return;
+
+	mutex_lock(&klp_mutex);
+	mod->klp_alive = false;
+	klp_revert_module(mod, NULL);
+	mutex_unlock(&klp_mutex);
+}
+
+static int __init klp_sysfs_init(void)
+{
+	klp_sysfs_root = kobject_create_and_add("livepatch", kernel_kobj);
+	return klp_sysfs_root ? 0 : -ENOMEM;
+}
+
+module_init(klp_sysfs_init);

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Redirection of patched functions.
+ *
+ * Design
+ * ------
+ * Every patched function is a "site": the ftrace location at the start of
+ * the original function.  A site carries a stack of struct klp_func, the
+ * newest patch on top.  All sites share ONE ftrace_ops, klp_ops, whose filter
+ * holds exactly the sites' addresses.  Its handler finds the site of the
+ * traced address in a hash table and jumps to the replacement chosen from the
+ * stack (see klp_pick_func()).
+ *
+ * Why one ops: the ops is static data of the core kernel, so ftrace treats it
+ * as permanent.  Changing its filter needs no RCU-tasks grace period, and a
+ * whole object (or patch) is added or removed with one batched
+ * ftrace_set_filter_ips() call, i.e. one pass of code modification instead of
+ * one register/unregister cycle per function.  Stock designs with one
+ * dynamically allocated ops per function pay an RCU-tasks grace period for
+ * every function they unregister.
+ *
+ * Invariants
+ * ----------
+ * - A site is in klp_sites exactly while its address is in klp_ops' filter
+ *   (it is hashed before ftrace can call the handler for it and unhashed
+ *   only after ftrace stopped doing so for new calls).
+ * - klp_ops is registered exactly while klp_sites is non-empty: an ops with
+ *   an empty filter would trace every function.
+ * - The handler runs with preemption disabled (by the ftrace recursion lock)
+ *   and may run where RCU is not watching.  Unhashed sites are therefore freed
+ *   only after klp_sync_handlers(), which schedules on every CPU.
+ * - Func stacks and klp_sites are modified only under klp_mutex.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/bug.h>
+#include "internal.h"
+
+struct klp_site {
+	struct hlist_node hash;		/* in klp_sites, RCU protected */
+	unsigned long ip;		/* ftrace location */
+	struct list_head func_stack;	/* struct klp_func, newest first */
+	struct list_head batch;		/* on a batch's list of sites */
+};
+
+#define KLP_SITE_HASH_BITS	10
+
+static struct hlist_head klp_sites[1 << KLP_SITE_HASH_BITS];
+static unsigned int klp_nr_sites;
+
+static void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip,
+			       struct ftrace_ops *fops,
+			       struct ftrace_regs *fregs);
+
+static struct ftrace_ops klp_ops = {
+	.func	= klp_ftrace_handler,
+	.flags	= FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+		  | FTRACE_OPS_FL_SAVE_REGS
+#endif
+		  ,
+};
+
+static bool klp_ops_registered;
+
+static __always_inline struct hlist_head *klp_site_bucket(unsigned long ip)
+{
+	return &klp_sites[hash_long(ip, KLP_SITE_HASH_BITS)];
+}
+
+static __always_inline struct klp_site *klp_site_find(unsigned long ip)
+{
+	struct klp_site *site;
+
+	hlist_for_each_entry_rcu_notrace(site, klp_site_bucket(ip), hash)
+		if (site->ip == ip)
+			return site;
+	return NULL;
+}
+
+/*
+ * Choose the code the current task runs for a call of @site: the top of the
+ * stack, or, while that function is in a transition that this task has not
+ * gone through yet, the one below it.  NULL means the original code.
+ *
+ * Ordering: the transition code publishes func->transition before it adds
+ * the function to a stack or before it sets TIF_PATCH_PENDING on any task,
+ * and it sets the tasks' patch_state before func->transition (smp_wmb() on
+ * that side).  The read barriers below pair with those.
+ */
+static __always_inline struct klp_func *klp_pick_func(struct klp_site *site)
+{
+	struct klp_func *func;
+
+	func = list_first_or_null_rcu(&site->func_stack, struct klp_func,
+				      stack_node);
+	if (!func)
+		return NULL;
+
+	/* Read func->transition after the function; see above. */
+	smp_rmb();
+	if (unlikely(READ_ONCE(func->transition))) {
+		int state;
+
+		/* Read patch_state after func->transition; see above. */
+		smp_rmb();
+		state = READ_ONCE(current->patch_state);
+		WARN_ON_ONCE(state == KLP_UNDEFINED);
+		if (state == KLP_UNPATCHED) {
+			func = list_entry_rcu(func->stack_node.next,
+					      struct klp_func, stack_node);
+			if (&func->stack_node == &site->func_stack)
+				return NULL;
+		}
+	}
+
+	return func->nop ? NULL : func;
+}
+
+static void notrace klp_ftrace_handler(unsigned long ip,
+				       unsigned long parent_ip,
+				       struct ftrace_ops *fops,
+				       struct ftrace_regs *fregs)
+{
+	struct klp_site *site;
+	struct klp_func *func;
+	int bit;
+
+	/* Also disables preemption, which klp_sync_handlers() needs. */
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (WARN_ON_ONCE(bit < 0))
+		return;
+
+	site = klp_site_find(ip);
+	func = site ? klp_pick_func(site) : NULL;
+	if (func)
+		ftrace_instruction_pointer_set(fregs,
+					       (unsigned long)func->new_func);
+
+	ftrace_test_recursion_unlock(bit);
+}
+
+static unsigned long klp_func_ip(struct klp_func *func)
+{
+	return ftrace_location((unsigned long)func->old_func);
+}
+
+/**
+ * klp_func_below() - the function a task runs before @func applies to it
+ * @func: a patched function
+ *
+ * Return: the previous patch's replacement of the same function, or NULL when
+ * @func is the only one and the original code lies below it.
+ */
+struct klp_func *klp_func_below(struct klp_func *func)
+{
+	struct klp_site *site;
+
+	lockdep_assert_held(&klp_mutex);
+
+	site = klp_site_find(klp_func_ip(func));
+	if (!site || list_is_last(&func->stack_node, &site->func_stack))
+		return NULL;
+	return list_next_entry(func, stack_node);
+}
+
+/*
+ * A set of sites whose addresses enter or leave klp_ops' filter together.
+ * Sites that leave stay on @sites until they can be freed.
+ */
+struct klp_batch {
+	struct list_head sites;
+	unsigned long *ips;
+	unsigned int nr;
+	unsigned int max;
+};
+
+/*
+ * Unpatching must not fail, so it allocates nothing: addresses leave the
+ * filter in chunks of this buffer (protected by klp_mutex).
+ */
+#define KLP_UNPATCH_CHUNK	256
+static unsigned long klp_unpatch_ips[KLP_UNPATCH_CHUNK];
+
+static void klp_batch_add(struct klp_batch *batch, struct klp_site *site)
+{
+	list_add_tail(&site->batch, &batch->sites);
+	batch->ips[batch->nr++] = site->ip;
+}
+
+/* Free the sites of @batch once no handler can still be looking at them. */
+static void klp_batch_free_sites(struct klp_batch *batch)
+{
+	struct klp_site *site, *tmp;
+
+	if (list_empty(&batch->sites))
+		return;
+
+	klp_sync_handlers();
+	list_for_each_entry_safe(site, tmp, &batch->sites, batch)
+		kfree(site);
+	INIT_LIST_HEAD(&batch->sites);
+}
+
+/* Start tracing the addresses of @batch, whose sites are already hashed. */
+static int klp_ftrace_add(struct klp_batch *batch)
+{
+	int ret;
+
+	if (!batch->nr)
+		return 0;
+
+	ret = ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 0, 0);
+	if (ret)
+		return ret;
+
+	if (klp_ops_registered)
+		return 0;
+
+	ret = register_ftrace_function(&klp_ops);
+	if (ret) {
+		ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0);
+		return ret;
+	}
+	klp_ops_registered = true;
+	return 0;
+}
+
+/*
+ * Stop tracing the addresses collected in @batch, whose sites are already
+ * unhashed.  When no site is left the ops is unregistered first, so that it
+ * never runs with an empty filter.
+ */
+static void klp_ftrace_remove(struct klp_batch *batch)
+{
+	if (!batch->nr)
+		return;
+
+	if (!klp_nr_sites && klp_ops_registered) {
+		WARN_ON(unregister_ftrace_function(&klp_ops));
+		klp_ops_registered = false;
+	}
+	WARN_ON(ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0));
+	batch->nr = 0;
+}
+
+/* Take @func off its stack; an emptied site leaves the filter via @batch. */
+static void klp_pop_func(struct klp_func *func, struct klp_batch *batch)
+{
+	struct klp_site *site;
+
+	if (!func->patched)
+		return;
+
+	site = klp_site_find(klp_func_ip(func));
+	if (WARN_ON(!site))
+		return;
+
+	list_del_rcu(&func->stack_node);
+	func->patched = false;
+
+	if (!list_empty(&site->func_stack))
+		return;
+
+	hlist_del_rcu(&site->hash);
+	klp_nr_sites--;
+	if (batch->nr == batch->max)
+		klp_ftrace_remove(batch);
+	klp_batch_add(batch, site);
+}
+
+/* Push @func onto the stack of its site, creating the site in @batch. */
+static int klp_push_func(struct klp_func *func, struct klp_batch *batch)
+{
+	unsigned long ip = klp_func_ip(func);
+	struct klp_site *site;
+
+	if (WARN_ON(!func->old_func || func->patched))
+		return -EINVAL;
+
+	if (!ip) {
+		pr_err("failed to find location for function '%s'\n",
+		       func->old_name);
+		return -EINVAL;
+	}
+
+	site = klp_site_find(ip);
+	if (!site) {
+		site = kzalloc(sizeof(*site), GFP_KERNEL);
+		if (!site)
+			return -ENOMEM;
+		site->ip = ip;
+		INIT_LIST_HEAD(&site->func_stack);
+		hlist_add_head_rcu(&site->hash, klp_site_bucket(ip));
+		klp_nr_sites++;
+		klp_batch_add(batch, site);
+	}
+
+	list_add_rcu(&func->stack_node, &site->func_stack);
+	func->patched = true;
+	return 0;
+}
+
+static unsigned int klp_count_funcs(struct klp_object *obj)
+{
+	struct klp_func *func;
+	unsigned int nr = 0;
+
+	klp_for_each_func(obj, func)
+		nr++;
+	return nr;
+}
+
+static void klp_unpatch_batch_init(struct klp_batch *batch)
+{
+	lockdep_assert_held(&klp_mutex);
+	INIT_LIST_HEAD(&batch->sites);
+	batch->ips = klp_unpatch_ips;
+	batch->nr = 0;
+	batch->max = ARRAY_SIZE(klp_unpatch_ips);
+}
+
+static void klp_unpatch_batch_finish(struct klp_batch *batch)
+{
+	klp_ftrace_remove(batch);
+	klp_batch_free_sites(batch);
+}
+
+/* Pop the functions of @obj, or only its nops when @nops_only. */
+static void klp_pop_object(struct klp_object *obj, bool nops_only,
+			   struct klp_batch *batch)
+{
+	struct klp_func *func;
+
+	klp_for_each_func(obj, func)
+		if (!nops_only || func->nop)
+			klp_pop_func(func, batch);
+
+	if (!nops_only)
+		obj->patched = false;
+}
+
+/*
+ * Undo a failed klp_redirect_object().  Only the sites it created (those on
+ * @batch) can become empty, and their addresses never stayed in the filter,
+ * so they are just unhashed and freed.
+ */
+static void klp_patch_object_undo(struct klp_object *obj,
+				  struct klp_batch *batch)
+{
+	struct klp_func *func;
+	struct klp_site *site;
+
+	klp_for_each_func(obj, func) {
+		if (!func->patched)
+			continue;
+		list_del_rcu(&func->stack_node);
+		func->patched = false;
+	}
+
+	list_for_each_entry(site, &batch->sites, batch) {
+		WARN_ON(!list_empty(&site->func_stack));
+		hlist_del_rcu(&site->hash);
+		klp_nr_sites--;
+	}
+	klp_batch_free_sites(batch);
+}
+
+/**
+ * klp_redirect_object() - redirect every function of a loaded object
+ * @obj: object whose functions have been resolved
+ *
+ * All new addresses enter the ftrace filter in one batch.  On failure nothing
+ * of @obj stays patched.
+ *
+ * Return: 0 or a negative errno.
+ */
+int klp_redirect_object(struct klp_object *obj)
+{
+	struct klp_batch batch;
+	struct klp_func *func;
+	int ret = 0;
+
+	lockdep_assert_held(&klp_mutex);
+
+	if (WARN_ON(obj->patched))
+		return -EINVAL;
+
+	INIT_LIST_HEAD(&batch.sites);
+	batch.nr = 0;
+	batch.max = klp_count_funcs(obj);
+	batch.ips = kcalloc(max(batch.max, 1U), sizeof(*batch.ips),
+			    GFP_KERNEL);
+	if (!batch.ips)
+		return -ENOMEM;
+
+	klp_for_each_func(obj, func) {
+		ret = klp_push_func(func, &batch);
+		if (ret)
+			break;
+	}
+
+	if (!ret) {
+		ret = klp_ftrace_add(&batch);
+		if (ret) {
+			func = list_first_entry(&obj->func_list,
+						struct klp_func, node);
+			pr_err("failed to set ftrace filter for function '%s' (%d)\n",
+			       func->old_name, ret);
+		}
+	}
+
+	if (ret)
+		klp_patch_object_undo(obj, &batch);
+	else
+		obj->patched = true;
+
+	kfree(batch.ips);
+	return ret;
+}
+
+/**
+ * klp_restore_object() - stop redirecting the functions of one object
+ * @obj: a patched object
+ */
+void klp_restore_object(struct klp_object *obj)
+{
+	struct klp_batch batch;
+
+	klp_unpatch_batch_init(&batch);
+	klp_pop_object(obj, false, &batch);
+	klp_unpatch_batch_finish(&batch);
+}
+
+static void klp_unpatch_patch(struct klp_patch *patch, bool nops_only)
+{
+	struct klp_object *obj;
+	struct klp_batch batch;
+
+	klp_unpatch_batch_init(&batch);
+	klp_for_each_object(patch, obj)
+		if (obj->patched)
+			klp_pop_object(obj, nops_only, &batch);
+	klp_unpatch_batch_finish(&batch);
+}
+
+/**
+ * klp_restore_patch() - stop redirecting every function of a patch
+ * @patch: the patch
+ *
+ * All addresses leave the ftrace filter together, and freed bookkeeping
+ * waits for a single synchronisation.
+ */
+void klp_restore_patch(struct klp_patch *patch)
+{
+	klp_unpatch_patch(patch, false);
+}
+
+/**
+ * klp_restore_nops() - drop the generated nop functions
+ * @patch: an atomic-replace patch whose transition has completed
+ */
+void klp_restore_nops(struct klp_patch *patch)
+{
+	klp_unpatch_patch(patch, true);
+}

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The per-task consistency model.
+ *
+ * A transition moves every task from one patch state to the other.  While
+ * it runs, the functions of the transition patch have func->transition set
+ * and the ftrace handler picks old or new code from the calling task's
+ * patch_state, so each task sees either all old or all new functions of the
+ * patch, never a mix.
+ *
+ * A task switches
+ *  - itself, on its way back to user space or in the idle loop, when it
+ *    finds TIF_PATCH_PENDING set (klp_update_patch_state()), or
+ *  - when a check of its stack (reliable unwinding) shows that it is not
+ *    inside any function the transition changes (klp_check_task()).
+ *
+ * Completion is prompt: a task that switches itself kicks the transition
+ * work, which re-checks at once instead of waiting for the next retry.
+ * Retries of tasks that stay blocked back off from KLP_RETRY_MIN to
+ * KLP_RETRY_MAX.  Tasks still blocked after KLP_SIGNAL_PERIOD get a fake
+ * signal (user tasks) or a wake-up (kernel threads).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/stacktrace.h>
+#include <linux/workqueue.h>
+#include "internal.h"
+
+#define KLP_MAX_STACK_ENTRIES	100
+#define KLP_RETRY_MIN		max(HZ / 100, 1)
+#define KLP_RETRY_MAX		HZ
+#define KLP_SIGNAL_PERIOD	(15 * HZ)
+
+struct klp_patch *klp_trans_patch;
+int klp_trans_target = KLP_UNDEFINED;
+
+/* Scratch space for stack checks; protected by klp_mutex. */
+static unsigned long klp_stack_entries[KLP_MAX_STACK_ENTRIES];
+
+/*
+ * The code ranges that no task may be inside when it switches, sorted by
+ * start address, rebuilt for every round of checks under klp_mutex.
+ */
+struct klp_range {
+	unsigned long start;
+	unsigned long end;
+	const char *name;
+};
+
+static struct klp_range *klp_ranges;
+static unsigned int klp_nr_ranges;
+
+static unsigned long klp_transition_started;	/* jiffies */
+static unsigned long klp_next_signal;		/* jiffies */
+static unsigned long klp_retry_delay;		/* jiffies */
+
+/* Set while a switching task should kick the transition work. */
+static unsigned long klp_kick_armed;
+
+static void klp_trans_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(klp_trans_work, klp_trans_work_fn);
+
+static const char *klp_state_name(int state)
+{
+	return state == KLP_PATCHED ? "patching" : "unpatching";
+}
+
+static void klp_sync_noop(struct work_struct *work)
+{
+}
+
+/**
+ * klp_sync_handlers() - wait for every running ftrace handler
+ *
+ * The handler runs with preemption disabled, possibly where RCU is not
+ * watching, so an RCU grace period is not enough.  Scheduling a work item
+ * on every CPU is: once it ran everywhere, every handler that started
+ * before the call has returned.  The same holds for klp_update_patch_state(),
+ * which also runs with preemption disabled.
+ */
+void klp_sync_handlers(void)
+{
+	while (schedule_on_each_cpu(klp_sync_noop))
+		schedule_timeout_uninterruptible(1);
+}
+
+/* Called when a task switched by itself: re-check soon. */
+static void klp_kick_transition(void)
+{
+	if (READ_ONCE(klp_kick_armed) && xchg(&klp_kick_armed, 0))
+		mod_delayed_work(system_wq, &klp_trans_work, 0);
+}
+
+static void klp_schedule_retry(void)
+{
+	queue_delayed_work(system_wq, &klp_trans_work, klp_retry_delay);
+	klp_retry_delay = min_t(unsigned long, klp_retry_delay * 2,
+				KLP_RETRY_MAX);
+}
+
+static void klp_trans_work_fn(struct work_struct *work)
+{
+	mutex_lock(&klp_mutex);
+	if (klp_trans_patch)
+		klp_trans_advance();
+	mutex_unlock(&klp_mutex);
+}
+
+/* Switch @task to the target state; it must not be in patched code. */
+static void klp_switch_task(struct task_struct *task)
+{
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	task->patch_state = klp_trans_target;
+}
+
+/*
+ * Apply @fn to every task, the idle tasks included.  tasklist_lock keeps
+ * fork (klp_copy_process()) from racing with the walk.
+ */
+static void klp_each_task(void (*fn)(struct task_struct *task, int arg),
+			  int arg)
+{
+	struct task_struct *g, *task;
+	unsigned int cpu;
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		fn(task, arg);
+	read_unlock(&tasklist_lock);
+
+	for_each_possible_cpu(cpu)
+		fn(idle_task(cpu), arg);
+}
+
+static void klp_task_set_state(struct task_struct *task, int state)
+{
+	task->patch_state = state;
+}
+
+static void klp_task_mark_pending(struct task_struct *task, int unused)
+{
+	if (task->patch_state != klp_trans_target)
+		set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+}
+
+static void klp_task_clear_pending(struct task_struct *task, int unused)
+{
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+}
+
+static void klp_task_force(struct task_struct *task, int unused)
+{
+	if (klp_patch_pending(task))
+		klp_switch_task(task);
+}
+
+static void klp_task_forget_state(struct task_struct *task, int unused)
+{
+	WARN_ON_ONCE(klp_patch_pending(task));
+	task->patch_state = KLP_UNDEFINED;
+}
+
+static void klp_set_transition_flags(struct klp_patch *patch, bool value)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+
+	klp_for_each_object(patch, obj)
+		klp_for_each_func(obj, func)
+			WRITE_ONCE(func->transition, value);
+}
+
+/*
+ * The code a task leaves behind when it switches: for patching, what runs
+ * now (the function below, or the original); for unpatching, the patch's own
+ * replacement (the original for a nop).
+ */
+static bool klp_func_range(struct klp_func *func, struct klp_range *range)
+{
+	unsigned long start, size;
+	struct klp_func *below;
+
+	if (!func->patched)
+		return false;
+
+	if (klp_trans_target == KLP_PATCHED) {
+		below = klp_func_below(func);
+		if (below) {
+			start = (unsigned long)below->new_func;
+			size = below->new_size;
+		} else {
+			start = (unsigned long)func->old_func;
+			size = func->old_size;
+		}
+	} else if (func->nop) {
+		start = (unsigned long)func->old_func;
+		size = func->old_size;
+	} else {
+		start = (unsigned long)func->new_func;
+		size = func->new_size;
+	}
+
+	range->start = start;
+	range->end = start + size;
+	range->name = func->old_name;
+	return true;
+}
+
+static int klp_range_cmp(const void *a, const void *b)
+{
+	const struct klp_range *ra = a, *rb = b;
+
+	if (ra->start != rb->start)
+		return ra->start < rb->start ? -1 : 1;
+	return 0;
+}
+
+static void klp_free_ranges(void)
+{
+	kvfree(klp_ranges);
+	klp_ranges = NULL;
+	klp_nr_ranges = 0;
+}
+
+static int klp_build_ranges(void)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+	unsigned int nr = 0;
+
+	klp_free_ranges();
+
+	klp_for_each_object(klp_trans_patch, obj)
+		klp_for_each_func(obj, func)
+			nr++;
+
+	klp_ranges = kvmalloc_array(max(nr, 1U), sizeof(*klp_ranges),
+				    GFP_KERNEL);
+	if (!klp_ranges)
+		return -ENOMEM;
+
+	klp_for_each_object(klp_trans_patch, obj)
+		klp_for_each_func(obj, func)
+			if (klp_func_range(func, &klp_ranges[klp_nr_ranges]))
+				klp_nr_ranges++;
+
+	sort(klp_ranges, klp_nr_ranges, sizeof(*klp_ranges), klp_range_cmp,
+	     NULL);
+	return 0;
+}
+
+/* The range containing @addr, found by binary search, or NULL. */
+static const struct klp_range *klp_find_range(unsigned long addr)
+{
+	unsigned int lo = 0, hi = klp_nr_ranges;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (addr < klp_ranges[mid].start)
+			hi = mid;
+		else if (addr >= klp_ranges[mid].end)
+			lo = mid + 1;
+		else
+			return &klp_ranges[mid];
+	}
+	return NULL;
+}
+
+static int klp_scan_stack(struct task_struct *task, const char **fname)
+{
+	const struct klp_range *range;
+	int nr, i;
+
+	nr = stack_trace_save_tsk_reliable(task, klp_stack_entries,
+					   ARRAY_SIZE(klp_stack_entries));
+	if (nr < 0)
+		return -EINVAL;
+
+	for (i = 0; i < nr; i++) {
+		range = klp_find_range(klp_stack_entries[i]);
+		if (range) {
+			*fname = range->name;
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
+/* Runs through task_call_func(): @task cannot start running meanwhile. */
+static int klp_switch_if_safe(struct task_struct *task, void *arg)
+{
+	int ret;
+
+	if (task_curr(task) && task != current)
+		return -EBUSY;
+
+	ret = klp_scan_stack(task, arg);
+	if (ret)
+		return ret;
+
+	klp_switch_task(task);
+	return 0;
+}
+
+/*
+ * Try to switch @task by checking its stack.  Return true when the task is
+ * in the target state afterwards.
+ */
+static bool klp_check_task(struct task_struct *task)
+{
+	const char *fname = NULL;
+	int ret;
+
+	if (task->patch_state == klp_trans_target)
+		return true;
+
+	if (!klp_have_reliable_stack() || !klp_ranges)
+		return false;
+
+	ret = task_call_func(task, klp_switch_if_safe, &fname);
+	switch (ret) {
+	case 0:
+		return true;
+	case -EBUSY:
+		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
+			 task->pid);
+		break;
+	case -EINVAL:
+		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,
+			 task->comm, task->pid);
+		break;
+	case -EADDRINUSE:
+		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
+			 task->comm, task->pid, fname);
+		break;
+	default:
+		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n",
+			 __func__, ret, task->comm, task->pid);
+		break;
+	}
+	return false;
+}
+
+/* One round of stack checks over every task; true when all switched. */
+static bool klp_switch_all_tasks(void)
+{
+	struct task_struct *g, *task;
+	bool complete = true;
+	unsigned int cpu;
+
+	if (klp_build_ranges())
+		complete = false;
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		if (!klp_check_task(task))
+			complete = false;
+	read_unlock(&tasklist_lock);
+
+	/*
+	 * Idle tasks switch themselves in the idle loop; wake them up.  The
+	 * idle task of an offline CPU runs no patched code and is switched
+	 * directly.
+	 */
+	cpus_read_lock();
+	for_each_possible_cpu(cpu) {
+		task = idle_task(cpu);
+		if (cpu_online(cpu)) {
+			if (!klp_check_task(task)) {
+				complete = false;
+				wake_up_if_idle(cpu);
+			}
+		} else if (task->patch_state != klp_trans_target) {
+			klp_switch_task(task);
+		}
+	}
+	cpus_read_unlock();
+
+	klp_free_ranges();
+	return complete;
+}
+
+/* Nudge tasks that have been blocking the transition for a long time. */
+static void klp_nudge_blocked_tasks(void)
+{
+	struct task_struct *g, *task;
+
+	pr_notice("signaling remaining tasks\n");
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task) {
+		if (!klp_patch_pending(task))
+			continue;
+
+		if (task->flags & PF_KTHREAD) {
+			/* Only sleeping kthreads can be woken; they recheck. */
+			wake_up_state(task, TASK_INTERRUPTIBLE);
+		} else {
+			/*
+			 * A fake signal: the task goes through the signal
+			 * code and back to user space, switching on the way,
+			 * without any signal being delivered.
+			 */
+			spin_lock_irq(&task->sighand->siglock);
+			signal_wake_up(task, 0);
+			spin_unlock_irq(&task->sighand->siglock);
+		}
+	}
+	read_unlock(&tasklist_lock);
+}
+
+static void klp_trans_finish(void)
+{
+	struct klp_patch *patch = klp_trans_patch;
+	struct klp_object *obj;
+
+	pr_debug("'%s': completing %s transition\n", patch->mod->name,
+		 klp_state_name(klp_trans_target));
+
+	if (patch->replace && klp_trans_target == KLP_PATCHED) {
+		klp_unhook_replaced(patch);
+		klp_drop_nops(patch);
+	}
+
+	if (klp_trans_target == KLP_UNPATCHED) {
+		/* No handler may find the patch's functions from now on. */
+		klp_restore_patch(patch);
+		klp_sync_handlers();
+	}
+
+	klp_set_transition_flags(patch, false);
+
+	/*
+	 * A handler that saw func->transition set must not read the
+	 * KLP_UNDEFINED state written below.
+	 */
+	if (klp_trans_target == KLP_PATCHED)
+		klp_sync_handlers();
+
+	klp_each_task(klp_task_forget_state, 0);
+
+	klp_for_each_object(patch, obj) {
+		if (!klp_object_present(obj))
+			continue;
+		if (klp_trans_target == KLP_PATCHED)
+			klp_run_post_patch(obj);
+		else
+			klp_run_post_unpatch(obj);
+	}
+
+	pr_notice("'%s': %s complete\n", patch->mod->name,
+		  klp_state_name(klp_trans_target));
+
+	klp_trans_target = KLP_UNDEFINED;
+	klp_trans_patch = NULL;
+	WRITE_ONCE(klp_kick_armed, 0);
+}
+
+/**
+ * klp_trans_advance() - switch what can be switched, and finish
+ *
+ * Checks every task not yet switched.  When none is left the transition
+ * completes, and a disabled patch or the patches an atomic replace took over
+ * are freed.  Otherwise a retry is scheduled.
+ *
+ * Return: true when the transition completed.
+ */
+bool klp_trans_advance(void)
+{
+	struct klp_patch *patch;
+
+	lockdep_assert_held(&klp_mutex);
+	WARN_ON_ONCE(klp_trans_target == KLP_UNDEFINED);
+
+	/* Tasks switching during the round below kick another one. */
+	WRITE_ONCE(klp_kick_armed, 1);
+
+	if (!klp_switch_all_tasks()) {
+		if (time_after_eq(jiffies, klp_next_signal)) {
+			klp_nudge_blocked_tasks();
+			klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
+		}
+		klp_schedule_retry();
+		return false;
+	}
+
+	patch = klp_trans_patch;
+	klp_trans_finish();
+
+	if (!patch->enabled)
+		klp_retire_patch(patch);
+	else if (patch->replace)
+		klp_retire_replaced(patch);
+
+	return true;
+}
+
+/**
+ * klp_trans_prepare() - prepare a transition of @patch to @state
+ * @patch: the patch to enable or disable
+ * @state: KLP_PATCHED or KLP_UNPATCHED
+ *
+ * Every task starts in the opposite state.  Functions are pushed onto their
+ * stacks (patching) only after this.
+ */
+void klp_trans_prepare(struct klp_patch *patch, int state)
+{
+	WARN_ON_ONCE(klp_trans_target != KLP_UNDEFINED);
+
+	pr_debug("'%s': initializing %s transition\n", patch->mod->name,
+		 klp_state_name(state));
+
+	klp_trans_patch = patch;
+	klp_trans_target = state;
+
+	klp_each_task(klp_task_set_state, !state);
+
+	/* Pairs with the first smp_rmb() in klp_pick_func(). */
+	smp_wmb();
+	klp_set_transition_flags(patch, true);
+	/* func->transition before the function appears on a stack. */
+	smp_wmb();
+}
+
+/**
+ * klp_trans_begin() - let tasks switch to the target state
+ *
+ * Marks every task that is not there yet with TIF_PATCH_PENDING and starts
+ * the clocks for retries and signals.
+ */
+void klp_trans_begin(void)
+{
+	WARN_ON_ONCE(klp_trans_target == KLP_UNDEFINED);
+
+	pr_notice("'%s': starting %s transition\n",
+		  klp_trans_patch->mod->name,
+		  klp_state_name(klp_trans_target));
+
+	/*
+	 * klp_trans_target and func->transition must be visible before a
+	 * task can find its flag set; pairs with the full barrier of
+	 * test_and_clear_tsk_thread_flag() in klp_update_patch_state().
+	 */
+	smp_mb__before_atomic();
+	klp_each_task(klp_task_mark_pending, 0);
+
+	klp_transition_started = jiffies;
+	klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
+	klp_retry_delay = KLP_RETRY_MIN;
+}
+
+/**
+ * klp_trans_cancel() - undo a patching transition that never started
+ *
+ * Used when enabling fails after klp_trans_prepare(): the patch is taken
+ * off the stacks again and owed post-unpatch callbacks run.
+ */
+void klp_trans_cancel(void)
+{
+	if (WARN_ON_ONCE(klp_trans_target != KLP_PATCHED))
+		return;
+
+	pr_debug("'%s': canceling patching transition, going to unpatch\n",
+		 klp_trans_patch->mod->name);
+
+	klp_trans_target = KLP_UNPATCHED;
+	klp_trans_finish();
+}
+
+/**
+ * klp_trans_reverse() - turn the running transition around
+ *
+ * Tasks that already switched become the ones still to switch.
+ */
+void klp_trans_reverse(void)
+{
+	struct klp_patch *patch = klp_trans_patch;
+
+	pr_debug("'%s': reversing transition from %s\n", patch->mod->name,
+		 klp_state_name(klp_trans_target));
+
+	patch->enabled = !patch->enabled;
+
+	/*
+	 * No task may switch to the old target after the flip: clear the
+	 * flags, then wait for klp_update_patch_state() calls in flight.
+	 */
+	klp_each_task(klp_task_clear_pending, 0);
+	klp_sync_handlers();
+
+	klp_trans_target = !klp_trans_target;
+	klp_trans_begin();
+
+	WRITE_ONCE(klp_kick_armed, 0);
+	mod_delayed_work(system_wq, &klp_trans_work, 0);
+}
+
+/**
+ * klp_trans_force() - switch every task without checking it
+ *
+ * Tasks may still be running code the transition leaves behind, so the
+ * modules of patches on their way out can never be unloaded.
+ */
+void klp_trans_force(void)
+{
+	struct klp_patch *patch;
+
+	pr_warn("forcing remaining tasks to the patched state\n");
+
+	klp_each_task(klp_task_force, 0);
+
+	if (klp_trans_target == KLP_UNPATCHED) {
+		klp_trans_patch->forced = true;
+	} else if (klp_trans_patch->replace) {
+		klp_for_each_registered(patch)
+			if (patch != klp_trans_patch)
+				patch->forced = true;
+	}
+
+	mod_delayed_work(system_wq, &klp_trans_work, 0);
+}
+
+/**
+ * klp_update_patch_state() - switch a task that is known to be safe
+ * @task: the current task, at a point where it runs no patched function
+ *	  (return to user space, idle loop)
+ *
+ * Called with TIF_PATCH_PENDING set.  The task takes the target state and
+ * kicks the transition work so that the transition completes promptly.
+ */
+void klp_update_patch_state(struct task_struct *task)
+{
+	/* Lets klp_sync_handlers() wait for this function. */
+	preempt_disable_notrace();
+
+	/*
+	 * The test-and-clear is fully ordered: the target state read after
+	 * it is the one published before the flag was set.
+	 */
+	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
+		task->patch_state = READ_ONCE(klp_trans_target);
+		klp_kick_transition();
+	}
+
+	preempt_enable_notrace();
+}
+
+/**
+ * klp_copy_process() - a new task inherits its parent's patch state
+ * @child: the task being created by fork
+ *
+ * Called with tasklist_lock held for writing, which orders it against the
+ * transition code walking the task list.  The parent's flag may have changed
+ * since it was copied along with the thread info, so copy it again.
+ */
+void klp_copy_process(struct task_struct *child)
+{
+	if (klp_patch_pending(current))
+		set_tsk_thread_flag(child, TIF_PATCH_PENDING);
+	else
+		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
+
+	child->patch_state = current->patch_state;
+}
