@@ -583,8 +583,9 @@ void klp_trans_reverse(void)
 {
 	struct klp_patch *patch = klp_trans_patch;
 
-	pr_debug("'%s': reversing transition from %s\n", patch->mod->name,
-		 klp_state_name(klp_trans_target));
+	pr_debug("'%s': reversing transition from %s to %s\n",
+		 patch->mod->name, klp_state_name(klp_trans_target),
+		 klp_state_name(!klp_trans_target));
 
 	patch->enabled = !patch->enabled;
 
