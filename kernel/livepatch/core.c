@@ -31,6 +31,9 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <asm/cacheflush.h>
+#ifdef CONFIG_X86
+#include <asm/livepatch.h>
+#endif
 #include "internal.h"
 
 /* Serialises all changes to patches; see internal.h. */
@@ -301,6 +304,37 @@ static int klp_relocate_object(struct klp_patch *patch,
 	return 0;
 }
 
+#ifdef klp_arch_clear_relocs
+/*
+ * Zero the places the relocations for @obj wrote into the patch module, so
+ * that they can be applied again when the module comes back.
+ */
+static void klp_clear_object_relocs(struct klp_patch *patch,
+				    struct klp_object *obj)
+{
+	struct klp_modinfo *info = patch->mod->klp_info;
+	char sec_objname[MODULE_NAME_LEN];
+	unsigned int i;
+
+	for (i = 1; i < info->hdr.e_shnum; i++) {
+		Elf_Shdr *sec = &info->sechdrs[i];
+
+		if (!(sec->sh_flags & SHF_RELA_LIVEPATCH))
+			continue;
+		if (klp_parse_rela_secname(info->secstrings + sec->sh_name,
+					   sec_objname))
+			continue;
+		if (!strcmp(sec_objname, obj->name))
+			klp_arch_clear_relocs(info->sechdrs, i);
+	}
+}
+#else
+static void klp_clear_object_relocs(struct klp_patch *patch,
+				    struct klp_object *obj)
+{
+}
+#endif
+
 /*
  * Callbacks
  * ---------
@@ -420,7 +454,79 @@ static ssize_t force_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return ret ? ret : count;
 }
 
+static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", klp_kobj_to_patch(kobj)->replace);
+}
+
+/* Position among the enabled patches, 1 for the oldest; 0 when not listed. */
+static ssize_t stack_order_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct klp_patch *patch = klp_kobj_to_patch(kobj), *p;
+	int pos = 0, found = 0;
+
+	mutex_lock(&klp_mutex);
+	klp_for_each_registered(p) {
+		pos++;
+		if (p == patch) {
+			found = pos;
+			break;
+		}
+	}
+	mutex_unlock(&klp_mutex);
+
+	return sysfs_emit(buf, "%d\n", found);
+}
+
+/* Transition progress files; see Documentation/ABI. */
+static ssize_t klp_show_locked(struct kobject *kobj, char *buf,
+			       ssize_t (*show)(struct klp_patch *, char *))
+{
+	ssize_t ret;
+
+	mutex_lock(&klp_mutex);
+	ret = show(klp_kobj_to_patch(kobj), buf);
+	mutex_unlock(&klp_mutex);
+	return ret;
+}
+
+static ssize_t transition_tasks_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return klp_show_locked(kobj, buf, klp_show_pending_tasks);
+}
+
+static ssize_t transition_ms_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return klp_show_locked(kobj, buf, klp_show_duration);
+}
+
+static ssize_t transition_signals_show(struct kobject *kobj,
+				       struct kobj_attribute *attr, char *buf)
+{
+	return klp_show_locked(kobj, buf, klp_show_nudged);
+}
+
+static ssize_t transition_blockers_show(struct kobject *kobj,
+					struct kobj_attribute *attr, char *buf)
+{
+	return klp_show_locked(kobj, buf, klp_show_blockers);
+}
+
+static struct kobj_attribute klp_attr_transition_tasks =
+	__ATTR_RO(transition_tasks);
+static struct kobj_attribute klp_attr_transition_ms = __ATTR_RO(transition_ms);
+static struct kobj_attribute klp_attr_transition_signals =
+	__ATTR_RO(transition_signals);
+static struct kobj_attribute klp_attr_transition_blockers =
+	__ATTR_RO(transition_blockers);
+
 static struct kobj_attribute klp_attr_enabled = __ATTR_RW(enabled);
+static struct kobj_attribute klp_attr_replace = __ATTR_RO(replace);
+static struct kobj_attribute klp_attr_stack_order = __ATTR_RO(stack_order);
 static struct kobj_attribute klp_attr_transition = __ATTR_RO(transition);
 static struct kobj_attribute klp_attr_force = __ATTR_WO(force);
 
@@ -428,6 +534,12 @@ static struct attribute *klp_patch_dir_attrs[] = {
 	&klp_attr_enabled.attr,
 	&klp_attr_transition.attr,
 	&klp_attr_force.attr,
+	&klp_attr_replace.attr,
+	&klp_attr_stack_order.attr,
+	&klp_attr_transition_tasks.attr,
+	&klp_attr_transition_ms.attr,
+	&klp_attr_transition_signals.attr,
+	&klp_attr_transition_blockers.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(klp_patch_dir);
@@ -743,10 +855,11 @@ static int klp_generate_nops(struct klp_patch *patch)
 }
 
 /* Forget what was resolved for a module object whose module goes away. */
-static void klp_forget_object(struct klp_object *obj)
+static void klp_forget_object(struct klp_patch *patch, struct klp_object *obj)
 {
 	struct klp_func *func;
 
+	klp_clear_object_relocs(patch, obj);
 	obj->mod = NULL;
 	klp_for_each_func(obj, func) {
 		func->old_func = NULL;
@@ -1131,7 +1244,7 @@ static void klp_revert_module(struct module *mod,
 				klp_restore_object(obj);
 				klp_run_post_unpatch(obj);
 			}
-			klp_forget_object(obj);
+			klp_forget_object(patch, obj);
 			break;
 		}
 	}
@@ -1220,7 +1333,7 @@ err:
 	pr_warn("patch '%s' failed for module '%s', refusing to load module '%s'\n",
 		patch->mod->name, mod->name, mod->name);
 	mod->klp_alive = false;
-	klp_forget_object(obj);
+	klp_forget_object(patch, obj);
 	klp_revert_module(mod, patch);
 	mutex_unlock(&klp_mutex);
 	return ret;

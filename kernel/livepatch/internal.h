@@ -59,6 +59,10 @@ bool klp_trans_advance(void);
 void klp_trans_reverse(void);
 void klp_trans_force(void);
 void klp_sync_handlers(void);
+ssize_t klp_show_pending_tasks(struct klp_patch *patch, char *buf);
+ssize_t klp_show_duration(struct klp_patch *patch, char *buf);
+ssize_t klp_show_nudged(struct klp_patch *patch, char *buf);
+ssize_t klp_show_blockers(struct klp_patch *patch, char *buf);
 
 /* state.c */
 bool klp_states_compatible(struct klp_patch *patch);

@@ -32,6 +32,9 @@
 #include <linux/workqueue.h>
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 #define KLP_MAX_STACK_ENTRIES	100
 #define KLP_RETRY_MIN		max(HZ / 100, 1)
 #define KLP_RETRY_MAX		HZ
@@ -56,7 +59,26 @@ struct klp_range {
 static struct klp_range *klp_ranges;
 static unsigned int klp_nr_ranges;
 
-static unsigned long klp_transition_started;	/* jiffies */
+/*
+ * Progress of the running transition, for sysfs; protected by klp_mutex.
+ * The blockers are those found by the last round of stack checks, at most
+ * KLP_MAX_BLOCKERS of them.
+ */
+#define KLP_MAX_BLOCKERS	32
+#define KLP_BLOCKER_FUNC_LEN	64
+
+struct klp_blocker {
+	pid_t pid;
+	bool kthread;
+	const char *reason;
+	char comm[TASK_COMM_LEN];
+	char func[KLP_BLOCKER_FUNC_LEN];
+};
+
+static struct klp_blocker klp_blockers[KLP_MAX_BLOCKERS];
+static unsigned int klp_nr_blockers;
+static unsigned long klp_nr_nudged;
+static ktime_t klp_trans_started_at;
 static unsigned long klp_next_signal;		/* jiffies */
 static unsigned long klp_retry_delay;		/* jiffies */
 
@@ -306,6 +328,7 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
 		return ret;
 
 	klp_switch_task(task);
+	trace_klp_task_switch(task->pid, task->comm, klp_trans_target, false);
 	return 0;
 }
 
@@ -313,6 +336,24 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
  * Try to switch @task by checking its stack.  Return true when the task is
  * in the target state afterwards.
  */
+static void klp_note_blocker(struct task_struct *task, const char *reason,
+			     const char *fname)
+{
+	struct klp_blocker *b;
+
+	trace_klp_task_blocked(task->pid, task->comm, reason, fname ?: "");
+
+	if (klp_nr_blockers >= KLP_MAX_BLOCKERS)
+		return;
+
+	b = &klp_blockers[klp_nr_blockers++];
+	b->pid = task->pid;
+	b->kthread = task->flags & PF_KTHREAD;
+	b->reason = reason;
+	get_task_comm(b->comm, task);
+	strscpy(b->func, fname ?: "-", sizeof(b->func));
+}
+
 static bool klp_check_task(struct task_struct *task)
 {
 	const char *fname = NULL;
@@ -321,28 +362,34 @@ static bool klp_check_task(struct task_struct *task)
 	if (task->patch_state == klp_trans_target)
 		return true;
 
-	if (!klp_have_reliable_stack() || !klp_ranges)
+	if (!klp_have_reliable_stack() || !klp_ranges) {
+		klp_note_blocker(task, "no-stack-check", NULL);
 		return false;
+	}
 
 	ret = task_call_func(task, klp_switch_if_safe, &fname);
 	switch (ret) {
 	case 0:
 		return true;
 	case -EBUSY:
-		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
+		pr_debug("%s: %s:%d is running\\n", __func__, task->comm,
 			 task->pid);
+		klp_note_blocker(task, "running", NULL);
 		break;
 	case -EINVAL:
-		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,
+		pr_debug("%s: %s:%d has an unreliable stack\\n", __func__,
 			 task->comm, task->pid);
+		klp_note_blocker(task, "unreliable-stack", NULL);
 		break;
 	case -EADDRINUSE:
-		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
+		pr_debug("%s: %s:%d is sleeping on function %s\\n", __func__,
 			 task->comm, task->pid, fname);
+		klp_note_blocker(task, "in-patched-function", fname);
 		break;
 	default:
-		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n",
+		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\\n",
 			 __func__, ret, task->comm, task->pid);
+		klp_note_blocker(task, "unknown", NULL);
 		break;
 	}
 	return false;
@@ -355,6 +402,7 @@ static bool klp_switch_all_tasks(void)
 	bool complete = true;
 	unsigned int cpu;
 
+	klp_nr_blockers = 0;
 	if (klp_build_ranges())
 		complete = false;
 
@@ -399,6 +447,7 @@ static void klp_nudge_blocked_tasks(void)
 		if (!klp_patch_pending(task))
 			continue;
 
+		klp_nr_nudged++;
 		if (task->flags & PF_KTHREAD) {
 			/* Only sleeping kthreads can be woken; they recheck. */
 			wake_up_state(task, TASK_INTERRUPTIBLE);
@@ -457,6 +506,7 @@ static void klp_trans_finish(void)
 
 	pr_notice("'%s': %s complete\n", patch->mod->name,
 		  klp_state_name(klp_trans_target));
+	trace_klp_transition_complete(patch->mod->name, klp_trans_target);
 
 	klp_trans_target = KLP_UNDEFINED;
 	klp_trans_patch = NULL;
@@ -550,8 +600,12 @@ void klp_trans_begin(void)
 	 */
 	smp_mb__before_atomic();
 	klp_each_task(klp_task_mark_pending, 0);
+	trace_klp_transition_start(klp_trans_patch->mod->name,
+				   klp_trans_target);
 
-	klp_transition_started = jiffies;
+	klp_trans_started_at = ktime_get();
+	klp_nr_nudged = 0;
+	klp_nr_blockers = 0;
 	klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
 	klp_retry_delay = KLP_RETRY_MIN;
 }
@@ -597,6 +651,7 @@ void klp_trans_reverse(void)
 	klp_sync_handlers();
 
 	klp_trans_target = !klp_trans_target;
+	trace_klp_transition_reverse(patch->mod->name, klp_trans_target);
 	klp_trans_begin();
 
 	WRITE_ONCE(klp_kick_armed, 0);
@@ -614,6 +669,8 @@ void klp_trans_force(void)
 	struct klp_patch *patch;
 
 	pr_warn("forcing remaining tasks to the patched state\n");
+	trace_klp_transition_force(klp_trans_patch->mod->name,
+				   klp_trans_target);
 
 	klp_each_task(klp_task_force, 0);
 
@@ -647,6 +704,8 @@ void klp_update_patch_state(struct task_struct *task)
 	 */
 	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
 		task->patch_state = READ_ONCE(klp_trans_target);
+		trace_klp_task_switch(task->pid, task->comm, task->patch_state,
+				      true);
 		klp_kick_transition();
 	}
 
@@ -669,4 +728,92 @@ void klp_copy_process(struct task_struct *child)
 		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
 
 	child->patch_state = current->patch_state;
+}
+
+/*
+ * Progress reports for sysfs, called with klp_mutex held.  Each reports
+ * nothing (0, or an empty list) unless @patch is the one in transition.
+ */
+static unsigned int klp_count_pending_tasks(void)
+{
+	struct task_struct *g, *task;
+	unsigned int cpu, nr = 0;
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		nr += klp_patch_pending(task);
+	read_unlock(&tasklist_lock);
+
+	for_each_possible_cpu(cpu)
+		nr += klp_patch_pending(idle_task(cpu));
+	return nr;
+}
+
+/* Tasks that still have to switch, counted now. */
+ssize_t klp_show_pending_tasks(struct klp_patch *patch, char *buf)
+{
+	lockdep_assert_held(&klp_mutex);
+	return sysfs_emit(buf, "%u\n", patch == klp_trans_patch ?
+			  klp_count_pending_tasks() : 0);
+}
+
+/* How long the transition has run, in milliseconds. */
+ssize_t klp_show_duration(struct klp_patch *patch, char *buf)
+{
+	s64 ms = 0;
+
+	lockdep_assert_held(&klp_mutex);
+	if (patch == klp_trans_patch)
+		ms = ktime_ms_delta(ktime_get(), klp_trans_started_at);
+	return sysfs_emit(buf, "%lld\n", ms);
+}
+
+/* Fake signals and wake-ups sent to blocking tasks. */
+ssize_t klp_show_nudged(struct klp_patch *patch, char *buf)
+{
+	lockdep_assert_held(&klp_mutex);
+	return sysfs_emit(buf, "%lu\n", patch == klp_trans_patch ?
+			  klp_nr_nudged : 0);
+}
+
+static bool klp_blocker_still_pending(struct klp_blocker *b)
+{
+	struct task_struct *task;
+	bool pending = false;
+
+	if (!b->pid)	/* an idle task */
+		return true;
+
+	rcu_read_lock();
+	task = find_task_by_vpid(b->pid);
+	if (task)
+		pending = klp_patch_pending(task);
+	rcu_read_unlock();
+	return pending;
+}
+
+/*
+ * The blocking tasks found by the last round of checks that have not
+ * switched since, one per line: "<pid> <comm> <user|kthread> <reason>
+ * <function or ->".
+ */
+ssize_t klp_show_blockers(struct klp_patch *patch, char *buf)
+{
+	ssize_t len = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&klp_mutex);
+	if (patch != klp_trans_patch)
+		return 0;
+
+	for (i = 0; i < klp_nr_blockers; i++) {
+		struct klp_blocker *b = &klp_blockers[i];
+
+		if (!klp_blocker_still_pending(b))
+			continue;
+		len += sysfs_emit_at(buf, len, "%d %s %s %s %s\n", b->pid,
+				     b->comm, b->kthread ? "kthread" : "user",
+				     b->reason, b->func);
+	}
+	return len;
 }

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Tracepoints of the live patching transition (trace system "livepatch").
+ * Disabled tracepoints cost a static branch.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM livepatch
+
+#if !defined(_KLP_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _KLP_TRACE_H
+
+#include <linux/tracepoint.h>
+
+DECLARE_EVENT_CLASS(klp_transition_class,
+	TP_PROTO(const char *patch, int target),
+	TP_ARGS(patch, target),
+	TP_STRUCT__entry(
+		__string(patch, patch)
+		__field(int, target)
+	),
+	TP_fast_assign(
+		__assign_str(patch, patch);
+		__entry->target = target;
+	),
+	TP_printk("patch=%s target=%s", __get_str(patch),
+		  __entry->target ? "patched" : "unpatched")
+);
+
+/* A transition of @patch towards @target begins. */
+DEFINE_EVENT(klp_transition_class, klp_transition_start,
+	TP_PROTO(const char *patch, int target),
+	TP_ARGS(patch, target));
+
+/* The transition was turned around; @target is the new target. */
+DEFINE_EVENT(klp_transition_class, klp_transition_reverse,
+	TP_PROTO(const char *patch, int target),
+	TP_ARGS(patch, target));
+
+/* An administrator forced the remaining tasks to @target. */
+DEFINE_EVENT(klp_transition_class, klp_transition_force,
+	TP_PROTO(const char *patch, int target),
+	TP_ARGS(patch, target));
+
+/* Every task reached @target. */
+DEFINE_EVENT(klp_transition_class, klp_transition_complete,
+	TP_PROTO(const char *patch, int target),
+	TP_ARGS(patch, target));
+
+/* @pid switched to @target, by itself or after a stack check. */
+TRACE_EVENT(klp_task_switch,
+	TP_PROTO(int pid, const char *comm, int target, bool self),
+	TP_ARGS(pid, comm, target, self),
+	TP_STRUCT__entry(
+		__field(int, pid)
+		__array(char, comm, TASK_COMM_LEN)
+		__field(int, target)
+		__field(bool, self)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		memcpy(__entry->comm, comm, TASK_COMM_LEN);
+		__entry->target = target;
+		__entry->self = self;
+	),
+	TP_printk("pid=%d comm=%s target=%s by=%s", __entry->pid,
+		  __entry->comm, __entry->target ? "patched" : "unpatched",
+		  __entry->self ? "self" : "stack-check")
+);
+
+/* A stack check found @pid blocking the transition, and why. */
+TRACE_EVENT(klp_task_blocked,
+	TP_PROTO(int pid, const char *comm, const char *reason,
+		 const char *func),
+	TP_ARGS(pid, comm, reason, func),
+	TP_STRUCT__entry(
+		__field(int, pid)
+		__array(char, comm, TASK_COMM_LEN)
+		__string(reason, reason)
+		__string(func, func)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		memcpy(__entry->comm, comm, TASK_COMM_LEN);
+		__assign_str(reason, reason);
+		__assign_str(func, func);
+	),
+	TP_printk("pid=%d comm=%s reason=%s function=%s", __entry->pid,
+		  __entry->comm, __get_str(reason), __get_str(func))
+);
+
+#endif /* _KLP_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH ../../kernel/livepatch
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>
