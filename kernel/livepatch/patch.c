@@ -130,12 +130,13 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 {
 	struct klp_site *site;
 	struct klp_func *func;
-	int bit;
 
-	/* Also disables preemption, which klp_sync_handlers() needs. */
-	bit = ftrace_test_recursion_trylock(ip, parent_ip);
-	if (WARN_ON_ONCE(bit < 0))
-		return;
+	/*
+	 * klp_sync_handlers() relies on the handler running with preemption
+	 * disabled.  No recursion guard is needed: nothing below can be
+	 * traced (it is all inline, and the only call is the WARN of a bug).
+	 */
+	preempt_disable_notrace();
 
 	site = klp_site_find(ip);
 	func = site ? klp_pick_func(site) : NULL;
@@ -143,7 +144,7 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 		ftrace_instruction_pointer_set(fregs,
 					       (unsigned long)func->new_func);
 
-	ftrace_test_recursion_unlock(bit);
+	preempt_enable_notrace();
 }
 
 static unsigned long klp_func_ip(struct klp_func *func)

@@ -69,6 +69,7 @@ static unsigned int klp_nr_ranges;
 
 struct klp_blocker {
 	pid_t pid;
+	int idle_cpu;		/* -1 unless an idle task */
 	bool kthread;
 	const char *reason;
 	char comm[TASK_COMM_LEN];
@@ -348,6 +349,7 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
 
 	b = &klp_blockers[klp_nr_blockers++];
 	b->pid = task->pid;
+	b->idle_cpu = is_idle_task(task) ? task_cpu(task) : -1;
 	b->kthread = task->flags & PF_KTHREAD;
 	b->reason = reason;
 	get_task_comm(b->comm, task);
@@ -372,22 +374,22 @@ static bool klp_check_task(struct task_struct *task)
 	case 0:
 		return true;
 	case -EBUSY:
-		pr_debug("%s: %s:%d is running\\n", __func__, task->comm,
+		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
 		klp_note_blocker(task, "running", NULL);
 		break;
 	case -EINVAL:
-		pr_debug("%s: %s:%d has an unreliable stack\\n", __func__,
+		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,
 			 task->comm, task->pid);
 		klp_note_blocker(task, "unreliable-stack", NULL);
 		break;
 	case -EADDRINUSE:
-		pr_debug("%s: %s:%d is sleeping on function %s\\n", __func__,
+		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
 			 task->comm, task->pid, fname);
 		klp_note_blocker(task, "in-patched-function", fname);
 		break;
 	default:
-		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\\n",
+		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n",
 			 __func__, ret, task->comm, task->pid);
 		klp_note_blocker(task, "unknown", NULL);
 		break;
@@ -515,6 +517,8 @@ static void klp_trans_finish(void)
 
 /**
  * klp_trans_advance() - switch what can be switched, and finish
+ *
+ * Context: klp_mutex held.
  *
  * Checks every task not yet switched.  When none is left the transition
  * completes, and a disabled patch or the patches an atomic replace took over
@@ -781,11 +785,12 @@ static bool klp_blocker_still_pending(struct klp_blocker *b)
 	struct task_struct *task;
 	bool pending = false;
 
-	if (!b->pid)	/* an idle task */
-		return true;
+	if (b->idle_cpu >= 0)
+		return klp_patch_pending(idle_task(b->idle_cpu));
 
+	/* Stored pids are global: look them up in the initial namespace. */
 	rcu_read_lock();
-	task = find_task_by_vpid(b->pid);
+	task = find_task_by_pid_ns(b->pid, &init_pid_ns);
 	if (task)
 		pending = klp_patch_pending(task);
 	rcu_read_unlock();
