@@ -1,0 +1,57 @@
+# Build-and-boot harness for the livepatch subsystem (see harness/).
+#
+#   make demo     build, boot, live patch /proc/cmdline and take it back
+#   make test     build, boot, run tools/testing/selftests/livepatch
+#   make vm       interactive shell in the guest
+#   make kernel   build only
+#   make install KSRC=/path/to/linux-6.1
+#   make clean    remove the build output of KLP_IMPL/KCONFIG
+#
+# Variables:
+#   KLP_IMPL=ours|stock      our kernel/livepatch, or the tree's own (default ours)
+#   KCONFIG=default          harness/configs/<KCONFIG>.config on top of base.config
+#   TESTS="test-a.sh ..."    run only these selftests
+#   KLP_VM_TIMEOUT=<s>       kill the guest after this long (1200 test, 300 demo)
+#   KLP_KVM=0|1              skip the KVM probe
+# Build output lives in $${XDG_CACHE_HOME:-~/.cache}/klp.
+
+KLP_IMPL ?= ours
+KCONFIG ?= default
+TESTS ?=
+KSRC ?=
+
+# Only our own names reach the scripts; the rest of the command line must
+# not leak into the kernel's make.
+export KLP_IMPL
+export KLP_KCONFIG := $(KCONFIG)
+export KLP_TESTS := $(TESTS)
+unexport KCONFIG TESTS KSRC
+
+H := harness
+
+.PHONY: all demo test vm kernel install clean check bench
+
+all:
+	@echo "targets: demo test vm kernel install clean check bench"
+
+demo:
+	@$(H)/klp.sh demo
+
+test:
+	@$(H)/klp.sh test
+
+vm:
+	@$(H)/klp.sh vm
+
+kernel:
+	@$(H)/klp.sh kernel
+
+install:
+	@$(H)/install.sh "$(KSRC)"
+
+clean:
+	@$(H)/klp.sh clean
+
+check bench:
+	@echo "make $@: not implemented yet"
+	@exit 1

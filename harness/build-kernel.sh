@@ -1,0 +1,100 @@
+#!/bin/bash
+# Configure and build the kernel, its modules and the livepatch selftests
+# into $KLP_OUT; stage modules_install and the kselftest install in
+# $KLP_STAGE.  Output of the kernel build goes to $KLP_BUILD_LOG.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+frags=("$KLP_ROOT/harness/configs/base.config")
+if [[ $KLP_KCONFIG != base ]]; then
+	[[ -f $KLP_ROOT/harness/configs/$KLP_KCONFIG.config ]] ||
+		die "no harness/configs/$KLP_KCONFIG.config"
+	frags+=("$KLP_ROOT/harness/configs/$KLP_KCONFIG.config")
+fi
+
+lock_out
+lock_src
+"$KLP_ROOT/harness/prepare-tree.sh"
+
+kmake() { make -C "$KLP_SRC" O="$KLP_OUT" ARCH=x86_64 CC="ccache gcc" "$@"; }
+
+mkdir -p "$KLP_OUT"
+start=$SECONDS
+info "$KLP_PKG $(klp_pkg_version), impl=$KLP_IMPL, kconfig=$KLP_KCONFIG, out=$KLP_OUT"
+: >"$KLP_BUILD_LOG"
+
+# --- configuration: tinyconfig + fragments, redone when any input changes --
+stamp=$(cat "${frags[@]}" "$KLP_SRC/kernel/livepatch/Kconfig" \
+	"$KLP_SRC/lib/Kconfig.debug" "$KLP_SRC/samples/Kconfig" | sha256sum)
+if [[ ! -f $KLP_OUT/.config || $(cat "$KLP_OUT/klp-config.stamp" 2>/dev/null) != "$stamp" ]]; then
+	info "configuring (tinyconfig + ${frags[*]##*/})"
+	rm -f "$KLP_OUT/klp-config.stamp"
+	{
+		kmake tinyconfig
+		"$KLP_SRC/scripts/kconfig/merge_config.sh" -m -O "$KLP_OUT" \
+			"$KLP_OUT/.config" "${frags[@]}"
+		kmake olddefconfig
+	} >>"$KLP_BUILD_LOG" 2>&1 || {
+		tail -n 40 "$KLP_BUILD_LOG"
+		die "configuration failed (log: $KLP_BUILD_LOG)"
+	}
+	echo "$stamp" >"$KLP_OUT/klp-config.stamp"
+fi
+# Check every option the fragments ask for.
+while IFS= read -r line; do
+	if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+		grep -qxF "$line" "$KLP_OUT/.config" || {
+			rm -f "$KLP_OUT/klp-config.stamp"
+			die "config: ${BASH_REMATCH[1]} is not ${BASH_REMATCH[2]} after olddefconfig (have: $(grep -E "^(# )?${BASH_REMATCH[1]}[= ]" "$KLP_OUT/.config" || echo unset)); check its dependencies"
+		}
+	elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+		if grep -qE "^${BASH_REMATCH[1]}=" "$KLP_OUT/.config"; then
+			rm -f "$KLP_OUT/klp-config.stamp"
+			die "config: ${BASH_REMATCH[1]} should not be set"
+		fi
+	fi
+done < <(cat "${frags[@]}")
+
+# --- build ---------------------------------------------------------------
+info "building bzImage and modules with $(nproc) jobs (log: $KLP_BUILD_LOG)"
+if ! kmake -j"$(nproc)" bzImage modules >>"$KLP_BUILD_LOG" 2>&1; then
+	grep -E ': (error|Error|fatal error):|\*\*\*' "$KLP_BUILD_LOG" | head -n 20 >&2 || true
+	echo "----- tail of $KLP_BUILD_LOG -----" >&2
+	tail -n 40 "$KLP_BUILD_LOG" >&2
+	die "kernel build failed"
+fi
+
+# Compiler warnings in this project's files fail the build.
+mapfile -t owned < <(klp_dirs; klp_files)
+re=$(printf '%s|' "${owned[@]}")
+re="(^|/)(${re%|})[^ :]*:([0-9]+:)* warning:|^WARNING: modpost: .*(${re%|})"
+if grep -E "$re" "$KLP_BUILD_LOG" >&2; then
+	# Make the next build compile them again, so the warnings are not lost.
+	for d in $(klp_dirs); do
+		[[ -d $KLP_OUT/$d ]] && find "$KLP_OUT/$d" \( -name '*.o' -o -name '*.ko' \) -delete
+	done
+	die "compiler warnings in this project's files (see above)"
+fi
+
+# --- stage modules and selftests -----------------------------------------
+rm -rf "$KLP_STAGE"
+mkdir -p "$KLP_STAGE"
+kmake INSTALL_MOD_PATH="$KLP_STAGE" INSTALL_MOD_STRIP=1 modules_install \
+	>>"$KLP_BUILD_LOG" 2>&1 || {
+	tail -n 20 "$KLP_BUILD_LOG" >&2
+	die "modules_install failed"
+}
+if [[ -d $KLP_SRC/tools/testing/selftests/livepatch ]]; then
+	make -C "$KLP_SRC/tools/testing/selftests" O="$KLP_OUT" TARGETS=livepatch \
+		KSFT_INSTALL_PATH="$KLP_STAGE/kselftest" install >>"$KLP_BUILD_LOG" 2>&1 || {
+		tail -n 20 "$KLP_BUILD_LOG" >&2
+		die "selftests install failed"
+	}
+	[[ -x $KLP_STAGE/kselftest/run_kselftest.sh ]] ||
+		die "selftests install produced no run_kselftest.sh"
+else
+	info "no tools/testing/selftests/livepatch in the repository: no selftests staged"
+fi
+
+info "built $(kernel_release) in $(elapsed "$start")"

@@ -1,0 +1,25 @@
+#!/bin/bash
+# Lay this project's files into a user's Linux 6.1 tree.
+# Usage: install.sh /path/to/linux (or KSRC=/path/to/linux)
+set -euo pipefail
+KLP_IMPL=ours
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ksrc=${1:-${KSRC:-}}
+[[ -n $ksrc ]] || die "usage: make install KSRC=/path/to/linux-6.1"
+[[ -f $ksrc/Makefile ]] || die "$ksrc/Makefile not found: KSRC must be a Linux source tree"
+ksrc=$(cd "$ksrc" && pwd)
+case $ksrc/ in "$KLP_CACHE"/*) die "refusing to install into the harness cache ($ksrc)" ;; esac
+version=$(awk '$1 == "VERSION" && $2 == "=" { print $3 }' "$ksrc/Makefile")
+patchlevel=$(awk '$1 == "PATCHLEVEL" && $2 == "=" { print $3 }' "$ksrc/Makefile")
+[[ $version == 6 && $patchlevel == 1 ]] ||
+	die "$ksrc is Linux ${version:-?}.${patchlevel:-?}, not 6.1.x; this subsystem is for 6.1 only"
+[[ -f $KLP_REPO/kernel/livepatch/core.c ]] ||
+	die "$KLP_REPO has no kernel/livepatch/core.c; nothing to install"
+
+info "installing into $ksrc"
+changes=$(lay_files "$ksrc")
+verify_files "$ksrc"
+if [[ -n $changes ]]; then echo "$changes"; else info "already up to date"; fi
+info "done; build with CONFIG_LIVEPATCH=y (see harness/configs/base.config)"

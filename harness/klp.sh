@@ -1,0 +1,59 @@
+#!/bin/bash
+# Entry point of the Makefile targets.  Usage: klp.sh kernel|test|demo|vm|clean
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+H=$KLP_ROOT/harness
+cmd=${1:?usage: klp.sh kernel|test|demo|vm|clean}
+
+build() {
+	"$H/build-kernel.sh"
+	"$H/mkinitramfs.sh"
+}
+
+case $cmd in
+kernel)
+	lock_out
+	"$H/build-kernel.sh"
+	info "kernel: $KLP_OUT/arch/x86/boot/bzImage, modules: $KLP_STAGE/lib/modules"
+	;;
+test)
+	start=$SECONDS
+	lock_out
+	"$H/build-kernel.sh"
+	[[ -x $KLP_STAGE/kselftest/run_kselftest.sh ]] ||
+		die "no selftests to run: $KLP_REPO/tools/testing/selftests/livepatch is missing"
+	"$H/mkinitramfs.sh"
+	"$H/run-vm.sh" test || true
+	info "make test took $(elapsed "$start")"
+	exec "$H/check-log.sh" test "$KLP_OUT/klp-test.log"
+	;;
+demo)
+	lock_out
+	"$H/build-kernel.sh"
+	compgen -G "$KLP_STAGE/lib/modules/*/kernel/samples/livepatch/livepatch-sample.ko" >/dev/null ||
+		die "livepatch-sample.ko was not built (samples/livepatch/livepatch-sample.c missing?)"
+	"$H/mkinitramfs.sh"
+	"$H/run-vm.sh" demo || true
+	exec "$H/check-log.sh" demo "$KLP_OUT/klp-demo.log"
+	;;
+vm)
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/klp-vm.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	(
+		lock_out
+		build
+		cp "$KLP_OUT/arch/x86/boot/bzImage" "$KLP_INITRAMFS" "$tmp/"
+	)
+	# Boot copies, without holding the lock, so others can build meanwhile.
+	KLP_VM_KERNEL=$tmp/bzImage KLP_VM_INITRD=$tmp/${KLP_INITRAMFS##*/} \
+		"$H/run-vm.sh" vm
+	;;
+clean)
+	lock_out
+	lock_src
+	info "removing $KLP_OUT and $KLP_SRC (ccache and the pristine tree stay)"
+	rm -rf "$KLP_OUT" "$KLP_SRC"
+	;;
+*) die "unknown command $cmd" ;;
+esac

@@ -1,0 +1,224 @@
+# shellcheck shell=bash disable=SC2034
+# Common variables and functions of the build-and-boot harness.
+# Sourced by the other harness scripts; never run directly.
+
+# ---- configuration (all may be overridden from the environment) ----------
+KLP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Where the project's files are taken from (default: this checkout).
+KLP_REPO=${KLP_REPO:-$KLP_ROOT}
+KLP_IMPL=${KLP_IMPL:-ours}          # ours | stock
+KLP_KCONFIG=${KLP_KCONFIG:-default} # harness/configs/<name>.config
+KLP_CACHE=${KLP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klp}
+KLP_PKG=linux-source-6.1
+KLP_TARBALL=/usr/src/$KLP_PKG.tar.xz
+KLP_PRISTINE=$KLP_CACHE/$KLP_PKG
+KLP_SRC=$KLP_CACHE/src-$KLP_IMPL
+KLP_OUT=$KLP_CACHE/out-$KLP_IMPL-$KLP_KCONFIG
+KLP_STAGE=$KLP_OUT/klp-stage            # modules_install + kselftest install
+KLP_BUILD_LOG=$KLP_OUT/klp-build.log
+KLP_INITRAMFS=$KLP_OUT/klp-initramfs.cpio
+export CCACHE_DIR=${CCACHE_DIR:-$KLP_CACHE/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+case $KLP_IMPL in ours | stock) ;; *)
+	echo "klp: KLP_IMPL must be 'ours' or 'stock', not '$KLP_IMPL'" >&2
+	exit 1
+	;;
+esac
+[[ $KLP_KCONFIG =~ ^[A-Za-z0-9_-]+$ ]] || {
+	echo "klp: bad KCONFIG name '$KLP_KCONFIG'" >&2
+	exit 1
+}
+
+# What this project owns in the kernel tree.  Directories are replaced as a
+# whole (files the repository lacks are deleted from the tree); single files
+# are replaced, or deleted when the repository lacks them.
+KLP_DIRS_OURS=(kernel/livepatch samples/livepatch lib/livepatch
+	tools/testing/selftests/livepatch Documentation/livepatch tools/livepatch)
+KLP_FILES_OURS=(include/linux/livepatch.h arch/x86/include/asm/livepatch.h
+	Documentation/ABI/testing/sysfs-kernel-livepatch)
+# With the stock implementation only the samples and tests are ours.
+KLP_DIRS_STOCK=(samples/livepatch lib/livepatch tools/testing/selftests/livepatch)
+# Never copied from the repository (build leftovers of out-of-tree builds).
+KLP_EXCLUDES=('*.o' '*.ko' '*.a' '.*.cmd' '*.mod' '*.mod.c' 'modules.order'
+	'Module.symvers' '*.orig' '*.rej' '*~' '.*.swp')
+
+# ---- helpers ---------------------------------------------------------------
+info() { printf '[klp] %s\n' "$*"; }
+warn() { printf '[klp] warning: %s\n' "$*" >&2; }
+die() {
+	printf '[klp] error: %s\n' "$*" >&2
+	exit 1
+}
+
+# klp_dirs / klp_files: the owned paths for KLP_IMPL (one per line).
+klp_dirs() {
+	if [[ $KLP_IMPL == ours ]]; then printf '%s\n' "${KLP_DIRS_OURS[@]}"; else printf '%s\n' "${KLP_DIRS_STOCK[@]}"; fi
+}
+klp_files() {
+	if [[ $KLP_IMPL == ours ]]; then printf '%s\n' "${KLP_FILES_OURS[@]}"; fi
+}
+
+# is_excluded NAME: true if a file name matches KLP_EXCLUDES.
+is_excluded() {
+	local pat
+	for pat in "${KLP_EXCLUDES[@]}"; do
+		# shellcheck disable=SC2053 # glob match intended
+		[[ $1 == $pat ]] && return 0
+	done
+	return 1
+}
+
+# ensure_packages: install the Debian packages the harness needs, once,
+# only when something is missing.
+KLP_PACKAGES=(make gcc libc6-dev bc flex bison libelf-dev ccache cpio rsync
+	xz-utils kmod procps util-linux mount bsdutils bash dash coreutils grep
+	sed gawk findutils diffutils qemu-system-x86 "$KLP_PKG")
+ensure_packages() {
+	local p missing=()
+	for p in "${KLP_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	info "installing missing packages: ${missing[*]}"
+	local sudo=()
+	((EUID == 0)) || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}"
+}
+
+klp_pkg_version() { dpkg-query -W -f='${Version}' "$KLP_PKG"; }
+
+# ensure_pristine: unpack the kernel tarball into the cache once.
+ensure_pristine() {
+	mkdir -p "$KLP_CACHE"
+	if [[ ! -f $KLP_PRISTINE/Makefile ]]; then
+		local tmp
+		exec 8>"$KLP_CACHE/pristine.lock"
+		flock 8
+		if [[ ! -f $KLP_PRISTINE/Makefile ]]; then
+			[[ -f $KLP_TARBALL ]] || die "$KLP_TARBALL missing (is $KLP_PKG installed?)"
+			info "unpacking $KLP_TARBALL into $KLP_CACHE (once)"
+			tmp=$(mktemp -d "$KLP_CACHE/unpack.XXXXXX")
+			tar -xJf "$KLP_TARBALL" -C "$tmp"
+			rm -rf "$KLP_PRISTINE"
+			mv "$tmp/$KLP_PKG" "$KLP_PRISTINE"
+			rmdir "$tmp"
+			klp_pkg_version >"$KLP_PRISTINE.version"
+		fi
+		exec 8>&-
+	fi
+	[[ -f $KLP_PRISTINE.version ]] || klp_pkg_version >"$KLP_PRISTINE.version"
+	local have want
+	have=$(cat "$KLP_PRISTINE.version")
+	want=$(klp_pkg_version)
+	[[ $have == "$want" ]] ||
+		warn "cached tree is $KLP_PKG $have but $want is installed; rm -rf $KLP_CACHE to refresh"
+}
+
+# klp_lock FILE: take an exclusive lock for the rest of this process,
+# saying so when someone else holds it.  Re-entrant across our scripts.
+klp_lock() {
+	local f=$1 fd
+	case ":${KLP_LOCKS_HELD:-}:" in *":$f:"*) return 0 ;; esac
+	mkdir -p "$(dirname "$f")"
+	exec {fd}>"$f"
+	if ! flock -n "$fd"; then
+		info "waiting for $f (another build or run holds it)"
+		flock "$fd"
+	fi
+	export KLP_LOCKS_HELD="${KLP_LOCKS_HELD:-}:$f"
+}
+lock_out() { klp_lock "$KLP_OUT.lock"; }
+lock_src() { klp_lock "$KLP_SRC.lock"; }
+
+# Keep the parent make's flags away from the kernel's make.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
+
+# kernel_release: the release string of the built kernel.
+kernel_release() { cat "$KLP_OUT/include/config/kernel.release"; }
+
+elapsed() { echo "$((SECONDS - $1))s"; }
+
+# lay_files TREE: make the owned paths of TREE (see klp_dirs/klp_files)
+# identical to the repository's, printing "added/replaced/removed PATH".
+# rsync writes a new file and renames it into place, so a hard link into the
+# pristine tree is replaced, never written through; files whose content is
+# unchanged keep their mtime, so rebuilds stay incremental.
+lay_files() {
+	local tree=$1 d f pat ex=()
+	for pat in "${KLP_EXCLUDES[@]}"; do ex+=(--exclude="$pat"); done
+	while read -r d; do
+		if [[ -d $KLP_REPO/$d ]]; then
+			mkdir -p "$tree/$d"
+			rsync -rlc --delete --delete-excluded "${ex[@]}" -i \
+				"$KLP_REPO/$d/" "$tree/$d/" | report_changes "$d/"
+		elif [[ -e $tree/$d ]]; then
+			echo "removed  $d/"
+			rm -rf "${tree:?}/$d"
+		fi
+	done < <(klp_dirs)
+	while read -r f; do
+		if [[ -f $KLP_REPO/$f ]]; then
+			mkdir -p "$(dirname "$tree/$f")"
+			rsync -c -i "$KLP_REPO/$f" "$tree/$f" | report_changes "$(dirname "$f")/"
+		elif [[ -e $tree/$f ]]; then
+			echo "removed  $f"
+			rm -f "$tree/$f"
+		fi
+	done < <(klp_files)
+}
+
+# report_changes PREFIX: turn rsync --itemize-changes lines into words.
+report_changes() {
+	local flags name
+	while read -r flags name; do
+		case $flags in
+		'*deleting') echo "removed  $1$name" ;;
+		[\>c]f+++*) echo "added    $1$name" ;;
+		[\>c]f*) echo "replaced $1$name" ;;
+		esac
+	done
+}
+
+# verify_files TREE: every repository file is what TREE has, and the owned
+# directories of TREE hold nothing the repository lacks.
+verify_files() {
+	local tree=$1 d f rel bad=0
+	while read -r d; do
+		if [[ -d $KLP_REPO/$d ]]; then
+			while IFS= read -r -d '' f; do
+				rel=${f#"$KLP_REPO/"}
+				is_excluded "$(basename "$f")" && continue
+				cmp -s "$f" "$tree/$rel" || {
+					echo "[klp] mismatch: $rel" >&2
+					bad=1
+				}
+			done < <(find "$KLP_REPO/$d" -type f -print0)
+			while IFS= read -r -d '' f; do
+				rel=${f#"$tree/"}
+				[[ -f $KLP_REPO/$rel ]] || {
+					echo "[klp] extra file in tree: $rel" >&2
+					bad=1
+				}
+			done < <(find "$tree/$d" -type f -print0)
+		elif [[ -e $tree/$d ]]; then
+			echo "[klp] tree still has $d (the repository has none)" >&2
+			bad=1
+		fi
+	done < <(klp_dirs)
+	while read -r f; do
+		if [[ -f $KLP_REPO/$f ]]; then
+			cmp -s "$KLP_REPO/$f" "$tree/$f" || {
+				echo "[klp] mismatch: $f" >&2
+				bad=1
+			}
+		elif [[ -e $tree/$f ]]; then
+			echo "[klp] tree still has $f (the repository has none)" >&2
+			bad=1
+		fi
+	done < <(klp_files)
+	((bad == 0)) || die "tree $tree does not match the repository"
+}

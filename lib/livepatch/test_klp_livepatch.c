@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_klp_livepatch - replaces vmlinux's cmdline_proc_show(), so that
+ * /proc/cmdline reads "test_klp_livepatch: cmdline replaced".
+ */
+
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+
+static int test_klp_livepatch_cmdline(struct seq_file *m, void *v)
+{
+	seq_puts(m, KBUILD_MODNAME ": cmdline replaced\n");
+	return 0;
+}
+
+static struct klp_func test_klp_livepatch_funcs[] = {
+	{
+		.old_name = "cmdline_proc_show",
+		.new_func = test_klp_livepatch_cmdline,
+	},
+	{ }
+};
+
+static struct klp_object test_klp_livepatch_objs[] = {
+	{
+		/* a NULL name means vmlinux */
+		.funcs = test_klp_livepatch_funcs,
+	},
+	{ }
+};
+
+static struct klp_patch test_klp_livepatch_patch = {
+	.mod = THIS_MODULE,
+	.objs = test_klp_livepatch_objs,
+};
+
+static int __init test_klp_livepatch_load(void)
+{
+	return klp_enable_patch(&test_klp_livepatch_patch);
+}
+
+static void __exit test_klp_livepatch_unload(void)
+{
+}
+
+module_init(test_klp_livepatch_load);
+module_exit(test_klp_livepatch_unload);
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
+MODULE_DESCRIPTION("Livepatch selftest: replace cmdline_proc_show()");

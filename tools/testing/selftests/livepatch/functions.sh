@@ -1,0 +1,466 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the livepatch selftests.  A test script does:
+#
+#	. "$(dirname "$0")/functions.sh"
+#	klp_setup
+#	start_test "what this part checks"
+#	load_lp test_klp_livepatch
+#	check_log <<-EOF
+#	klptest: insmod test_klp_livepatch
+#	livepatch: enabling patch 'test_klp_livepatch'
+#	...
+#	EOF
+#	klp_pass
+#
+# Every helper that checks something ends the test with exit 1 (via die)
+# when the check does not hold, after undoing what the test left loaded.
+# Exit codes follow kselftest: 0 pass, 1 fail, 4 skip.
+
+KLP_SYSFS=/sys/kernel/livepatch
+KLP_DYNDBG=/proc/dynamic_debug/control
+KLP_DEVKMSG=/proc/sys/kernel/printk_devkmsg
+
+# Upper bound, in seconds, for every wait on the kernel (override from env).
+KLP_WAIT_SECS=${KLP_WAIT_SECS:-30}
+# How long check_log keeps re-reading the log before declaring a mismatch.
+KLP_LOG_WAIT_SECS=${KLP_LOG_WAIT_SECS:-3}
+# Kernel log lines that check_log compares (extended regex, after timestamps
+# are stripped).  Tests may append alternatives for their own modules.
+KLP_LOG_KEEP=${KLP_LOG_KEEP:-'^(livepatch|klptest|test_klp_[A-Za-z0-9_]+|livepatch_[A-Za-z0-9_]+): '}
+# Kept lines that are dropped anyway: per-task debug chatter of the transition
+# code ("livepatch: <function>: <comm>:<pid> is running"), the one-time taint
+# notice and the signalling of stuck tasks, none of which a test can predict.
+KLP_LOG_DROP=${KLP_LOG_DROP:-'^livepatch: [a-z_][a-z0-9_]*: [^ ]*:[0-9]+ |tainting kernel with TAINT_LIVEPATCH|^livepatch: signaling remaining tasks'}
+
+KLP_TEST_NAME=$(basename "$0")
+KLP_MARK=""
+KLP_LOADED=()
+KLP_AT_EXIT=()
+KLP_SAVED_DEVKMSG=""
+KLP_SAVED_DYNDBG=()
+KLP_SETUP_DONE=0
+
+# klp_log TEXT: write "klptest: TEXT" to the kernel log, so it shows in order.
+klp_log() {
+	echo "klptest: $*" > /dev/kmsg
+}
+
+# klp_info TEXT: print a progress line on the test's stdout.
+klp_info() {
+	echo "$KLP_TEST_NAME: $*"
+}
+
+# die TEXT: report a failure, clean up and exit 1 (kselftest FAIL).
+die() {
+	echo "$KLP_TEST_NAME: FAIL: $*" >&2
+	exit 1
+}
+
+# skip TEXT: report why the test cannot run here, clean up and exit 4 (SKIP).
+skip() {
+	echo "$KLP_TEST_NAME: SKIP: $*"
+	exit 4
+}
+
+# klp_pass: report success and exit 0 (kselftest PASS).
+klp_pass() {
+	echo "$KLP_TEST_NAME: PASS"
+	exit 0
+}
+
+# klp_at_exit CMD...: run CMD (best effort) when the test exits, newest first.
+klp_at_exit() {
+	KLP_AT_EXIT+=("$*")
+}
+
+# klp_require_root: skip unless running as root.
+klp_require_root() {
+	[[ $(id -u) -eq 0 ]] || skip "must be run as root"
+}
+
+# klp_wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+klp_wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# klp_mod_loaded NAME: true while module NAME is in /proc/modules.
+klp_mod_loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+# klp_patch_exists PATCH: true while /sys/kernel/livepatch/PATCH exists.
+klp_patch_exists() {
+	[[ -d $KLP_SYSFS/$1 ]]
+}
+
+# klp_patch_gone PATCH: true once /sys/kernel/livepatch/PATCH is gone.
+klp_patch_gone() {
+	[[ ! -e $KLP_SYSFS/$1 ]]
+}
+
+# klp_no_transition PATCH: true when PATCH's transition file reads 0.
+klp_no_transition() {
+	[[ $(cat "$KLP_SYSFS/$1/transition" 2>/dev/null) == 0 ]]
+}
+
+# klp_in_transition PATCH: true when PATCH's transition file reads 1.
+klp_in_transition() {
+	[[ $(cat "$KLP_SYSFS/$1/transition" 2>/dev/null) == 1 ]]
+}
+
+# wait_transition PATCH: wait (bounded) until PATCH's transition reads 0.
+wait_transition() {
+	klp_wait_for "$KLP_WAIT_SECS" klp_no_transition "$1" ||
+		die "transition of patch '$1' still open after ${KLP_WAIT_SECS}s"
+}
+
+# wait_patch_gone PATCH: wait (bounded) until /sys/kernel/livepatch/PATCH is gone.
+wait_patch_gone() {
+	klp_wait_for "$KLP_WAIT_SECS" klp_patch_gone "$1" ||
+		die "$KLP_SYSFS/$1 still present after ${KLP_WAIT_SECS}s"
+}
+
+# mod_path NAME: print the path of NAME.ko (KLP_MODDIR, then /lib/modules).
+mod_path() {
+	local name=$1 dir found
+	for dir in ${KLP_MODDIR:+"$KLP_MODDIR"} "/lib/modules/$(uname -r)"; do
+		[[ -d $dir ]] || continue
+		found=$(find "$dir" -name "$name.ko" -print -quit 2>/dev/null)
+		if [[ -n $found ]]; then
+			echo "$found"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# klp_require_mod NAME...: skip the test when a module it needs is not installed.
+klp_require_mod() {
+	local m
+	for m in "$@"; do
+		mod_path "$m" > /dev/null || skip "module $m.ko is not installed"
+	done
+}
+
+# klp_track NAME: remember module NAME for the clean-up at exit.
+klp_track() {
+	local m
+	for m in "${KLP_LOADED[@]}"; do
+		[[ $m == "$1" ]] && return 0
+	done
+	KLP_LOADED+=("$1")
+}
+
+# klp_untrack NAME: forget module NAME (it was unloaded by the test).
+klp_untrack() {
+	local m keep=()
+	for m in "${KLP_LOADED[@]}"; do
+		[[ $m == "$1" ]] || keep+=("$m")
+	done
+	KLP_LOADED=("${keep[@]}")
+}
+
+# klp_insmod NAME [PARAMS...]: insmod NAME.ko, logged; returns insmod's status,
+# leaves insmod's stderr in KLP_INSMOD_ERR.
+klp_insmod() {
+	local name=$1 path rc errfile
+	shift
+	path=$(mod_path "$name") || die "module $name.ko not found"
+	klp_log "insmod $name${*:+ $*}"
+	errfile=$(mktemp)
+	insmod "$path" "$@" 2> "$errfile"
+	rc=$?
+	KLP_INSMOD_ERR=$(cat "$errfile")
+	rm -f "$errfile"
+	[[ $rc -eq 0 ]] && klp_track "$name"
+	return $rc
+}
+
+# load_mod NAME [PARAMS...]: load a (non-livepatch) module; fail the test on error.
+load_mod() {
+	klp_insmod "$@" || die "insmod $1 failed: $KLP_INSMOD_ERR"
+}
+
+# load_lp_nowait NAME [PARAMS...]: load a patch module, check that its sysfs
+# directory exists and reads enabled=1, do not wait for the transition.
+load_lp_nowait() {
+	load_mod "$@"
+	klp_patch_exists "$1" || die "$KLP_SYSFS/$1 missing after loading $1"
+	[[ $(cat "$KLP_SYSFS/$1/enabled") == 1 ]] ||
+		die "$KLP_SYSFS/$1/enabled does not read 1 after loading $1"
+}
+
+# load_lp NAME [PARAMS...]: load a patch module and wait for its transition.
+load_lp() {
+	load_lp_nowait "$@"
+	wait_transition "$1"
+}
+
+# klp_errno_of TEXT: map insmod's/bash's error text to an errno name.
+klp_errno_of() {
+	case "$1" in
+	*"Invalid parameters"|*"Invalid argument") echo EINVAL ;;
+	*"Device or resource busy") echo EBUSY ;;
+	*"File exists") echo EEXIST ;;
+	*"No such device") echo ENODEV ;;
+	*"Invalid module format") echo ENOEXEC ;;
+	*"Unknown symbol in module"|*"No such file or directory") echo ENOENT ;;
+	*"Cannot allocate memory") echo ENOMEM ;;
+	*"Operation not permitted") echo EPERM ;;
+	*"Permission denied") echo EACCES ;;
+	*"No such process") echo ESRCH ;;
+	*"Argument list too long") echo E2BIG ;;
+	*"Numerical result out of range") echo ERANGE ;;
+	*"Function not implemented") echo ENOSYS ;;
+	*"Operation not supported") echo EOPNOTSUPP ;;
+	*"Bad address") echo EFAULT ;;
+	*"Resource temporarily unavailable") echo EAGAIN ;;
+	*) echo "UNKNOWN($1)" ;;
+	esac
+}
+
+# load_mod_expect_fail NAME ERRNO [PARAMS...]: insmod must fail with ERRNO
+# (e.g. EINVAL); afterwards NAME must be neither loaded nor in sysfs.
+load_mod_expect_fail() {
+	local name=$1 want=$2 got
+	shift 2
+	if klp_insmod "$name" "$@"; then
+		die "insmod $name succeeded, expected $want"
+	fi
+	got=$(klp_errno_of "$KLP_INSMOD_ERR")
+	[[ $got == "$want" ]] ||
+		die "insmod $name failed with $got, expected $want ($KLP_INSMOD_ERR)"
+	! klp_mod_loaded "$name" || die "module $name still loaded after failed insmod"
+	klp_patch_gone "$name" || die "$KLP_SYSFS/$name left behind by failed insmod"
+}
+
+# unload_mod NAME: rmmod a module; fail the test on error.
+unload_mod() {
+	klp_log "rmmod $1"
+	rmmod "$1" || die "rmmod $1 failed"
+	klp_untrack "$1"
+	! klp_mod_loaded "$1" || die "module $1 still loaded after rmmod"
+}
+
+# disable_lp_nowait PATCH: write 0 to PATCH's enabled file, do not wait.
+disable_lp_nowait() {
+	klp_log "disable $1"
+	echo 0 > "$KLP_SYSFS/$1/enabled" || die "writing 0 to $KLP_SYSFS/$1/enabled failed"
+}
+
+# disable_lp PATCH: disable PATCH and wait until its sysfs directory is gone.
+disable_lp() {
+	disable_lp_nowait "$1"
+	wait_patch_gone "$1"
+}
+
+# unload_lp PATCH: disable PATCH (if still enabled) and rmmod its module.
+unload_lp() {
+	klp_patch_exists "$1" && disable_lp "$1"
+	unload_mod "$1"
+}
+
+# klp_write_errno FILE VALUE: write VALUE to FILE, print the resulting errno
+# name (or OK).
+klp_write_errno() {
+	local err
+	if err=$( { echo "$2" > "$1"; } 2>&1); then
+		echo OK
+	else
+		klp_errno_of "$err"
+	fi
+}
+
+# check_write FILE VALUE ERRNO: writing VALUE to FILE must end in ERRNO (or OK).
+check_write() {
+	local got
+	got=$(klp_write_errno "$1" "$2")
+	[[ $got == "$3" ]] || die "writing '$2' to $1: got $got, expected $3"
+}
+
+# check_eq WHAT EXPECTED ACTUAL: compare two strings, fail with both shown.
+check_eq() {
+	[[ $2 == "$3" ]] || die "$1: expected '$2', got '$3'"
+}
+
+# check_file FILE EXPECTED: the contents of FILE must equal EXPECTED.
+check_file() {
+	local got
+	got=$(cat "$1" 2>&1) || die "cannot read $1: $got"
+	check_eq "$1" "$2" "$got"
+}
+
+# check_mode PATH OCTAL: the permission bits of PATH must equal OCTAL (e.g. 644).
+check_mode() {
+	local got
+	[[ -e $1 ]] || die "$1 does not exist"
+	got=$(stat -c %a "$1")
+	check_eq "mode of $1" "$2" "$got"
+}
+
+# klp_log_all: print the kernel log without timestamps.
+klp_log_all() {
+	dmesg | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //'
+}
+
+# klp_log_since_start: print the kernel log lines written since start_test.
+klp_log_since_start() {
+	klp_log_all | awk -v mark="klptest: $KLP_MARK" '
+		$0 == mark { n = 0; found = 1; next }
+		found { buf[n++] = $0 }
+		END { for (i = 0; i < n; i++) print buf[i] }'
+}
+
+# klp_log_filtered: the lines since start_test that check_log compares.
+klp_log_filtered() {
+	klp_log_since_start | grep -E -- "$KLP_LOG_KEEP" | grep -E -v -- "$KLP_LOG_DROP"
+}
+
+# klp_show_diff EXPECTED ACTUAL: print how two blocks differ.
+klp_show_diff() {
+	if command -v diff > /dev/null; then
+		diff -u --label expected --label actual <(echo "$1") <(echo "$2")
+	else
+		echo "--- expected"
+		echo "$1"
+		echo "+++ actual"
+		echo "$2"
+	fi
+}
+
+# check_log < EXPECTED: the filtered log since start_test must equal stdin
+# exactly (leading tabs of a <<- here-document are stripped by bash).
+check_log() {
+	local expected actual deadline=$((SECONDS + KLP_LOG_WAIT_SECS))
+	expected=$(cat)
+	while :; do
+		actual=$(klp_log_filtered)
+		[[ $actual == "$expected" ]] && return 0
+		((SECONDS < deadline)) || break
+		sleep 0.2
+	done
+	klp_show_diff "$expected" "$actual" >&2
+	echo "--- whole kernel log since the start of this sub-test:" >&2
+	klp_log_since_start >&2
+	die "kernel log does not match the expected lines"
+}
+
+# log_enable_lines PATCH: print the log lines of enabling PATCH, start to end.
+log_enable_lines() {
+	echo "livepatch: enabling patch '$1'"
+	echo "livepatch: '$1': initializing patching transition"
+	echo "livepatch: '$1': starting patching transition"
+	echo "livepatch: '$1': completing patching transition"
+	echo "livepatch: '$1': patching complete"
+}
+
+# log_disable_lines PATCH: print the log lines of disabling PATCH, start to end.
+log_disable_lines() {
+	echo "livepatch: '$1': initializing unpatching transition"
+	echo "livepatch: '$1': starting unpatching transition"
+	echo "livepatch: '$1': completing unpatching transition"
+	echo "livepatch: '$1': unpatching complete"
+}
+
+# klp_patch_state PID: print /proc/PID/patch_state (-1 outside transitions).
+klp_patch_state() {
+	cat "/proc/$1/patch_state" 2> /dev/null
+}
+
+# start_test TEXT: announce a sub-test and start a new log section for check_log.
+start_test() {
+	klp_info "TEST: $*"
+	KLP_MARK="begin $KLP_TEST_NAME $$ $SECONDS $RANDOM: $*"
+	klp_log "$KLP_MARK"
+}
+
+# klp_has_feature NAME [PATCH]: true when this livepatch implementation has
+# feature NAME that stock 6.1 lacks.  Probed through the sysfs attribute of
+# that name of PATCH (or of any loaded patch); KLP_FEATURES="a b" overrides.
+klp_has_feature() {
+	local name=$1 patch=${2:-} d
+	if [[ -n ${KLP_FEATURES+x} ]]; then
+		[[ " $KLP_FEATURES " == *" $name "* ]]
+		return
+	fi
+	if [[ -n $patch ]]; then
+		[[ -e $KLP_SYSFS/$patch/$name ]]
+		return
+	fi
+	for d in "$KLP_SYSFS"/*/; do
+		[[ -e $d$name ]] && return 0
+	done
+	return 1
+}
+
+# klp_dyndbg_save_enable: remember which livepatch pr_debug sites are on, then
+# turn them all on so the core's debug lines reach the log.
+klp_dyndbg_save_enable() {
+	[[ -w $KLP_DYNDBG ]] || skip "dynamic debug control ($KLP_DYNDBG) not available"
+	mapfile -t KLP_SAVED_DYNDBG < <(awk '$1 ~ /^kernel\/livepatch\// && $3 ~ /^=[^_ ]*p/ {
+		split($1, a, ":"); print "file " a[1] " line " a[2] " +p" }' "$KLP_DYNDBG")
+	echo 'file kernel/livepatch/* +p' > "$KLP_DYNDBG" 2> /dev/null || true
+}
+
+# klp_dyndbg_restore: put the livepatch pr_debug sites back as they were.
+klp_dyndbg_restore() {
+	local q
+	[[ -w $KLP_DYNDBG ]] || return 0
+	echo 'file kernel/livepatch/* -p' > "$KLP_DYNDBG" 2> /dev/null
+	for q in "${KLP_SAVED_DYNDBG[@]}"; do
+		echo "$q" > "$KLP_DYNDBG" 2> /dev/null
+	done
+	return 0
+}
+
+# klp_cleanup: exit trap; undo what the test left behind (best effort).
+klp_cleanup() {
+	local rc=$? i m
+	trap - EXIT
+	for ((i = ${#KLP_AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${KLP_AT_EXIT[i]}" > /dev/null 2>&1
+	done
+	for ((i = ${#KLP_LOADED[@]} - 1; i >= 0; i--)); do
+		m=${KLP_LOADED[i]}
+		if klp_patch_exists "$m"; then
+			klp_wait_for "$KLP_WAIT_SECS" klp_no_transition "$m"
+			echo 0 > "$KLP_SYSFS/$m/enabled" 2> /dev/null
+			klp_wait_for "$KLP_WAIT_SECS" klp_patch_gone "$m"
+		fi
+		klp_mod_loaded "$m" && rmmod "$m" 2> /dev/null
+	done
+	if [[ $KLP_SETUP_DONE == 1 ]]; then
+		klp_dyndbg_restore
+		if [[ -n $KLP_SAVED_DEVKMSG ]]; then
+			echo "$KLP_SAVED_DEVKMSG" > "$KLP_DEVKMSG" 2> /dev/null
+		fi
+		klp_log "end $KLP_TEST_NAME (exit $rc)"
+	fi
+	exit "$rc"
+}
+
+# klp_setup: common start of every test: root, livepatch support, kmsg
+# without rate limit, livepatch pr_debug on, clean-up trap installed.
+klp_setup() {
+	klp_require_root
+	[[ -d $KLP_SYSFS ]] || skip "$KLP_SYSFS missing (kernel without CONFIG_LIVEPATCH?)"
+	command -v insmod > /dev/null || skip "insmod not available"
+	command -v dmesg > /dev/null || skip "dmesg not available"
+	trap klp_cleanup EXIT
+	if [[ -w $KLP_DEVKMSG ]]; then
+		KLP_SAVED_DEVKMSG=$(cat "$KLP_DEVKMSG")
+		[[ $KLP_SAVED_DEVKMSG == on ]] && KLP_SAVED_DEVKMSG=""
+		[[ -n $KLP_SAVED_DEVKMSG ]] && echo on > "$KLP_DEVKMSG" 2> /dev/null
+	fi
+	klp_dyndbg_save_enable
+	KLP_SETUP_DONE=1
+	klp_log "start $KLP_TEST_NAME"
+}
