@@ -52,6 +52,9 @@ install:
 clean:
 	@$(H)/klp.sh clean
 
-check bench:
-	@echo "make $@: not implemented yet"
-	@exit 1
+check:
+	@$(H)/check.sh
+
+# make bench [QUICK=1]: ours vs stock side by side (harness/bench/bench.sh).
+bench:
+	@KLP_BENCH_QUICK=$(QUICK) $(H)/klp.sh bench

@@ -85,6 +85,15 @@ kmake INSTALL_MOD_PATH="$KLP_STAGE" INSTALL_MOD_STRIP=1 modules_install \
 	tail -n 20 "$KLP_BUILD_LOG" >&2
 	die "modules_install failed"
 }
+# Livepatch relocations of test patch modules (lib/livepatch/klp_convert.py):
+# only the finished, stripped .ko can be converted, so do it on the staged
+# copies of the modules that still hold marker symbols.
+while IFS= read -r -d '' ko; do
+	grep -qaF '.klp.ref.' "$ko" || continue
+	python3 "$KLP_SRC/lib/livepatch/klp_convert.py" "$ko" "$ko.klp" ||
+		die "klp_convert.py failed on $ko"
+	mv "$ko.klp" "$ko"
+done < <(find "$KLP_STAGE/lib/modules" -path '*/lib/livepatch/*.ko' -print0)
 if [[ -d $KLP_SRC/tools/testing/selftests/livepatch ]]; then
 	make -C "$KLP_SRC/tools/testing/selftests" O="$KLP_OUT" TARGETS=livepatch \
 		KSFT_INSTALL_PATH="$KLP_STAGE/kselftest" install >>"$KLP_BUILD_LOG" 2>&1 || {

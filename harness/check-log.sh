@@ -17,7 +17,8 @@ log=${2:?usage: check-log.sh test|demo LOG}
 # Kernel splats: any of these in the guest log fails the run.
 SPLAT_RE='\bWARNING:|\bBUG:|\bOops\b|Kernel panic|general protection fault|kernel BUG|'
 SPLAT_RE+='possible recursive locking|circular locking dependency|inconsistent lock state|'
-SPLAT_RE+='KASAN:|kmemleak: [0-9]+ new suspected memory leak|UBSAN:|'
+SPLAT_RE+='KASAN:|kmemleak: [0-9]+ new suspected memory leak|unreferenced object 0x|UBSAN:|'
+SPLAT_RE+='ODEBUG:|list_(add|del) corruption|'
 SPLAT_RE+='INFO: task .* blocked for more than|soft lockup|'
 SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 

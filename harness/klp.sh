@@ -1,10 +1,10 @@
 #!/bin/bash
-# Entry point of the Makefile targets.  Usage: klp.sh kernel|test|demo|vm|clean
+# Entry point of the Makefile targets.  Usage: klp.sh kernel|test|demo|vm|clean|bench
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 H=$KLP_ROOT/harness
-cmd=${1:?usage: klp.sh kernel|test|demo|vm|clean}
+cmd=${1:?usage: klp.sh kernel|test|demo|vm|clean|bench}
 
 build() {
 	"$H/build-kernel.sh"
@@ -49,6 +49,7 @@ vm)
 	KLP_VM_KERNEL=$tmp/bzImage KLP_VM_INITRD=$tmp/${KLP_INITRAMFS##*/} \
 		"$H/run-vm.sh" vm
 	;;
+bench) exec "$H/bench/bench.sh" ;;
 clean)
 	lock_out
 	lock_src

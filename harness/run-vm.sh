@@ -1,7 +1,8 @@
 #!/bin/bash
 # Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm
 # The serial console is stdout and is saved to $KLP_OUT/klp-<mode>.log.
-# KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, none vm);
+# KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, none vm;
+# three times as long for KCONFIG=debug); KLP_VM_MEM sets the guest memory;
 # KLP_KVM=0|1 overrides the KVM probe; KLP_APPEND adds kernel arguments;
 # KLP_TESTS="a.sh b.sh" runs only those selftests; KLP_VERBOSE=1 shows the
 # whole console in test mode.
@@ -10,9 +11,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:?usage: run-vm.sh test|demo|vm}
+# The debug kernel (KASAN, lockdep, kmemleak, ...) runs several times slower
+# and KASAN keeps a shadow of 1/8 of memory plus a quarantine: give it more
+# of both.  KLP_VM_MEM overrides the guest memory.
+slow=1 mem=2G
+[[ $KLP_KCONFIG == debug ]] && slow=3 mem=3G
+mem=${KLP_VM_MEM:-$mem}
 case $mode in
-test) timeout_s=${KLP_VM_TIMEOUT:-1200} ;;
-demo) timeout_s=${KLP_VM_TIMEOUT:-300} ;;
+test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * slow))} ;;
+demo) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
 vm) timeout_s=${KLP_VM_TIMEOUT:-0} ;;
 *) die "unknown mode $mode" ;;
 esac
@@ -24,7 +31,7 @@ initrd=${KLP_VM_INITRD:-$KLP_INITRAMFS}
 [[ -f $kernel && -f $initrd ]] || die "no kernel/initramfs in $KLP_OUT; build first"
 log=$KLP_OUT/klp-$mode.log
 qemu_base=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
-	-m 2G -kernel "$kernel" -initrd "$initrd")
+	-m "$mem" -kernel "$kernel" -initrd "$initrd")
 
 # kvm_works: true if a KVM guest really boots here.  /dev/kvm may exist and
 # still hang the guest (nested virtualisation), so boot one with a short

@@ -110,7 +110,7 @@ out:
 }
 
 static int klp_lookup_symbol(const char *objname, const char *name,
-				  unsigned long sympos, unsigned long *addr)
+			     unsigned long sympos, unsigned long *addr)
 {
 	struct klp_sym_search s = { .pos = sympos };
 
@@ -284,7 +284,7 @@ int klp_apply_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
 }
 
 static int klp_relocate_object(struct klp_patch *patch,
-				   struct klp_object *obj)
+			       struct klp_object *obj)
 {
 	struct klp_modinfo *info = patch->mod->klp_info;
 	unsigned int i;
@@ -725,7 +725,7 @@ static void klp_setup_func(struct klp_object *obj, struct klp_func *func)
 }
 
 static void klp_setup_object(struct klp_patch *patch,
-				  struct klp_object *obj)
+			     struct klp_object *obj)
 {
 	INIT_LIST_HEAD(&obj->func_list);
 	kobject_init(&obj->kobj, &klp_object_ktype);
@@ -761,7 +761,7 @@ static void klp_setup_patch(struct klp_patch *patch)
 }
 
 static struct klp_object *klp_match_object(struct klp_patch *patch,
-					  struct klp_object *old_obj)
+					   struct klp_object *old_obj)
 {
 	struct klp_object *obj;
 
@@ -772,7 +772,7 @@ static struct klp_object *klp_match_object(struct klp_patch *patch,
 }
 
 static struct klp_func *klp_match_func(struct klp_object *obj,
-				      struct klp_func *old_func)
+				       struct klp_func *old_func)
 {
 	struct klp_func *func;
 
@@ -977,7 +977,7 @@ static int klp_resolve_func(struct klp_object *obj, struct klp_func *func)
 	int ret;
 
 	ret = klp_lookup_symbol(obj->name, func->old_name,
-				     func->old_sympos, &addr);
+				func->old_sympos, &addr);
 	if (ret)
 		return ret;
 	func->old_func = (void *)addr;
@@ -1002,7 +1002,7 @@ static int klp_resolve_func(struct klp_object *obj, struct klp_func *func)
 
 /* Resolve an object whose code is present: relocations, then functions. */
 static int klp_resolve_object(struct klp_patch *patch,
-				  struct klp_object *obj)
+			      struct klp_object *obj)
 {
 	struct klp_func *func;
 	int ret;
@@ -1222,7 +1222,7 @@ EXPORT_SYMBOL_GPL(klp_enable_patch);
  * forget their resolution.
  */
 static void klp_revert_module(struct module *mod,
-					       struct klp_patch *limit)
+			      struct klp_patch *limit)
 {
 	struct klp_object *obj;
 	struct klp_patch *patch;

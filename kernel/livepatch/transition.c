@@ -459,9 +459,12 @@ static void klp_nudge_blocked_tasks(void)
 			 * code and back to user space, switching on the way,
 			 * without any signal being delivered.
 			 */
-			spin_lock_irq(&task->sighand->siglock);
-			signal_wake_up(task, 0);
-			spin_unlock_irq(&task->sighand->siglock);
+			unsigned long flags;
+
+			if (lock_task_sighand(task, &flags)) {
+				signal_wake_up(task, 0);
+				unlock_task_sighand(task, &flags);
+			}
 		}
 	}
 	read_unlock(&tasklist_lock);

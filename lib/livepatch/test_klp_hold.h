@@ -70,7 +70,7 @@ static void test_klp_hold_replacement(struct seq_file *m)
 	gen = READ_ONCE(test_klp_hold_generation);
 	atomic_inc(&test_klp_hold_sleepers);
 	ret = wait_event_killable_timeout(test_klp_hold_wq,
-			READ_ONCE(test_klp_hold_generation) != gen,
+					  READ_ONCE(test_klp_hold_generation) != gen,
 			(long)hold_secs * HZ);
 	atomic_dec(&test_klp_hold_sleepers);
 

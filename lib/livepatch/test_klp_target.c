@@ -42,7 +42,7 @@ static noinline void test_klp_target_hold(struct seq_file *m)
 
 	atomic_inc(&test_klp_target_sleepers);
 	ret = wait_event_killable_timeout(test_klp_target_wq,
-			READ_ONCE(test_klp_target_generation) != gen,
+					  READ_ONCE(test_klp_target_generation) != gen,
 			(long)hold_secs * HZ);
 	atomic_dec(&test_klp_target_sleepers);
 

@@ -60,6 +60,7 @@ static inline void klp_arch_clear_relocs(Elf64_Shdr *sechdrs,
 	text_poke_sync();
 	mutex_unlock(&text_mutex);
 }
+
 #define klp_arch_clear_relocs klp_arch_clear_relocs
 
 #endif /* _ASM_X86_LIVEPATCH_H */

@@ -1,0 +1,244 @@
+#!/bin/bash
+# Turn the console logs of a make bench run into the table (stdout and
+# table.txt), results.csv, results.json and latency.png (gnuplot).
+# Usage: report.sh RUN_DIR   (a directory written by harness/bench/bench.sh)
+set -euo pipefail
+
+run=${1:?usage: report.sh RUN_DIR}
+[[ -f $run/info ]] || {
+	echo "[klp] error: $run/info missing (not a make bench run directory?)" >&2
+	exit 1
+}
+info_get() { sed -n "s/^$1=//p" "$run/info" | tail -n 1; }
+
+# Kernel splats fail the run, as in harness/check-log.sh.
+SPLAT_RE='\bWARNING:|\bBUG:|\bOops\b|Kernel panic|general protection fault|kernel BUG|'
+SPLAT_RE+='KASAN:|UBSAN:|INFO: task .* blocked for more than|soft lockup|'
+SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
+
+# Rows: id | metric[-metric] | case (* = any) | unit | target ratio | label.
+# A metric "a-b" is the difference of the medians of a and b.
+rows() {
+	cat <<'EOF'
+call_unpatched|call_unpatched|0|ns||call cost, unpatched
+call_patched|call_patched|0|ns||call cost, patched (K=1)
+call_overhead|call_patched-call_unpatched|0|ns|1.0|call overhead (patched - unpatched)
+call_overhead_k1000|call_patched_k1000-call_unpatched|0|ns||call overhead, K=1000 patched
+enable_1|enable|1|ms||enable latency, K=1
+enable_10|enable|10|ms||enable latency, K=10
+enable_100|enable|100|ms||enable latency, K=100
+enable_1000|enable|1000|ms|0.1|enable latency, K=1000
+disable_1|disable|1|ms||disable latency, K=1
+disable_10|disable|10|ms||disable latency, K=10
+disable_100|disable|100|ms|0.05|disable latency, K=100
+disable_1000|disable|1000|ms|0.01|disable latency, K=1000
+replace_100|replace|100|ms||replace latency, K=100
+replace_1000|replace|1000|ms|0.02|replace latency, K=1000
+trans_sleep1000|transition|sleep1000|ms|1.0|transition, 1000 sleeping tasks
+trans_sleep10000|transition|sleep10000|ms||transition, 10000 sleeping tasks
+trans_busy2|transition|busy2|ms|1.0|transition, 2 CPU-busy tasks
+trans_pread2|transition|pread2|ms|0.1|transition, 2 tasks asleep in patched fn
+mem_slab|mem_slab|*|B|1.0|slab bytes per patched function
+-|||||details
+disable_complete_1|disable_complete|1|ms||disable to 'unpatching complete', K=1
+disable_complete_10|disable_complete|10|ms||disable to 'unpatching complete', K=10
+disable_complete_100|disable_complete|100|ms||disable to 'unpatching complete', K=100
+disable_complete_1000|disable_complete|1000|ms||disable to 'unpatching complete', K=1000
+replace_complete_100|replace_complete|100|ms||replace to 'patching complete', K=100
+replace_complete_1000|replace_complete|1000|ms||replace to 'patching complete', K=1000
+mem_slabinfo|mem_slabinfo|*|B||slabinfo object bytes per patched function
+mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
+EOF
+}
+
+logs=()
+for impl in ours stock; do
+	logs+=("$run/guest-$impl.log")
+	[[ -f $run/guest-$impl.log ]] || : >"$run/guest-$impl.log"
+done
+
+date=$(info_get date) accel=$(info_get accel) profile=$(info_get profile)
+header="make bench ($profile), $date, guest $accel, $(info_get guest_mem), $(info_get host)"
+
+rows | awk -F'|' -v run="$run" -v header="$header" \
+	-v date="$date" -v accel="$accel" -v profile="$profile" \
+	-v kours="$(info_get kernel_ours)" -v kstock="$(info_get kernel_stock)" \
+	-v commit="$(info_get commit)" -v splat_re="$SPLAT_RE" '
+function median(key,    n, a, i, j, t, s) {
+	if (!(key in samples))
+		return ""
+	n = split(samples[key], a, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	s = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	return s + 0
+}
+# value(impl, metric, case): median, or difference of two medians.
+function value(impl, metric, c,    m, x, y) {
+	if (c == "*")
+		c = anycase[impl, metric]
+	if (index(metric, "-")) {
+		split(metric, m, "-")
+		x = median(impl SUBSEP m[1] SUBSEP c)
+		y = median(impl SUBSEP m[2] SUBSEP c)
+		return (x == "" || y == "") ? "" : x - y
+	}
+	return median(impl SUBSEP metric SUBSEP c)
+}
+function fmt(v,    a) {
+	if (v == "")
+		return "n/a"
+	a = v < 0 ? -v : v
+	if (a >= 100) return sprintf("%.0f", v)
+	if (a >= 10) return sprintf("%.1f", v)
+	if (a >= 1) return sprintf("%.2f", v)
+	return sprintf("%.3f", v)
+}
+function ratio(a, b) {
+	if (a == "" || b == "" || b == 0)
+		return ""
+	return a / b
+}
+function fmtr(r) {
+	if (r == "") return "n/a"
+	return (r < 0.001 && r > -0.001) ? sprintf("%.2g", r) : sprintf("%.3g", r)
+}
+function jnum(v) { return v == "" ? "null" : v }
+function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+function jarr(s,    n, a, i, o) {
+	if (s == "") return "[]"
+	n = split(s, a, " ")
+	o = "["
+	for (i = 1; i <= n; i++) o = o (i > 1 ? ", " : "") a[i]
+	return o "]"
+}
+BEGIN {
+	impls[1] = "ours"; impls[2] = "stock"
+	for (i = 1; i <= 2; i++) {
+		impl = impls[i]
+		f = run "/guest-" impl ".log"
+		ended[impl] = 0
+		while ((getline line < f) > 0) {
+			if (line ~ /^KLP-BENCH-DMESG-BEGIN/) indmesg = 1
+			if (line ~ /^KLP-BENCH-DMESG-END/) indmesg = 0
+			if (line ~ splat_re && !(impl in splat)) splat[impl] = line
+			if (line ~ /^KLP-BENCH-ERROR: /) {
+				nerr[impl]++
+				errs = errs sprintf("  %s: %s\n", impl, substr(line, 18))
+			}
+			if (line ~ /^KLP-HOST: /) errs = errs sprintf("  %s: %s\n", impl, substr(line, 11))
+			if (line ~ /^KLP-BENCH-END /) ended[impl] = 1
+			if (line !~ /^KLP-BENCH-RESULT /) continue
+			split(line, w, " ")
+			key = impl SUBSEP w[2] SUBSEP w[3]
+			samples[key] = (key in samples ? samples[key] " " : "") w[5]
+			anycase[impl, w[2]] = w[3]
+		}
+		close(f)
+		if (!ended[impl])
+			errs = errs sprintf("  %s: the guest did not finish (no KLP-BENCH-END)\n", impl)
+		if (impl in splat)
+			errs = errs sprintf("  %s: kernel splat: %s\n", impl, splat[impl])
+	}
+	csv = run "/results.csv"; json = run "/results.json"; table = run "/table.txt"
+	plot = run "/latency.dat"
+	print "id,metric,unit,ours,stock,ratio,target,ours_samples,stock_samples" > csv
+	printf "{\n  \"date\": %s,\n  \"profile\": %s,\n  \"accel\": %s,\n", jstr(date), jstr(profile), jstr(accel) > json
+	printf "  \"kernel\": {\"ours\": %s, \"stock\": %s},\n  \"commit\": %s,\n  \"metrics\": [\n", jstr(kours), jstr(kstock), jstr(commit) > json
+	sep = sprintf("%-46s %10s %10s %11s %8s", "", "", "", "", "")
+	gsub(/ /, "-", sep)
+	out = header "\n"
+	out = out sprintf("%-46s %10s %10s %11s %8s\n", "metric", "ours", "stock", "ours/stock", "target") sep "\n"
+	nrows = 0
+}
+$1 == "-" { out = out sprintf("%s (%s)\n", sep, $6); next }
+{
+	id = $1; metric = $2; c = $3; unit = $4; target = $5; label = $6
+	o = value("ours", metric, c); s = value("stock", metric, c)
+	if (o == "" && s == "")
+		next
+	r = ratio(o, s)
+	mark = ""
+	if (target != "" && r != "")
+		mark = (r <= target + 0) ? " ok" : " MISS"
+	out = out sprintf("%-46s %10s %10s %11s %8s\n", label " (" unit ")", fmt(o), fmt(s), fmtr(r),
+		(target == "" ? "" : "<=" target mark))
+	cm = metric; if (index(cm, "-")) cm = ""
+	os = (cm == "") ? "" : samples["ours" SUBSEP cm SUBSEP (c == "*" ? anycase["ours", cm] : c)]
+	ss = (cm == "") ? "" : samples["stock" SUBSEP cm SUBSEP (c == "*" ? anycase["stock", cm] : c)]
+	printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, "\"" label "\"", unit, o, s, r, target, os, ss > csv
+	printf "%s    {\"id\": %s, \"metric\": %s, \"unit\": %s, \"ours\": %s, \"stock\": %s, \"ratio\": %s, \"target\": %s, \"ours_samples\": %s, \"stock_samples\": %s}",
+		(nrows++ ? ",\n" : ""), jstr(id), jstr(label), jstr(unit), jnum(o), jnum(s), jnum(r),
+		(target == "" ? "null" : target), jarr(os), jarr(ss) > json
+	if (id ~ /^(enable|disable|replace)_[0-9]+$/) {
+		split(id, p, "_")
+		lat[p[1], p[2]] = (o == "" ? "NaN" : o) " " (s == "" ? "NaN" : s)
+	}
+}
+END {
+	printf "\n  ],\n  \"errors\": %s\n}\n", jstr(errs) > json
+	out = out sep "\n"
+	if (errs != "")
+		out = out "problems:\n" errs
+	printf "%s", out
+	printf "%s", out > table
+	print "# K enable_ours enable_stock disable_ours disable_stock replace_ours replace_stock" > plot
+	split("1 10 100 1000", ks, " ")
+	for (i = 1; i <= 4; i++) {
+		k = ks[i]
+		e = ((("enable", k) in lat) ? lat["enable", k] : "NaN NaN")
+		d = ((("disable", k) in lat) ? lat["disable", k] : "NaN NaN")
+		x = ((("replace", k) in lat) ? lat["replace", k] : "NaN NaN")
+		if (e == "NaN NaN" && d == "NaN NaN" && x == "NaN NaN")
+			continue
+		print k, e, d, x > plot
+	}
+	exit (errs != "")
+}' || status=$?
+
+# --- plot -------------------------------------------------------------------
+if ! command -v gnuplot >/dev/null; then
+	echo "[klp] installing gnuplot-nox for the plot"
+	sudo=()
+	((EUID == 0)) || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq || true
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+		--no-install-recommends gnuplot-nox >/dev/null ||
+		echo "[klp] warning: could not install gnuplot-nox: no plot" >&2
+fi
+if command -v gnuplot >/dev/null; then
+	term="pngcairo size 1000,700 font 'sans,11'"
+	gnuplot -e "set terminal pngcairo" 2>/dev/null </dev/null ||
+		term="png size 1000,700"
+	gnuplot <<EOF || echo "[klp] warning: gnuplot failed" >&2
+set terminal $term
+set output '$run/latency.png'
+set title "livepatch enable / disable / replace latency vs number of patched functions\\n$header"
+set logscale xy
+set xlabel 'K (patched functions)'
+set ylabel 'latency (ms, in-kernel timestamps, median)'
+set xrange [0.7:1500]
+set xtics ('1' 1, '10' 10, '100' 100, '1000' 1000)
+set format y '10^{%L}'
+set grid xtics ytics mytics
+set key top left box opaque
+set datafile missing 'NaN'
+plot '$run/latency.dat' using 1:3 with linespoints lw 2 pt 7 lc rgb '#1f77b4' dt 2 title 'enable, stock', \\
+     '' using 1:2 with linespoints lw 2 pt 7 lc rgb '#1f77b4' dt 1 title 'enable, ours', \\
+     '' using 1:5 with linespoints lw 2 pt 5 lc rgb '#d62728' dt 2 title 'disable, stock', \\
+     '' using 1:4 with linespoints lw 2 pt 5 lc rgb '#d62728' dt 1 title 'disable, ours', \\
+     '' using 1:7 with linespoints lw 2 pt 9 lc rgb '#2ca02c' dt 2 title 'replace, stock', \\
+     '' using 1:6 with linespoints lw 2 pt 9 lc rgb '#2ca02c' dt 1 title 'replace, ours'
+EOF
+fi
+
+echo "[klp] table: $run/table.txt"
+echo "[klp] data:  $run/results.csv $run/results.json"
+[[ -f $run/latency.png ]] && echo "[klp] plot:  $run/latency.png"
+echo "[klp] guest logs: $run/guest-ours.log $run/guest-stock.log"
+while IFS='=' read -r k v; do
+	case $k in build_s | guest_s_* | total_s) echo "[klp] $k: ${v}s" ;; esac
+done <"$run/info"
+exit "${status:-0}"

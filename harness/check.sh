@@ -1,0 +1,98 @@
+#!/bin/bash
+# make check: the kernel tree's own style and correctness tools on this
+# project's files, inside the prepared kernel tree.  Every step must report
+# nothing; the first failing step's findings are printed and the script
+# exits 1 after running all steps.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+KLP_IMPL=ours
+KLP_PACKAGES+=(sparse shellcheck python3-docutils)
+ensure_packages
+
+# The tree must be prepared and configured; build-kernel.sh does both (and
+# is quick when nothing changed).
+"$KLP_ROOT/harness/build-kernel.sh" >/dev/null
+
+cd "$KLP_ROOT"
+failed=()
+step() { printf '[check] %s\n' "$*"; }
+fail() {
+	failed+=("$1")
+	printf '[check] FAIL: %s\n' "$1"
+}
+
+# Project C sources and headers, as paths relative to the repository.
+mapfile -t cfiles < <(git ls-files -- 'kernel/livepatch/*.[ch]' \
+	'include/linux/livepatch.h' 'arch/x86/include/asm/livepatch.h' \
+	'samples/livepatch/*.[ch]' 'lib/livepatch/*.[ch]' 'tools/livepatch/*.[ch]' \
+	'tools/testing/selftests/livepatch/*.[ch]')
+
+# --- checkpatch -------------------------------------------------------------
+# Waived checks, each for a reason that the code cannot change:
+#   CAMELCASE        Elf_Shdr, Elf_Sym, Elf_Rela are the kernel's own ELF types.
+#   MACRO_ARG_REUSE  the klp_for_each_* iterators are 6.1's public API; their
+#                    arguments are loop variables, evaluated for their address.
+#   FILE_PATH_CHANGES  -f mode on a file list; MAINTAINERS is not ours.
+# trace.h additionally waives the layout checks that every TRACE_EVENT()
+# header in the kernel trips (the macro's arguments are laid out as blocks,
+# and TRACE_INCLUDE_PATH is a path, not a division).
+waive=CAMELCASE,MACRO_ARG_REUSE,FILE_PATH_CHANGES
+trace_waive=$waive,PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE,SPACING
+checkpatch() {
+	"$KLP_SRC/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+		--ignore "$1" -f "${@:2}" 2>&1 | grep -v '^total:' || true
+}
+step "checkpatch --strict on ${#cfiles[@]} files"
+plain=()
+for f in "${cfiles[@]}"; do [[ $f == */trace.h ]] || plain+=("$f"); done
+out=$(checkpatch "$waive" "${plain[@]}"; checkpatch "$trace_waive" kernel/livepatch/trace.h)
+if [[ -n $out ]]; then
+	printf '%s\n' "$out"
+	fail checkpatch
+fi
+
+# --- W=1 and sparse ---------------------------------------------------------
+# Recompile our objects with W=1 and run sparse (C=2 checks every source
+# whether or not it is rebuilt).  Their .o files are removed first so that
+# W=1 really applies; the next normal build recompiles them with ccache.
+dirs=(kernel/livepatch lib/livepatch samples/livepatch)
+step "W=1 C=2 (sparse) build of ${dirs[*]}"
+for d in "${dirs[@]}"; do
+	find "$KLP_OUT/$d" -name '*.o' -delete 2>/dev/null || true
+done
+log=$KLP_OUT/klp-check-build.log
+targets=()
+for d in "${dirs[@]}"; do targets+=("$d/"); done
+if ! make -C "$KLP_SRC" O="$KLP_OUT" ARCH=x86_64 CC="ccache gcc" \
+	-j"$(nproc)" W=1 C=2 "${targets[@]}" >"$log" 2>&1; then
+	tail -n 30 "$log"
+	fail "W=1 build"
+fi
+re=$(printf '%s|' "${dirs[@]}" include/linux/livepatch.h arch/x86/include/asm/livepatch.h)
+if grep -E "(^|/)(${re%|})[^ :]*:[0-9]+:([0-9]+:)? (warning|error):" "$log"; then
+	fail "W=1/sparse warnings"
+fi
+
+# --- kernel-doc and documentation ------------------------------------------
+step "kernel-doc on our sources"
+"$KLP_ROOT/harness/check-docs.sh" kdoc "$KLP_SRC" || fail kernel-doc
+step "reStructuredText and ABI file"
+"$KLP_ROOT/harness/check-docs.sh" rst || fail rst
+if command -v sphinx-build >/dev/null; then
+	step "make htmldocs SPHINXDIRS=livepatch"
+	"$KLP_ROOT/harness/check-docs.sh" sphinx "$KLP_SRC" || fail sphinx
+fi
+
+# --- shell ------------------------------------------------------------------
+mapfile -t shfiles < <(git ls-files -- 'harness/*.sh' 'harness/bench/*.sh' \
+	harness/guest-init .ci/run 'tools/testing/selftests/livepatch/*.sh')
+step "shellcheck on ${#shfiles[@]} scripts"
+shellcheck -x -P SCRIPTDIR "${shfiles[@]}" || fail shellcheck
+
+if ((${#failed[@]})); then
+	printf '[check] failed: %s\n' "${failed[*]}"
+	exit 1
+fi
+printf '[check] all clean: checkpatch, W=1, sparse, kernel-doc, rst, shellcheck\n'
