@@ -209,14 +209,18 @@ static void klp_batch_free_sites(struct klp_batch *batch)
 	INIT_LIST_HEAD(&batch->sites);
 }
 
-/* Start tracing the addresses of @batch, whose sites are already hashed. */
-static int klp_ftrace_add(struct klp_batch *batch)
+/*
+ * Start tracing the addresses of @batch, whose sites are already hashed.
+ * On failure, *@step names the ftrace call that failed.
+ */
+static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 {
 	int ret;
 
 	if (!batch->nr)
 		return 0;
 
+	*step = "set ftrace filter";
 	ret = ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 0, 0);
 	if (ret)
 		return ret;
@@ -224,6 +228,8 @@ static int klp_ftrace_add(struct klp_batch *batch)
 	if (klp_ops_registered)
 		return 0;
 
+	/* Fails with -EBUSY while sysctl kernel.ftrace_enabled is 0. */
+	*step = "register ftrace handler";
 	ret = register_ftrace_function(&klp_ops);
 	if (ret) {
 		ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0);
@@ -386,6 +392,7 @@ int klp_redirect_object(struct klp_object *obj)
 {
 	struct klp_batch batch;
 	struct klp_func *func;
+	const char *step = "";
 	int ret = 0;
 
 	lockdep_assert_held(&klp_mutex);
@@ -408,12 +415,12 @@ int klp_redirect_object(struct klp_object *obj)
 	}
 
 	if (!ret) {
-		ret = klp_ftrace_add(&batch);
+		ret = klp_ftrace_add(&batch, &step);
 		if (ret) {
 			func = list_first_entry(&obj->func_list,
 						struct klp_func, node);
-			pr_err("failed to set ftrace filter for function '%s' (%d)\n",
-			       func->old_name, ret);
+			pr_err("failed to %s for function '%s' (%d)\n",
+			       step, func->old_name, ret);
 		}
 	}
 

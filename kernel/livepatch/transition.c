@@ -600,6 +600,10 @@ void klp_trans_begin(void)
 		  klp_trans_patch->mod->name,
 		  klp_state_name(klp_trans_target));
 
+	/* Before any task can switch and trace its switch. */
+	trace_klp_transition_start(klp_trans_patch->mod->name,
+				   klp_trans_target);
+
 	/*
 	 * klp_trans_target and func->transition must be visible before a
 	 * task can find its flag set; pairs with the full barrier of
@@ -607,8 +611,6 @@ void klp_trans_begin(void)
 	 */
 	smp_mb__before_atomic();
 	klp_each_task(klp_task_mark_pending, 0);
-	trace_klp_transition_start(klp_trans_patch->mod->name,
-				   klp_trans_target);
 
 	klp_trans_started_at = ktime_get();
 	klp_nr_nudged = 0;

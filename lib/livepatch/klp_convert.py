@@ -111,7 +111,7 @@ def convert(data):
     nsyms = shdrs[symndx][5] // SYM.size
     symoff = shdrs[symndx][4]
 
-    # Marker symbols: index -> (objname, new name)
+    # Marker symbols, renamed in place: symbol index -> objname
     markers = {}
     for i in range(1, nsyms):
         st = list(SYM.unpack_from(data, symoff + i * SYM.size))

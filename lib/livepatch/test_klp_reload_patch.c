@@ -9,9 +9,8 @@
  *
  * The references are declared in test_klp_reload.h with the marker names
  * that lib/livepatch/klp_convert.py turns into livepatch symbols after the
- * module is linked (see that script).  An unconverted module cannot be
- * loaded: the module loader resolves the weak markers to 0, which does not
- * fit the relocations.
+ * module is linked (see that script).  Never load an unconverted module:
+ * the module loader resolves the weak markers to address 0.
  *
  * With the patch, /proc/test_klp_reload_target reads
  * "test_klp_reload_patch: patched <secret> <test_klp_reload_scramble(secret)>".

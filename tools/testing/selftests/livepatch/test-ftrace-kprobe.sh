@@ -13,7 +13,8 @@
 #  - sysctl kernel.ftrace_enabled=0 is refused with EBUSY while a patch is
 #    enabled, and a patch cannot be enabled (EBUSY) while ftrace is off.
 # Each /proc/cmdline read below calls cmdline_proc_show() exactly once, so
-# the counts are exact.
+# the counts are exact; they are taken around the reads only, because
+# insmod and rmmod (libkmod) read /proc/cmdline themselves.
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
@@ -51,11 +52,16 @@ klp_patch_gone "$P" || die "patch $P is already loaded"
 ORIG=$(cat /proc/cmdline)
 PATCHED="$P: cmdline replaced"
 
+# trace_reset: empty the trace buffer.
+trace_reset() {
+	echo > "$TRACEFS/trace"
+}
+
 # tracer_off: (also at exit) stop the function tracer, empty its filter.
 tracer_off() {
 	echo nop > "$TRACEFS/current_tracer"
 	echo > "$TRACEFS/set_ftrace_filter"
-	echo > "$TRACEFS/trace"
+	trace_reset
 }
 
 # tracer_on FUNC...: trace exactly FUNC... with the function tracer.
@@ -66,17 +72,30 @@ tracer_on() {
 		echo "$f" >> "$TRACEFS/set_ftrace_filter" ||
 			die "cannot add $f to set_ftrace_filter"
 	done
+	# (module functions read "<name> [<module>]")
 	check_eq "set_ftrace_filter" "$(printf '%s\n' "$@" | sort)" \
-		"$(sort "$TRACEFS/set_ftrace_filter")"
+		"$(sed 's/ \[.*\]$//' "$TRACEFS/set_ftrace_filter" | sort)"
 	echo 1 > "$TRACEFS/tracing_on"
 	echo function > "$TRACEFS/current_tracer" || die "cannot start the function tracer"
-	echo > "$TRACEFS/trace"
+	trace_reset
 }
 
 # check_traced FUNC N: the trace buffer holds N calls of FUNC.
 check_traced() {
-	check_eq "calls of $1 in the trace" "$2" \
-		"$(grep -cE ": $1 <-" "$TRACEFS/trace")"
+	local got
+	got=$(grep -cE ": $1 <-" "$TRACEFS/trace")
+	if [[ $got != "$2" ]]; then
+		cat "$TRACEFS/trace" >&2
+		die "calls of $1 in the trace: expected $2, got $got"
+	fi
+}
+
+# read_cmdline N TEXT: read /proc/cmdline N times, expecting TEXT each time.
+read_cmdline() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		check_file /proc/cmdline "$2"
+	done
 }
 
 # kprobe_add NAME FUNC: create and enable kprobe event NAME on FUNC.
@@ -92,29 +111,48 @@ kprobe_del() {
 	echo "-:$1" >> "$TRACEFS/kprobe_events"
 }
 
+# kprobe_hits NAME: print the hits of kprobe NAME in kprobe_profile.
+kprobe_hits() {
+	awk -v n="$1" '$1 == n { print $2 }' "$TRACEFS/kprobe_profile"
+}
+
 # check_hits NAME N: kprobe_profile counts N hits of NAME.
 check_hits() {
-	check_eq "hits of kprobe $1" "$2" \
-		"$(awk -v n="$1" '$1 == n { print $2 }' "$TRACEFS/kprobe_profile")"
+	check_eq "hits of kprobe $1" "$2" "$(kprobe_hits "$1")"
+}
+
+# check_probed NAME N TEXT: N reads of /proc/cmdline, each giving TEXT, add
+# exactly N hits to kprobe NAME.
+check_probed() {
+	local before
+	before=$(kprobe_hits "$1")
+	read_cmdline "$2" "$3"
+	check_hits "$1" $((before + $2))
+}
+
+# shellcheck disable=SC2317 # run by klp_cleanup
+ftrace_on() {
+	echo 1 > "$FTRACE_ENABLED"
 }
 
 klp_at_exit tracer_off
 klp_at_exit kprobe_del "$KP_OLD"
 klp_at_exit kprobe_del "$KP_NEW"
-klp_at_exit "echo 1 > $FTRACE_ENABLED"
+klp_at_exit ftrace_on
 
 # ---------------------------------------------------------------------------
 start_test "function tracer running while the patch is enabled and disabled"
 tracer_on "$OLD"
-check_file /proc/cmdline "$ORIG"
+read_cmdline 1 "$ORIG"
 check_traced "$OLD" 1
 load_lp "$P"
-check_file /proc/cmdline "$PATCHED"
-check_file /proc/cmdline "$PATCHED"
-check_traced "$OLD" 3
+trace_reset
+read_cmdline 2 "$PATCHED"
+check_traced "$OLD" 2
 disable_lp "$P"
-check_file /proc/cmdline "$ORIG"
-check_traced "$OLD" 4
+trace_reset
+read_cmdline 1 "$ORIG"
+check_traced "$OLD" 1
 tracer_off
 unload_mod "$P"
 check_log <<-EOF
@@ -129,15 +167,13 @@ EOF
 start_test "function tracer on the old and the new function of a patch"
 load_lp "$P"
 tracer_on "$OLD" "$NEW"
-check_file /proc/cmdline "$PATCHED"
-check_file /proc/cmdline "$PATCHED"
-check_file /proc/cmdline "$PATCHED"
+read_cmdline 3 "$PATCHED"
 check_traced "$OLD" 3
 check_traced "$NEW" 3
 tracer_off
-check_file /proc/cmdline "$PATCHED"
+read_cmdline 1 "$PATCHED"
 disable_lp "$P"
-check_file /proc/cmdline "$ORIG"
+read_cmdline 1 "$ORIG"
 unload_mod "$P"
 check_log <<-EOF
 	klptest: insmod $P
@@ -151,15 +187,11 @@ EOF
 start_test "kprobe on the old function, set before the patch"
 kprobe_add "$KP_OLD" "$OLD"
 check_hits "$KP_OLD" 0
-check_file /proc/cmdline "$ORIG"
-check_hits "$KP_OLD" 1
+check_probed "$KP_OLD" 1 "$ORIG"
 load_lp "$P"
-check_file /proc/cmdline "$PATCHED"
-check_file /proc/cmdline "$PATCHED"
-check_hits "$KP_OLD" 3
+check_probed "$KP_OLD" 2 "$PATCHED"
 disable_lp "$P"
-check_file /proc/cmdline "$ORIG"
-check_hits "$KP_OLD" 4
+check_probed "$KP_OLD" 1 "$ORIG"
 kprobe_del "$KP_OLD"
 unload_mod "$P"
 check_log <<-EOF
@@ -175,15 +207,16 @@ start_test "kprobes on the old and the new function of an enabled patch"
 load_lp "$P"
 kprobe_add "$KP_OLD" "$OLD"
 kprobe_add "$KP_NEW" "$NEW"
-check_file /proc/cmdline "$PATCHED"
-check_file /proc/cmdline "$PATCHED"
+check_hits "$KP_OLD" 0
+check_hits "$KP_NEW" 0
+read_cmdline 2 "$PATCHED"
 check_hits "$KP_OLD" 2
 check_hits "$KP_NEW" 2
 kprobe_del "$KP_NEW"
 kprobe_del "$KP_OLD"
-check_file /proc/cmdline "$PATCHED"
+read_cmdline 1 "$PATCHED"
 disable_lp "$P"
-check_file /proc/cmdline "$ORIG"
+read_cmdline 1 "$ORIG"
 unload_mod "$P"
 check_log <<-EOF
 	klptest: insmod $P
@@ -198,7 +231,7 @@ start_test "ftrace_enabled=0 is refused while a patch is enabled"
 load_lp "$P"
 check_write "$FTRACE_ENABLED" 0 EBUSY
 check_file "$FTRACE_ENABLED" 1
-check_file /proc/cmdline "$PATCHED"
+read_cmdline 1 "$PATCHED"
 disable_lp "$P"
 unload_mod "$P"
 check_log <<-EOF
@@ -214,12 +247,29 @@ start_test "a patch cannot be enabled while ftrace_enabled=0"
 check_write "$FTRACE_ENABLED" 0 OK
 check_file "$FTRACE_ENABLED" 0
 load_mod_expect_fail "$P" EBUSY
-check_file /proc/cmdline "$ORIG"
+read_cmdline 1 "$ORIG"
 check_write "$FTRACE_ENABLED" 1 OK
+check_file "$FTRACE_ENABLED" 1
 load_lp "$P"
-check_file /proc/cmdline "$PATCHED"
+read_cmdline 1 "$PATCHED"
 disable_lp "$P"
-check_file /proc/cmdline "$ORIG"
+read_cmdline 1 "$ORIG"
 unload_mod "$P"
+check_log <<-EOF
+	klptest: insmod $P
+	livepatch: enabling patch '$P'
+	livepatch: '$P': initializing patching transition
+	livepatch: failed to register ftrace handler for function '$OLD' (-16)
+	livepatch: failed to patch object 'vmlinux'
+	livepatch: failed to enable patch '$P'
+	livepatch: '$P': canceling patching transition, going to unpatch
+	livepatch: '$P': completing unpatching transition
+	livepatch: '$P': unpatching complete
+	klptest: insmod $P
+	$(log_enable_lines "$P")
+	klptest: disable $P
+	$(log_disable_lines "$P")
+	klptest: rmmod $P
+EOF
 
 klp_pass
