@@ -106,4 +106,15 @@ else
 	info "no tools/testing/selftests/livepatch in the repository: no selftests staged"
 fi
 
+# klpctl (tools/livepatch) for the initramfs; built on the host, libc only.
+if [[ -f $KLP_SRC/tools/livepatch/Makefile ]]; then
+	mkdir -p "$KLP_OUT/tools/livepatch"
+	make -C "$KLP_SRC/tools/livepatch" OUTPUT="$KLP_OUT/tools/livepatch/" \
+		CC="ccache gcc" >>"$KLP_BUILD_LOG" 2>&1 || {
+		tail -n 20 "$KLP_BUILD_LOG" >&2
+		die "building tools/livepatch (klpctl) failed"
+	}
+	install -D -m 755 "$KLP_OUT/tools/livepatch/klpctl" "$KLP_STAGE/usr/bin/klpctl"
+fi
+
 info "built $(kernel_release) in $(elapsed "$start")"

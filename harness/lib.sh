@@ -37,8 +37,9 @@ KLP_DIRS_OURS=(kernel/livepatch samples/livepatch lib/livepatch
 	tools/testing/selftests/livepatch Documentation/livepatch tools/livepatch)
 KLP_FILES_OURS=(include/linux/livepatch.h arch/x86/include/asm/livepatch.h
 	Documentation/ABI/testing/sysfs-kernel-livepatch)
-# With the stock implementation only the samples and tests are ours.
-KLP_DIRS_STOCK=(samples/livepatch lib/livepatch tools/testing/selftests/livepatch)
+# With the stock implementation only the samples, tests and tools are ours.
+KLP_DIRS_STOCK=(samples/livepatch lib/livepatch tools/testing/selftests/livepatch
+	tools/livepatch)
 # Never copied from the repository (build leftovers of out-of-tree builds).
 KLP_EXCLUDES=('*.o' '*.ko' '*.a' '.*.cmd' '*.mod' '*.mod.c' 'modules.order'
 	'Module.symvers' '*.orig' '*.rej' '*~' '.*.swp')

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Build $KLP_INITRAMFS: Debian's own userland (bash, coreutils, kmod, procps,
 # util-linux, grep, sed, gawk, findutils, diffutils) with its shared
-# libraries, the staged modules (/lib/modules) and selftests (/kselftest),
-# and harness/guest-init as /init.  No downloads, no busybox.
+# libraries, the staged modules (/lib/modules), selftests (/kselftest) and
+# klpctl (/usr/bin), and harness/guest-init as /init.  No downloads, no busybox.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +36,11 @@ for p in "${PKGS[@]}"; do
 		[[ $(head -c 4 "$f" | od -An -c | tr -d ' ') == 177ELF ]] && elves+=("$f")
 	done < <(dpkg -L "$p")
 done
+# klpctl, staged by build-kernel.sh from tools/livepatch.
+if [[ -f $KLP_STAGE/usr/bin/klpctl ]]; then
+	install -m 755 "$KLP_STAGE/usr/bin/klpctl" "$root/usr/bin/klpctl"
+	elves+=("$root/usr/bin/klpctl")
+fi
 ln -sf gawk "$root/usr/bin/awk"
 ln -sf dash "$root/usr/bin/sh"
 

@@ -67,6 +67,13 @@ else
 fi
 
 append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=$mode"
+# CONFIG_PROVE_RCU (debug) runs RCU-tasks self tests at boot, and 6.1 can
+# deadlock there: PID 1 finds no rcu_tasks_rude kthread yet and takes the
+# slow path, the kthread starts meanwhile, takes tasks_gp_mutex and waits
+# for callbacks with it held, and PID 1 blocks on that mutex for good.
+# Printing the info message right before (console loglevel 7) has PID 1
+# yield to the new kthread first; the guest then goes back to 5.
+[[ $KLP_KCONFIG == debug ]] && append+=" loglevel=7 klp.loglevel=5"
 if [[ -n ${KLP_TESTS:-} ]]; then
 	for t in $KLP_TESTS; do
 		[[ $t =~ ^[A-Za-z0-9._-]+$ ]] || die "bad test name '$t'"

@@ -4,7 +4,8 @@
 #   make -C $KLP_OUT M=DIR
 #
 #   klp_bench_target  1000 small noinline functions klp_bench_fn_<n>
-#                     returning n*7+1, a timing loop and a read handler
+#                     returning n*7+1 (and klp_bench_fn_ref, never patched,
+#                     returning 0), a timing loop and a read handler
 #                     that sleeps 5 ms in klp_bench_sleep_fn(), both in
 #                     debugfs (klp_bench/calls, klp_bench/sleep)
 #   klp_bench_p<K>    replaces klp_bench_fn_0..K-1 by versions returning
@@ -79,11 +80,20 @@ EOF
 		printf '\nstatic noinline int klp_bench_fn_%d(void)\n{\n\treturn %d;\n}\n' \
 			"$n" $((n * 7 + 1))
 	done
-	printf '\nstatic int (*const klp_bench_fns[KLP_BENCH_NR_FUNCS])(void) = {\n'
+	cat <<'EOF'
+
+/* Never patched: the reference the patched calls are compared with. */
+static noinline int klp_bench_fn_ref(void)
+{
+	return 0;
+}
+EOF
+	printf '\nstatic int (*const klp_bench_fns[KLP_BENCH_NR_FUNCS + 1])(void) = {\n'
 	for ((n = 0; n < NR_FUNCS; n++)); do
 		printf '\tklp_bench_fn_%d,\n' "$n"
 	done
 	cat <<'EOF'
+	klp_bench_fn_ref,
 };
 
 /* Sleeps inside itself, for tasks that block a transition for a while. */
@@ -117,7 +127,10 @@ static u64 klp_bench_loop(unsigned int idx, u64 count, int *ret)
 	return end - start;
 }
 
-/* Write "<function index> <number of calls>" to run the loop. */
+/*
+ * Write "<function index> <number of calls>" to run the loop; index
+ * KLP_BENCH_NR_FUNCS is klp_bench_fn_ref().
+ */
 static ssize_t klp_bench_calls_write(struct file *file, const char __user *ubuf,
 				     size_t len, loff_t *ppos)
 {
@@ -132,7 +145,7 @@ static ssize_t klp_bench_calls_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	buf[len] = '\0';
 	if (sscanf(buf, "%u %llu", &idx, &count) != 2 ||
-	    idx >= KLP_BENCH_NR_FUNCS || !count || count > KLP_BENCH_MAX_CALLS)
+	    idx > KLP_BENCH_NR_FUNCS || !count || count > KLP_BENCH_MAX_CALLS)
 		return -EINVAL;
 
 	mutex_lock(&klp_bench_lock);
@@ -143,7 +156,7 @@ static ssize_t klp_bench_calls_write(struct file *file, const char __user *ubuf,
 	klp_bench_ret = ret;
 	mutex_unlock(&klp_bench_lock);
 
-	pr_info("klp_bench_fn_%u: %llu calls in %llu ns, returns %d\n",
+	pr_info("function %u: %llu calls in %llu ns, returns %d\n",
 		idx, count, ns, ret);
 	return len;
 }

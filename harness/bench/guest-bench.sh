@@ -29,14 +29,18 @@ read -r -a cmdline </proc/cmdline
 for arg in "${cmdline[@]}"; do
 	case $arg in klp.bench=*) profile=${arg#klp.bench=} ;; esac
 done
+# Repetitions: REPS[K] of enable+disable, RREPS[K] of replace, TREPS of
+# each transition case, CALL_RUNS loops of CALLS calls.  Stock's periodic
+# (1 s) retry makes its latencies bimodal: medians need several samples.
 case $profile in
 quick)
-	KS=(1 10 100) RKS=(100) REPS=2 RREPS=2 TREPS=1 CALL_RUNS=5 CALLS=1000000
+	KS=(1 10 100) RKS=(100) TREPS=5 CALL_RUNS=5 CALLS=1000000
+	REPS=([1]=5 [10]=5 [100]=3) RREPS=([100]=3)
 	;;
 *)
 	profile=full
-	KS=(1 10 100 1000) RKS=(100 1000) REPS=3 RREPS=3 TREPS=3 CALL_RUNS=9
-	CALLS=2000000
+	KS=(1 10 100 1000) RKS=(100 1000) TREPS=7 CALL_RUNS=9 CALLS=2000000
+	REPS=([1]=7 [10]=7 [100]=5 [1000]=3) RREPS=([100]=5 [1000]=3)
 	;;
 esac
 KMAX=${KS[-1]}
@@ -66,6 +70,7 @@ wait_until() {
 		}
 		nap 0.02
 	done
+	return 0
 }
 sysfs_is() { [[ -r $1 && $(<"$1") == "$2" ]]; }
 gone() { [[ ! -e $1 ]]; }
@@ -156,33 +161,80 @@ disable_patch() {
 }
 
 # --- metric 1: cost of a call ----------------------------------------------
-# calls_case NAME IDX EXPECT: CALL_RUNS runs of CALLS calls of fn_IDX.
+REF=1000 # klp_bench_fn_ref(), never patched
+# loop IDX: run CALLS calls of function IDX; set NS (per call) and RET.
+loop() {
+	local n ns
+	echo "$1 $CALLS" >"$D/calls" || {
+		err "call loop of function $1 failed"
+		return 1
+	}
+	read -r _ n ns RET <"$D/calls"
+	NS=$(awk -v a="$ns" -v b="$n" 'BEGIN { printf "%.3f\n", a / b }')
+}
+# calls_case NAME IDX EXPECT: CALL_RUNS runs, each of CALLS calls of
+# klp_bench_fn_ref() and CALLS calls of fn_IDX, right after each other.
+# Under TCG the host's load scales both by the same factor (a vCPU thread
+# sharing a host core runs at half speed), so the ratio of the pair is what
+# stays stable.  Results: call_NAME and call_ref_NAME (ns per call),
+# call_rel_NAME (fn_IDX / ref - 1).
 calls_case() {
-	local name=$1 idx=$2 expect=$3 r n ns ret
+	local name=$1 idx=$2 expect=$3 r ref
 	for ((r = 1; r <= CALL_RUNS; r++)); do
-		echo "$idx $CALLS" >"$D/calls" || {
-			err "call loop failed"
-			return 1
-		}
-		read -r _ n ns ret <"$D/calls"
-		[[ $ret == "$expect" ]] ||
-			err "call_$name: klp_bench_fn_$idx returned $ret, expected $expect"
-		res "call_$name" "$idx" "$r" "$(awk -v a="$ns" -v b="$n" 'BEGIN { printf "%.3f\n", a / b }')"
+		loop "$REF" || return 1
+		ref=$NS
+		loop "$idx" || return 1
+		[[ $RET == "$expect" ]] ||
+			err "call_$name: klp_bench_fn_$idx returned $RET, expected $expect"
+		res "call_$name" "$idx" "$r" "$NS"
+		res "call_ref_$name" "$idx" "$r" "$ref"
+		res "call_rel_$name" "$idx" "$r" "$(awk -v a="$NS" -v b="$ref" 'BEGIN { printf "%.4f\n", a / b - 1 }')"
 	done
 }
 
 # --- metric 6: memory --------------------------------------------------------
-# mem: "<meminfo Slab> <slabinfo active object bytes> <VmallocUsed>" in bytes,
-# after reclaimable slab was dropped and RCU frees settled.
+# mem: set MEM_SLAB (meminfo Slab), MEM_OBJ (bytes of slab objects in use,
+# from /proc/slabinfo) and MEM_VMALLOC (meminfo VmallocUsed), in bytes, after
+# dropping reclaimable slab, letting RCU frees settle and shrinking every
+# cache (per-CPU slabs flushed, empty slabs freed), so that slabinfo counts
+# the objects in use.  No forks from the shrink on: they would allocate.
+MEM_OBJ=0 MEM_SLAB=0 MEM_VMALLOC=0
 mem() {
-	local s v a
-	sync
+	local f k v w
 	echo 2 >/proc/sys/vm/drop_caches
 	nap 1
-	read -r s v < <(awk '/^Slab:/ { s = $2 } /^VmallocUsed:/ { v = $2 }
-		END { print s * 1024, v * 1024 }' /proc/meminfo)
-	a=$(awk 'NR > 2 { t += $2 * $4 } END { printf "%d\n", t }' /proc/slabinfo 2>/dev/null)
-	echo "$s ${a:-0} $v"
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
+	MEM_OBJ=0
+	while read -r -a w; do
+		[[ ${w[0]} == slabinfo || ${w[0]} == '#' ]] && continue
+		MEM_OBJ=$((MEM_OBJ + w[1] * w[3]))
+	done </proc/slabinfo
+	while read -r k v _; do
+		case $k in
+		Slab:) MEM_SLAB=$((v * 1024)) ;;
+		VmallocUsed:) MEM_VMALLOC=$((v * 1024)) ;;
+		esac
+	done </proc/meminfo
+}
+
+# mem_case K REP: memory of the patch module klp_bench_pK loaded without
+# enabling it (its own share), to subtract from the enabled figures
+# (ENABLED_OBJ/SLAB/VMALLOC, set around enable_case).
+mem_case() {
+	local k=$1 rep=$2 obj slab vm
+	mem
+	insmod "$MOD/klp_bench_p$k.ko" noenable=1 || {
+		err "insmod klp_bench_p$k noenable=1 failed"
+		return 1
+	}
+	obj=$MEM_OBJ slab=$MEM_SLAB vm=$MEM_VMALLOC
+	mem
+	obj=$((MEM_OBJ - obj)) slab=$((MEM_SLAB - slab)) vm=$((MEM_VMALLOC - vm))
+	rmmod "klp_bench_p$k" || err "rmmod klp_bench_p$k (noenable) failed"
+	res mem_slab "$k" "$rep" $(((ENABLED_OBJ - obj) / k))
+	res mem_meminfo_slab "$k" "$rep" $(((ENABLED_SLAB - slab) / k))
+	res mem_vmalloc "$k" "$rep" $(((ENABLED_VMALLOC - vm) / k))
+	say "memory K=$k: enabled: slab objects +$ENABLED_OBJ, Slab +$ENABLED_SLAB, vmalloc +$ENABLED_VMALLOC; module alone: +$obj, +$slab, +$vm bytes"
 }
 
 # --- metrics 2 and 3: enable and disable -------------------------------------
@@ -234,37 +286,40 @@ replace_case() {
 }
 
 # --- metric 5: transitions with user tasks around ----------------------------
-# trans_case NAME PATCH MODE N [FILE]: start N klp-bench-load tasks, then
-# time the patching transition of PATCH.
+# trans_case NAME PATCH REPS MODE N [FILE]: start N klp-bench-load tasks,
+# then time the patching transition of PATCH REPS times (enable, disable).
 trans_case() {
-	local name=$1 p=$2 mode=$3 n=$4 file=${5:-} rep=$6 lpid t0 t1 v out=/tmp/klp-bench-load.out
-	local args=("$mode" "$n")
-	[[ -n $file ]] && args+=("$file")
+	local name=$1 p=$2 reps=$3 rep lpid t0 t1 v out=/tmp/klp-bench-load.out
+	local procs
+	shift 3
 	: >"$out"
-	"$LOAD" "${args[@]}" >"$out" &
+	"$LOAD" "$@" >"$out" &
 	lpid=$!
-	wait_until "$n $mode tasks" 900 grep -q '^ready' "$out" || {
+	wait_until "$name tasks" 900 grep -q '^ready' "$out" || {
 		kill "$lpid"
 		wait "$lpid"
 		return 1
 	}
-	[[ $(<"$out") == "ready $n" ]] || err "$name: klp-bench-load: $(<"$out")"
+	[[ $(<"$out") == "ready $2" ]] || err "$name: klp-bench-load: $(<"$out")"
 	# Let the tasks settle in their loops.
 	nap 1
-	if ((rep == 1)); then
-		local procs=(/proc/[0-9]*)
-		say "$name: ${#procs[@]} processes, $(awk '/^MemAvailable:/ { printf "%d MiB available\n", $2 / 1024 }' /proc/meminfo)"
-	fi
-	mark "trans-$name-$rep"
-	insmod_patch "$p"
-	read -r t0 t1 < <(klog_times "'$p': starting patching transition" "'$p': patching complete")
-	if v=$(ms "$t0" "$t1"); then res transition "$name" "$rep" "$v"; else err "transition $name: log lines not found"; fi
-	if [[ $p == klp_bench_psleep ]]; then
-		read -r v <"$D/sleep"
-		[[ $v == 2 ]] || err "$name: klp_bench_sleep_fn returned '$v', expected 2"
-	else
-		expect_fn 0 2 "$name"
-	fi
+	procs=(/proc/[0-9]*)
+	say "$name: ${#procs[@]} processes, $(awk '/^MemAvailable:/ { printf "%d MiB available\n", $2 / 1024 }' /proc/meminfo)"
+	for ((rep = 1; rep <= reps; rep++)); do
+		# How fast the guest runs right now (host load), for the record.
+		loop "$REF" && res speed "$name" "$rep" "$NS"
+		mark "trans-$name-$rep"
+		insmod_patch "$p" || break
+		read -r t0 t1 < <(klog_times "'$p': starting patching transition" "'$p': patching complete")
+		if v=$(ms "$t0" "$t1"); then res transition "$name" "$rep" "$v"; else err "transition $name: log lines not found"; fi
+		if [[ $p == klp_bench_psleep ]]; then
+			read -r v <"$D/sleep"
+			[[ $v == 2 ]] || err "$name: klp_bench_sleep_fn returned '$v', expected 2"
+		else
+			expect_fn 0 2 "$name"
+		fi
+		disable_patch "$p" || break
+	done
 	kill "$lpid"
 	wait "$lpid"
 	[[ -d $L/$p ]] && disable_patch "$p"
@@ -275,8 +330,8 @@ trans_case() {
 say "profile=$profile kernel=$(uname -r) cpus=$(nproc) mem=$(awk '/^MemTotal:/ { print int($2 / 1024) "MiB" }' /proc/meminfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 dmesg -n 1
 ulimit -u unlimited
-echo 200000 >/proc/sys/kernel/threads-max
-echo 131072 >/proc/sys/kernel/pid_max
+# tinyconfig (BASE_SMALL) allows 4096 pids by default and 32768 at most.
+echo 32768 >/proc/sys/kernel/pid_max || err "cannot raise pid_max"
 [[ -d $T ]] || mount -t tracefs tracefs "$T"
 echo perf >"$T/trace_clock" || err "trace_clock perf unavailable"
 echo 1 >"$T/events/module/module_put/enable" || err "no module:module_put event"
@@ -289,45 +344,31 @@ start=$SECONDS
 
 calls_case unpatched 0 1
 for k in "${KS[@]}"; do
-	for ((rep = 1; rep <= REPS; rep++)); do
-		if ((k == KMAX && rep == 1)); then
-			read -r m0s m0a m0v < <(mem)
-		fi
+	for ((rep = 1; rep <= REPS[k]; rep++)); do
+		((k == KMAX)) && mem
+		obj=$MEM_OBJ slab=$MEM_SLAB vm=$MEM_VMALLOC
 		enable_case "$k" "$rep" || continue
-		if ((k == KMAX && rep == 1)); then
-			read -r m1s m1a m1v < <(mem)
+		if ((k == KMAX)); then
+			mem
+			ENABLED_OBJ=$((MEM_OBJ - obj)) ENABLED_SLAB=$((MEM_SLAB - slab))
+			ENABLED_VMALLOC=$((MEM_VMALLOC - vm))
 		fi
 		((rep == 1 && k == 1)) && calls_case patched 0 2
 		((rep == 1 && k == 1000)) && calls_case patched_k1000 0 2
 		disable_case "$k" "$rep"
-		if ((k == KMAX && rep == 1)); then
-			# The module's own share: the same module loaded, not enabled.
-			read -r m2s m2a m2v < <(mem)
-			if insmod "$MOD/klp_bench_p$k.ko" noenable=1; then
-				read -r m3s m3a m3v < <(mem)
-				rmmod "klp_bench_p$k" || err "rmmod klp_bench_p$k (noenable) failed"
-				res mem_slab "$k" 1 $((((m1s - m0s) - (m3s - m2s)) / k))
-				res mem_slabinfo "$k" 1 $((((m1a - m0a) - (m3a - m2a)) / k))
-				res mem_vmalloc "$k" 1 $((((m1v - m0v) - (m3v - m2v)) / k))
-				say "memory K=$k: slab +$((m1s - m0s)) (module alone +$((m3s - m2s))), slabinfo +$((m1a - m0a)) (+$((m3a - m2a))), vmalloc +$((m1v - m0v)) (+$((m3v - m2v))) bytes"
-			else
-				err "insmod klp_bench_p$k noenable=1 failed"
-			fi
-		fi
+		((k == KMAX)) && mem_case "$k" "$rep"
 	done
 	for rk in "${RKS[@]}"; do
 		((rk == k)) || continue
-		for ((rep = 1; rep <= RREPS; rep++)); do replace_case "$k" "$rep"; done
+		for ((rep = 1; rep <= RREPS[k]; rep++)); do replace_case "$k" "$rep"; done
 	done
 	say "K=$k done at $((SECONDS - start))s"
 done
 
-for ((rep = 1; rep <= TREPS; rep++)); do
-	trans_case sleep1000 klp_bench_p1 sleep 1000 "" "$rep"
-	trans_case busy2 klp_bench_p1 busy 2 "" "$rep"
-	trans_case pread2 klp_bench_psleep pread 2 "$D/sleep" "$rep"
-	trans_case sleep10000 klp_bench_p1 sleep 10000 "" "$rep"
-done
+trans_case sleep1000 klp_bench_p1 "$TREPS" sleep 1000
+trans_case busy2 klp_bench_p1 "$TREPS" busy 2
+trans_case pread2 klp_bench_psleep "$TREPS" pread 2 "$D/sleep"
+trans_case sleep10000 klp_bench_p1 "$TREPS" sleep 10000
 say "transitions done at $((SECONDS - start))s"
 
 echo "KLP-BENCH-DMESG-BEGIN"

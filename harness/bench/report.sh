@@ -18,12 +18,16 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 
 # Rows: id | metric[-metric] | case (* = any) | unit | target ratio | label.
 # A metric "a-b" is the difference of the medians of a and b.
+# "@min:PREFIX": the smallest sample of any metric starting with PREFIX.
+# "@rel:METRIC": median of METRIC (a relative overhead, patched/unpatched - 1
+# of back-to-back loops) times the cost of an unpatched call when the host
+# leaves the guest alone: the fastest unpatched run of either guest.  Under
+# TCG the host's load scales all call costs; this ratio does not move.
 rows() {
 	cat <<'EOF'
-call_unpatched|call_unpatched|0|ns||call cost, unpatched
-call_patched|call_patched|0|ns||call cost, patched (K=1)
-call_overhead|call_patched-call_unpatched|0|ns|1.0|call overhead (patched - unpatched)
-call_overhead_k1000|call_patched_k1000-call_unpatched|0|ns||call overhead, K=1000 patched
+call_unpatched|@min:call_ref_|0|ns||call cost, unpatched (fastest run)
+call_overhead|@rel:call_rel_patched|0|ns|1.0|call overhead, K=1 patched
+call_overhead_k1000|@rel:call_rel_patched_k1000|0|ns||call overhead, K=1000 patched
 enable_1|enable|1|ms||enable latency, K=1
 enable_10|enable|10|ms||enable latency, K=10
 enable_100|enable|100|ms||enable latency, K=100
@@ -39,15 +43,22 @@ trans_sleep10000|transition|sleep10000|ms||transition, 10000 sleeping tasks
 trans_busy2|transition|busy2|ms|1.0|transition, 2 CPU-busy tasks
 trans_pread2|transition|pread2|ms|0.1|transition, 2 tasks asleep in patched fn
 mem_slab|mem_slab|*|B|1.0|slab bytes per patched function
+mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
 -|||||details
+call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpatched - 1)
+call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000
+call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
+call_median_unpatched|call_unpatched|0|ns||call cost, unpatched (median, host load)
+call_median_patched|call_patched|0|ns||call cost, patched K=1 (median, host load)
+speed_sleep1000|speed|sleep1000|ns||unpatched call during 1000-task runs (host load)
+speed_busy2|speed|busy2|ns||unpatched call during busy-task runs (host load)
 disable_complete_1|disable_complete|1|ms||disable to 'unpatching complete', K=1
 disable_complete_10|disable_complete|10|ms||disable to 'unpatching complete', K=10
 disable_complete_100|disable_complete|100|ms||disable to 'unpatching complete', K=100
 disable_complete_1000|disable_complete|1000|ms||disable to 'unpatching complete', K=1000
 replace_complete_100|replace_complete|100|ms||replace to 'patching complete', K=100
 replace_complete_1000|replace_complete|1000|ms||replace to 'patching complete', K=1000
-mem_slabinfo|mem_slabinfo|*|B||slabinfo object bytes per patched function
-mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
+mem_meminfo_slab|mem_meminfo_slab|*|B||meminfo Slab: bytes per patched function
 EOF
 }
 
@@ -60,10 +71,31 @@ done
 date=$(info_get date) accel=$(info_get accel) profile=$(info_get profile)
 header="make bench ($profile), $date, guest $accel, $(info_get guest_mem), $(info_get host)"
 
-rows | awk -F'|' -v run="$run" -v header="$header" \
+rows | awk -F'|' -v OFMT='%.10g' -v CONVFMT='%.10g' -v run="$run" -v header="$header" \
 	-v date="$date" -v accel="$accel" -v profile="$profile" \
 	-v kours="$(info_get kernel_ours)" -v kstock="$(info_get kernel_stock)" \
 	-v commit="$(info_get commit)" -v splat_re="$SPLAT_RE" '
+function caseof(impl, metric) {
+	return ((impl, metric) in anycase) ? anycase[impl, metric] : ""
+}
+# minof(impl, prefix): smallest sample of the metrics starting with prefix,
+# of impl or ("") of both.
+function minof(impl, prefix,    key, k, n, a, i, best) {
+	best = ""
+	for (key in samples) {
+		split(key, k, SUBSEP)
+		if ((impl != "" && k[1] != impl) || index(k[2], prefix) != 1)
+			continue
+		n = split(samples[key], a, " ")
+		for (i = 1; i <= n; i++)
+			if (best == "" || a[i] + 0 < best + 0)
+				best = a[i]
+	}
+	return best == "" ? "" : best + 0
+}
+function getsamples(key) {
+	return (key in samples) ? samples[key] : ""
+}
 function median(key,    n, a, i, j, t, s) {
 	if (!(key in samples))
 		return ""
@@ -75,10 +107,18 @@ function median(key,    n, a, i, j, t, s) {
 	s = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	return s + 0
 }
-# value(impl, metric, case): median, or difference of two medians.
-function value(impl, metric, c,    m, x, y) {
+# value(impl, metric, case): median, difference of two medians, minimum
+# (@min:) or relative overhead in ns (@rel:); see rows().
+function value(impl, metric, c,    m, x, y, k) {
 	if (c == "*")
-		c = anycase[impl, metric]
+		c = ((impl, metric) in anycase) ? anycase[impl, metric] : ""
+	if (metric ~ /^@min:/)
+		return minof(impl, substr(metric, 6))
+	if (metric ~ /^@rel:/) {
+		x = median(impl SUBSEP substr(metric, 6) SUBSEP c)
+		y = minof("", "call_ref_")
+		return (x == "" || y == "") ? "" : x * y
+	}
 	if (index(metric, "-")) {
 		split(metric, m, "-")
 		x = median(impl SUBSEP m[1] SUBSEP c)
@@ -106,7 +146,10 @@ function fmtr(r) {
 	return (r < 0.001 && r > -0.001) ? sprintf("%.2g", r) : sprintf("%.3g", r)
 }
 function jnum(v) { return v == "" ? "null" : v }
-function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+function jstr(s) {
+	gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\n/, "\\n", s); gsub(/\t/, "\\t", s)
+	return "\"" s "\""
+}
 function jarr(s,    n, a, i, o) {
 	if (s == "") return "[]"
 	n = split(s, a, " ")
@@ -147,15 +190,22 @@ BEGIN {
 	print "id,metric,unit,ours,stock,ratio,target,ours_samples,stock_samples" > csv
 	printf "{\n  \"date\": %s,\n  \"profile\": %s,\n  \"accel\": %s,\n", jstr(date), jstr(profile), jstr(accel) > json
 	printf "  \"kernel\": {\"ours\": %s, \"stock\": %s},\n  \"commit\": %s,\n  \"metrics\": [\n", jstr(kours), jstr(kstock), jstr(commit) > json
-	sep = sprintf("%-46s %10s %10s %11s %8s", "", "", "", "", "")
+	sep = sprintf("%-54s %10s %10s %11s %8s", "", "", "", "", "")
 	gsub(/ /, "-", sep)
 	out = header "\n"
-	out = out sprintf("%-46s %10s %10s %11s %8s\n", "metric", "ours", "stock", "ours/stock", "target") sep "\n"
+	out = out sprintf("%-54s %10s %10s %11s %8s\n", "metric", "ours", "stock", "ours/stock", "target") sep "\n"
 	nrows = 0
 }
 $1 == "-" { out = out sprintf("%s (%s)\n", sep, $6); next }
 {
 	id = $1; metric = $2; c = $3; unit = $4; target = $5; label = $6
+	if (c == "*") {
+		kk = caseof("ours", metric)
+		if (kk == "")
+			kk = caseof("stock", metric)
+		if (kk != "")
+			label = label ", K=" kk
+	}
 	o = value("ours", metric, c); s = value("stock", metric, c)
 	if (o == "" && s == "")
 		next
@@ -163,11 +213,13 @@ $1 == "-" { out = out sprintf("%s (%s)\n", sep, $6); next }
 	mark = ""
 	if (target != "" && r != "")
 		mark = (r <= target + 0) ? " ok" : " MISS"
-	out = out sprintf("%-46s %10s %10s %11s %8s\n", label " (" unit ")", fmt(o), fmt(s), fmtr(r),
+	out = out sprintf("%-54s %10s %10s %11s %8s\n", label " (" unit ")", fmt(o), fmt(s), fmtr(r),
 		(target == "" ? "" : "<=" target mark))
 	cm = metric; if (index(cm, "-")) cm = ""
-	os = (cm == "") ? "" : samples["ours" SUBSEP cm SUBSEP (c == "*" ? anycase["ours", cm] : c)]
-	ss = (cm == "") ? "" : samples["stock" SUBSEP cm SUBSEP (c == "*" ? anycase["stock", cm] : c)]
+	if (cm ~ /^@rel:/) cm = substr(cm, 6)
+	if (cm ~ /^@min:/) cm = ""
+	os = (cm == "") ? "" : getsamples("ours" SUBSEP cm SUBSEP (c == "*" ? caseof("ours", cm) : c))
+	ss = (cm == "") ? "" : getsamples("stock" SUBSEP cm SUBSEP (c == "*" ? caseof("stock", cm) : c))
 	printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, "\"" label "\"", unit, o, s, r, target, os, ss > csv
 	printf "%s    {\"id\": %s, \"metric\": %s, \"unit\": %s, \"ours\": %s, \"stock\": %s, \"ratio\": %s, \"target\": %s, \"ours_samples\": %s, \"stock_samples\": %s}",
 		(nrows++ ? ",\n" : ""), jstr(id), jstr(label), jstr(unit), jnum(o), jnum(s), jnum(r),
@@ -212,14 +264,15 @@ if command -v gnuplot >/dev/null; then
 	term="pngcairo size 1000,700 font 'sans,11'"
 	gnuplot -e "set terminal pngcairo" 2>/dev/null </dev/null ||
 		term="png size 1000,700"
-	gnuplot <<EOF || echo "[klp] warning: gnuplot failed" >&2
+	kmax=$(awk '!/^#/ { k = $1 } END { print (k == "" ? 1000 : k) }' "$run/latency.dat")
+	gnuplot 2>"$run/gnuplot.log" <<EOF || { cat "$run/gnuplot.log" >&2; echo "[klp] warning: gnuplot failed" >&2; }
 set terminal $term
 set output '$run/latency.png'
 set title "livepatch enable / disable / replace latency vs number of patched functions\\n$header"
 set logscale xy
 set xlabel 'K (patched functions)'
 set ylabel 'latency (ms, in-kernel timestamps, median)'
-set xrange [0.7:1500]
+set xrange [0.7:$((kmax * 3 / 2))]
 set xtics ('1' 1, '10' 10, '100' 100, '1000' 1000)
 set format y '10^{%L}'
 set grid xtics ytics mytics

@@ -13,7 +13,10 @@
  *
  * errno is 0 when the load succeeded, injected is 1 when the N-th
  * allocation was reached (and made to fail), 0 when the load made fewer
- * than N allocations.  Exit status 0, or 2 on a usage or setup error.
+ * than N allocations.  Then the kernel log records written meanwhile, one
+ * per line (continuation lines of a record are separate records in the
+ * kernel log and come out as they are).  Exit status 0, or 2 on a usage
+ * or setup error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +33,35 @@ static int write_str(int fd, const char *s)
 	return pwrite(fd, s, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
+/* Print the message part of every record /dev/kmsg still has for @fd. */
+static void print_kmsg(int fd)
+{
+	char rec[8192];
+	ssize_t len;
+	char *msg;
+
+	for (;;) {
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;	/* overwritten records: skip them */
+		if (len <= 0)
+			return;
+		rec[len] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		/* Drop the dictionary (" KEY=value" lines) after the text. */
+		msg[strcspn(msg, "\n")] = '\0';
+		printf("%s\n", msg);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *params = argc > 3 ? argv[3] : "";
+	int modfd, nthfd, kmsgfd, ret, err;
 	char buf[32] = "";
-	int modfd, nthfd, ret, err;
 	unsigned long n;
 	char *end;
 	ssize_t len;
@@ -59,6 +86,11 @@ int main(int argc, char **argv)
 		perror("/proc/thread-self/fail-nth");
 		return 2;
 	}
+	kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsgfd < 0 || lseek(kmsgfd, 0, SEEK_END) < 0) {
+		perror("/dev/kmsg");
+		return 2;
+	}
 
 	if (write_str(nthfd, argv[1])) {
 		perror("writing fail-nth");
@@ -77,5 +109,6 @@ int main(int argc, char **argv)
 
 	printf("%d %d %s\n", err, strtoul(buf, NULL, 10) == 0,
 	       err ? strerror(err) : "OK");
+	print_kmsg(kmsgfd);
 	return 0;
 }
