@@ -41,7 +41,8 @@ if [[ ! -f $KLP_OUT/.config || $(cat "$KLP_OUT/klp-config.stamp" 2>/dev/null) !=
 	}
 	echo "$stamp" >"$KLP_OUT/klp-config.stamp"
 fi
-# Check every option the fragments ask for.
+# Check every option the fragments ask for; where several set the same
+# option, the last one (as merge_config.sh applies them) counts.
 while IFS= read -r line; do
 	if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
 		grep -qxF "$line" "$KLP_OUT/.config" || {
@@ -54,7 +55,12 @@ while IFS= read -r line; do
 			die "config: ${BASH_REMATCH[1]} should not be set"
 		fi
 	fi
-done < <(cat "${frags[@]}")
+done < <(cat "${frags[@]}" | awk '
+	match($0, /^(# )?CONFIG_[A-Za-z0-9_]+[= ]/) {
+		opt = substr($0, 1, RLENGTH - 1); sub(/^# /, "", opt)
+		last[opt] = NR; line[NR] = $0
+	}
+	END { for (o in last) print line[last[o]] }')
 
 # --- build ---------------------------------------------------------------
 info "building bzImage and modules with $(nproc) jobs (log: $KLP_BUILD_LOG)"

@@ -24,9 +24,9 @@ test)
 	[[ -x $KLP_STAGE/kselftest/run_kselftest.sh ]] ||
 		die "no selftests to run: $KLP_REPO/tools/testing/selftests/livepatch is missing"
 	"$H/mkinitramfs.sh"
-	"$H/run-vm.sh" test || true
+	mapfile -t logs < <("$H/run-tests.sh")
 	info "make test took $(elapsed "$start")"
-	exec "$H/check-log.sh" test "$KLP_OUT/klp-test.log"
+	exec "$H/check-log.sh" test "${logs[@]}"
 	;;
 demo)
 	lock_out

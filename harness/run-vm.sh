@@ -2,10 +2,14 @@
 # Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm
 # The serial console is stdout and is saved to $KLP_OUT/klp-<mode>.log.
 # KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, none vm;
-# three times as long for KCONFIG=debug); KLP_VM_MEM sets the guest memory;
+# for KCONFIG=debug 7200 test, 900 demo); KLP_VM_MEM sets the guest memory;
 # KLP_KVM=0|1 overrides the KVM probe; KLP_APPEND adds kernel arguments;
 # KLP_TESTS="a.sh b.sh" runs only those selftests; KLP_VERBOSE=1 shows the
-# whole console in test mode.
+# whole console in test mode; KLP_VM_LOG names the console log.  A guest
+# that has not reached /init after KLP_BOOT_TIMEOUT s (120, 300 for
+# KCONFIG=debug) is booted again, up to KLP_BOOT_TRIES times in all (3): a
+# boot hang of the kernel itself (such as the 6.1 RCU-tasks one that
+# debug.config works around) must not cost the run.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,12 +17,15 @@ set -euo pipefail
 mode=${1:?usage: run-vm.sh test|demo|vm}
 # The debug kernel (KASAN, lockdep, kmemleak, ...) runs several times slower
 # and KASAN keeps a shadow of 1/8 of memory plus a quarantine: give it more
-# of both.  KLP_VM_MEM overrides the guest memory.
-slow=1 mem=2G
-[[ $KLP_KCONFIG == debug ]] && slow=3 mem=3G
+# of both.  The guest learns the factor (klp.slow) and scales each
+# selftest's time limit (tools/testing/selftests/livepatch/settings) by it;
+# the whole suite's limit grows more, as it must absorb every test's share.
+# KLP_VM_MEM overrides the guest memory.
+slow=1 mem=2G suite=1
+[[ $KLP_KCONFIG == debug ]] && slow=3 mem=3G suite=6
 mem=${KLP_VM_MEM:-$mem}
 case $mode in
-test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * slow))} ;;
+test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * suite))} ;;
 demo) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
 vm) timeout_s=${KLP_VM_TIMEOUT:-0} ;;
 *) die "unknown mode $mode" ;;
@@ -29,7 +36,7 @@ esac
 kernel=${KLP_VM_KERNEL:-$KLP_OUT/arch/x86/boot/bzImage}
 initrd=${KLP_VM_INITRD:-$KLP_INITRAMFS}
 [[ -f $kernel && -f $initrd ]] || die "no kernel/initramfs in $KLP_OUT; build first"
-log=$KLP_OUT/klp-$mode.log
+log=${KLP_VM_LOG:-$KLP_OUT/klp-$mode.log}
 qemu_base=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-m "$mem" -kernel "$kernel" -initrd "$initrd")
 
@@ -67,13 +74,7 @@ else
 fi
 
 append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=$mode"
-# CONFIG_PROVE_RCU (debug) runs RCU-tasks self tests at boot, and 6.1 can
-# deadlock there: PID 1 finds no rcu_tasks_rude kthread yet and takes the
-# slow path, the kthread starts meanwhile, takes tasks_gp_mutex and waits
-# for callbacks with it held, and PID 1 blocks on that mutex for good.
-# Printing the info message right before (console loglevel 7) has PID 1
-# yield to the new kthread first; the guest then goes back to 5.
-[[ $KLP_KCONFIG == debug ]] && append+=" loglevel=7 klp.loglevel=5"
+((slow > 1)) && append+=" klp.slow=$slow"
 if [[ -n ${KLP_TESTS:-} ]]; then
 	for t in $KLP_TESTS; do
 		[[ $t =~ ^[A-Za-z0-9._-]+$ ]] || die "bad test name '$t'"
@@ -102,12 +103,40 @@ start=$SECONDS
 filter=(cat)
 [[ $mode == test && -z ${KLP_VERBOSE:-} ]] &&
 	filter=(awk '/KLP-TAP-BEGIN/ { hide = 1 } !hide { print; fflush() }')
+boot_timeout=${KLP_BOOT_TIMEOUT:-$((120 + 180 * (slow > 1)))}
+tries=${KLP_BOOT_TRIES:-3}
+pidfile=${log%.log}.pid
+# watchdog: kill the guest if /init has not said KLP-INIT in time.
+watchdog() {
+	local i
+	for ((i = 0; i < boot_timeout; i++)); do
+		sleep 1
+		grep -q '^KLP-INIT:' "$log" 2>/dev/null && return 0
+	done
+	[[ -s $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
+	return 0
+}
 set +e
 tl=()
 ((timeout_s > 0)) && tl=(timeout --foreground -k 5 "$timeout_s")
-"${tl[@]}" "${qemu_base[@]}" "${accel[@]}" -smp 2 -display none -serial stdio \
-	-append "$append" </dev/null 2>&1 | sed -u 's/\r//g' | tee "$log" | "${filter[@]}"
-rc=${PIPESTATUS[0]}
+for ((try = 1; ; try++)); do
+	rm -f "$pidfile"
+	: >"$log"
+	watchdog &
+	wd=$!
+	"${tl[@]}" "${qemu_base[@]}" "${accel[@]}" -smp 2 -display none -serial stdio \
+		-pidfile "$pidfile" -append "$append" </dev/null 2>&1 |
+		sed -u 's/\r//g' | tee "$log" | "${filter[@]}"
+	rc=${PIPESTATUS[0]}
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+	grep -q '^KLP-INIT:' "$log" && break
+	((try < tries)) || {
+		echo "KLP-HOST: the guest did not reach /init in $tries boots of ${boot_timeout}s" | tee -a "$log"
+		break
+	}
+	info "the guest did not reach /init in ${boot_timeout}s (last kernel message: $(grep -E '^\[' "$log" | tail -n 1)); booting again"
+done
 set -e
 if ((rc == 124 || rc == 137)); then
 	echo "KLP-HOST: guest timed out after $timeout_s s" | tee -a "$log"

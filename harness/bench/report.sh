@@ -17,9 +17,9 @@ SPLAT_RE+='KASAN:|UBSAN:|INFO: task .* blocked for more than|soft lockup|'
 SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 
 # Rows: id | metric[-metric] | case (* = any) | unit | target ratio | label.
-# A metric "a-b" is the difference of the medians of a and b.
+# A metric "a-b" is the difference of the centers (see center()) of a and b.
 # "@min:PREFIX": the smallest sample of any metric starting with PREFIX.
-# "@rel:METRIC": median of METRIC (a relative overhead, patched/unpatched - 1
+# "@rel:METRIC": center of METRIC (a relative overhead, patched/unpatched - 1
 # of back-to-back loops) times the cost of an unpatched call when the host
 # leaves the guest alone: the fastest unpatched run of either guest.  Under
 # TCG the host's load scales all call costs; this ratio does not move.
@@ -48,8 +48,8 @@ mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
 call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpatched - 1)
 call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000
 call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
-call_median_unpatched|call_unpatched|0|ns||call cost, unpatched (median, host load)
-call_median_patched|call_patched|0|ns||call cost, patched K=1 (median, host load)
+call_median_unpatched|call_unpatched|0|ns||call cost, unpatched (typical, host load)
+call_median_patched|call_patched|0|ns||call cost, patched K=1 (typical, host load)
 speed_sleep1000|speed|sleep1000|ns||unpatched call during 1000-task runs (host load)
 speed_busy2|speed|busy2|ns||unpatched call during busy-task runs (host load)
 disable_complete_1|disable_complete|1|ms||disable to 'unpatching complete', K=1
@@ -69,7 +69,7 @@ for impl in ours stock; do
 done
 
 date=$(info_get date) accel=$(info_get accel) profile=$(info_get profile)
-header="make bench ($profile), $date, guest $accel, $(info_get guest_mem), $(info_get host)"
+header="make bench ($profile), $date, guest: $accel, 2 vCPUs, $(info_get guest_mem); host: $(info_get host)"
 
 rows | awk -F'|' -v OFMT='%.10g' -v CONVFMT='%.10g' -v run="$run" -v header="$header" \
 	-v date="$date" -v accel="$accel" -v profile="$profile" \
@@ -96,7 +96,11 @@ function minof(impl, prefix,    key, k, n, a, i, best) {
 function getsamples(key) {
 	return (key in samples) ? samples[key] : ""
 }
-function median(key,    n, a, i, j, t, s) {
+# center(key): the interquartile mean of the samples: sorted, the lowest
+# and the highest quarter (n/4 rounded, so the median of 3) dropped, the
+# rest averaged.  A median flips between the two modes of the stock
+# kernel with its once-a-second retries; a plain mean follows one stray sample.
+function center(key,    n, a, i, j, t, d, s) {
 	if (!(key in samples))
 		return ""
 	n = split(samples[key], a, " ")
@@ -104,10 +108,13 @@ function median(key,    n, a, i, j, t, s) {
 		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
 			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 		}
-	s = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	return s + 0
+	d = int(n / 4 + 0.5)
+	s = 0
+	for (i = d + 1; i <= n - d; i++)
+		s += a[i]
+	return s / (n - 2 * d)
 }
-# value(impl, metric, case): median, difference of two medians, minimum
+# value(impl, metric, case): center, difference of two centers, minimum
 # (@min:) or relative overhead in ns (@rel:); see rows().
 function value(impl, metric, c,    m, x, y, k) {
 	if (c == "*")
@@ -115,17 +122,17 @@ function value(impl, metric, c,    m, x, y, k) {
 	if (metric ~ /^@min:/)
 		return minof(impl, substr(metric, 6))
 	if (metric ~ /^@rel:/) {
-		x = median(impl SUBSEP substr(metric, 6) SUBSEP c)
+		x = center(impl SUBSEP substr(metric, 6) SUBSEP c)
 		y = minof("", "call_ref_")
 		return (x == "" || y == "") ? "" : x * y
 	}
 	if (index(metric, "-")) {
 		split(metric, m, "-")
-		x = median(impl SUBSEP m[1] SUBSEP c)
-		y = median(impl SUBSEP m[2] SUBSEP c)
+		x = center(impl SUBSEP m[1] SUBSEP c)
+		y = center(impl SUBSEP m[2] SUBSEP c)
 		return (x == "" || y == "") ? "" : x - y
 	}
-	return median(impl SUBSEP metric SUBSEP c)
+	return center(impl SUBSEP metric SUBSEP c)
 }
 function fmt(v,    a) {
 	if (v == "")
@@ -271,7 +278,7 @@ set output '$run/latency.png'
 set title "livepatch enable / disable / replace latency vs number of patched functions\\n$header"
 set logscale xy
 set xlabel 'K (patched functions)'
-set ylabel 'latency (ms, in-kernel timestamps, median)'
+set ylabel 'latency (ms, in-kernel timestamps, interquartile mean)'
 set xrange [0.7:$((kmax * 3 / 2))]
 set xtics ('1' 1, '10' 10, '100' 100, '1000' 1000)
 set format y '10^{%L}'

@@ -109,8 +109,10 @@ out:
 	preempt_enable();
 }
 
-static int klp_lookup_symbol(const char *objname, const char *name,
-			     unsigned long sympos, unsigned long *addr)
+KLP_VISIBLE_IF_KUNIT int klp_lookup_symbol(const char *objname,
+					   const char *name,
+					   unsigned long sympos,
+					   unsigned long *addr)
 {
 	struct klp_sym_search s = { .pos = sympos };
 
@@ -687,7 +689,7 @@ static int klp_check_object(struct klp_patch *patch, struct klp_object *obj)
 	return 0;
 }
 
-static int klp_check_patch(struct klp_patch *patch)
+KLP_VISIBLE_IF_KUNIT int klp_check_patch(struct klp_patch *patch)
 {
 	struct klp_object *obj;
 	int ret;
@@ -1047,8 +1049,11 @@ static int klp_build_patch(struct klp_patch *patch)
 
 	if (patch->replace) {
 		ret = klp_generate_nops(patch);
-		if (ret)
+		if (ret) {
+			pr_err("%s: cannot allocate the nop functions (%d)\n",
+			       patch->mod->name, ret);
 			return ret;
+		}
 	}
 
 	klp_for_each_object(patch, obj) {
@@ -1061,13 +1066,19 @@ static int klp_build_patch(struct klp_patch *patch)
 	}
 
 	ret = kobject_add(&patch->kobj, klp_sysfs_root, "%s", patch->mod->name);
-	if (ret)
+	if (ret) {
+		pr_err("%s: cannot create the patch's sysfs directory (%d)\n",
+		       patch->mod->name, ret);
 		return ret;
+	}
 
 	klp_for_each_object(patch, obj) {
 		ret = klp_add_object_sysfs(patch, obj);
-		if (ret)
+		if (ret) {
+			pr_err("%s: cannot create the sysfs entries of object '%s' (%d)\n",
+			       patch->mod->name, klp_obj_name(obj), ret);
 			return ret;
+		}
 	}
 
 	list_add_tail(&patch->list, &klp_patch_list);

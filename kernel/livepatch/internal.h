@@ -67,4 +67,23 @@ ssize_t klp_show_blockers(struct klp_patch *patch, char *buf);
 /* state.c */
 bool klp_states_compatible(struct klp_patch *patch);
 
+/*
+ * The KUnit tests (livepatch_kunit.c) call a few static functions of the
+ * core.  KLP_VISIBLE_IF_KUNIT drops their "static" in kernels built with
+ * CONFIG_LIVEPATCH_KUNIT_TEST only; other kernels are unchanged.
+ */
+#if IS_ENABLED(CONFIG_LIVEPATCH_KUNIT_TEST)
+#define KLP_VISIBLE_IF_KUNIT
+
+/* core.c */
+int klp_lookup_symbol(const char *objname, const char *name,
+		      unsigned long sympos, unsigned long *addr);
+int klp_check_patch(struct klp_patch *patch);
+
+/* livepatch_kunit_twin.c: a function named like one in livepatch_kunit.c */
+extern int (*const klp_kunit_twin_b)(int x);
+#else
+#define KLP_VISIBLE_IF_KUNIT static
+#endif
+
 #endif /* _LIVEPATCH_INTERNAL_H */

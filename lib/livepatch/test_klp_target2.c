@@ -24,27 +24,42 @@ MODULE_PARM_DESC(init_err, "make the init fail with this negative errno");
 
 static struct proc_dir_entry *test_klp_target2_entry;
 
-/* Replaced by test_klp_twotargets. */
-static noinline void test_klp_target2_greeting(char *buf, size_t size)
+/*
+ * What test_klp_target2_greeting() gives (test_klp_twotargets has the same
+ * layout).  A pointer rather than a buffer and a constant size, which the
+ * compiler would fold into a renamed clone of the function.
+ */
+struct test_klp_target2_res {
+	char text[64];
+};
+
+/*
+ * Replaced by test_klp_twotargets, by name: __noclone keeps the compiler
+ * from specializing it into a .constprop or .isra copy the callers would
+ * call instead.
+ */
+static noinline __noclone void
+test_klp_target2_greeting(struct test_klp_target2_res *res)
 {
-	strscpy(buf, "test_klp_target2: unpatched greeting", size);
+	strscpy(res->text, "test_klp_target2: unpatched greeting",
+		sizeof(res->text));
 }
 
 static int greeting_show(struct seq_file *m, void *v)
 {
-	char buf[64];
+	struct test_klp_target2_res res;
 
-	test_klp_target2_greeting(buf, sizeof(buf));
-	seq_printf(m, "%s\n", buf);
+	test_klp_target2_greeting(&res);
+	seq_printf(m, "%s\n", res.text);
 	return 0;
 }
 
 static int __init test_klp_target2_init(void)
 {
-	char buf[64];
+	struct test_klp_target2_res res;
 
-	test_klp_target2_greeting(buf, sizeof(buf));
-	pr_info("init: %s\n", buf);
+	test_klp_target2_greeting(&res);
+	pr_info("init: %s\n", res.text);
 
 	if (init_err > 0 || init_err < -MAX_ERRNO)
 		return -EINVAL;

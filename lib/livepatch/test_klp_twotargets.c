@@ -23,9 +23,15 @@ static void test_klp_twotargets_hold(struct seq_file *m)
 	seq_puts(m, KBUILD_MODNAME ": not held\n");
 }
 
-static void test_klp_twotargets_greeting(char *buf, size_t size)
+/* As in test_klp_target2.c. */
+struct test_klp_target2_res {
+	char text[64];
+};
+
+static void test_klp_twotargets_greeting(struct test_klp_target2_res *res)
 {
-	strscpy(buf, KBUILD_MODNAME ": patched greeting", size);
+	strscpy(res->text, KBUILD_MODNAME ": patched greeting",
+		sizeof(res->text));
 }
 
 static struct klp_func test_klp_twotargets_funcs[] = {

@@ -75,6 +75,36 @@ klp_at_exit() {
 	KLP_AT_EXIT+=("$*")
 }
 
+# klp_one_cpu_under_tcg MODE: with MODE 1, or auto under QEMU TCG, take
+# every CPU but the first offline until the test exits.  QEMU 7.2's TCG can
+# hang when code is rewritten while another vCPU runs it (the ftrace
+# updates of a patch under a task calling the patched function in a loop).
+klp_one_cpu_under_tcg() {
+	local mode=$1 f
+	if [[ $mode == auto ]]; then
+		mode=0
+		grep -q '^model name.*QEMU TCG CPU' /proc/cpuinfo && mode=1
+	fi
+	[[ $mode == 1 ]] || return 0
+	KLP_OFFLINE_CPUS=()
+	klp_at_exit klp_cpus_online
+	for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[[ -e $f && $(cat "$f") == 1 ]] || continue
+		echo 0 > "$f" || die "cannot take ${f%/online} offline"
+		KLP_OFFLINE_CPUS+=("$f")
+	done
+	klp_info "running on one CPU (${#KLP_OFFLINE_CPUS[@]} taken offline; QEMU TCG)"
+}
+
+# klp_cpus_online: (exit trap) bring back what klp_one_cpu_under_tcg took.
+# shellcheck disable=SC2317 # called through klp_at_exit
+klp_cpus_online() {
+	local f
+	for f in "${KLP_OFFLINE_CPUS[@]}"; do
+		echo 1 > "$f"
+	done
+}
+
 # klp_require_root: skip unless running as root.
 klp_require_root() {
 	[[ $(id -u) -eq 0 ]] || skip "must be run as root"

@@ -20,12 +20,20 @@
 # Leaks are left to kmemleak (KCONFIG=debug scans after the run).
 #
 # Scenarios:
-#   vmlinux  test_klp_livepatch: cmdline_proc_show()
+#   vmlinux  test_klp_failnth: cmdline_proc_show()
 #   module   test_klp_modpatch, its target test_klp_target already loaded
 #   coming   test_klp_target loading while test_klp_modpatch is enabled
 #            (klp_module_coming())
 #   replace  test_klp_atomic_replace replacing test_klp_replace_base and
 #            test_klp_modpatch (nop functions and a generated object)
+#
+# On a kernel with kmemleak (KCONFIG=debug), where every kobject release is
+# delayed by seconds and one failed load takes about 15 s, only the vmlinux
+# scenario runs, and only on KLP_FI_DEBUG_POINTS (10) allocations spread
+# evenly over those made inside klp_enable_patch(), which test_klp_failnth
+# reports (a point that hits one of kmemleak's or debug objects' own quiet
+# allocations gives way to the next allocation); kmemleak then looks for
+# what their error paths leaked.
 #
 # Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and
 # CONFIG_FAULT_INJECTION_DEBUG_FS (harness KCONFIG=debug); SKIPs without.
@@ -34,7 +42,7 @@
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
 
-LP=test_klp_livepatch
+LP=test_klp_failnth
 MP=test_klp_modpatch
 T=test_klp_target
 BASE=test_klp_replace_base
@@ -45,7 +53,15 @@ PRINTK=/proc/sys/kernel/printk
 GREETING=/proc/$T/greeting
 # Upper bound of failure points per scenario (a runaway loop fails).
 FI_MAX=${KLP_FI_MAX:-5000}
+# fail-nth of a load that must not fail.
+FI_NONE=1000000
 SCENARIOS=${KLP_FI_SCENARIOS:-vmlinux module coming replace}
+DEBUG_POINTS=${KLP_FI_DEBUG_POINTS:-10}
+FI_DEBUG=0
+if [[ -e /sys/kernel/debug/kmemleak ]]; then
+	FI_DEBUG=1
+	SCENARIOS=${KLP_FI_SCENARIOS:-vmlinux}
+fi
 
 klp_setup
 [[ -e /proc/self/fail-nth ]] ||
@@ -204,22 +220,26 @@ ALLOC_RE='^(dump_stack(_lvl)?|fail_dump|should_fail(_ex)?|(__)?should_failslab|s
 # klp_module_coming(), init: another module init, loader: the module
 # loader, quiet: an allocation made with __GFP_NOWARN, no stack to tell),
 # FI_SITE (the function that allocated, and the innermost klp_ function
-# above it), FI_KLPMSG (1 when a "livepatch: " line was logged).
+# above it), FI_KLPMSG (1 when a "livepatch: " line was logged), FI_BEFORE
+# and FI_AFTER (the count test_klp_failnth reported around
+# klp_enable_patch(), or "").
 inject() {
 	local n=$1 mod=$2 rc text line f inj=0 klp=""
 	klp_log "fault-inject $mod fail-nth=$n"
 	"$HELPER" "$n" "$MODDIR/$mod.ko" > "$OUT" || die "$HELPER $n $mod failed"
-	FI_CLASS=- FI_SITE=- FI_KLPMSG=0
+	FI_CLASS=- FI_SITE="" FI_KLPMSG=0 FI_BEFORE="" FI_AFTER=""
 	{
 		read -r rc FI_HIT text
 		while read -r line; do
 			case $line in
 			"livepatch: "*) FI_KLPMSG=1 ;;
-			"FAULT_INJECTION: forcing a failure"*) inj=1 FI_SITE="" ;;
+			"$LP: fail-nth before klp_enable_patch(): "*) FI_BEFORE=${line##* } ;;
+			"$LP: fail-nth after klp_enable_patch(): "*) FI_AFTER=${line##* } ;;
+			"FAULT_INJECTION: forcing a failure"*) inj=1 ;;
+			"? "*) ;;	# a stale return address, not a caller
 			*+0x*/0x*)
 				((inj)) || continue
-				f=${line#\? }
-				f=${f%%+0x*}
+				f=${line%%+0x*}
 				f=${f%%.*}
 				[[ $f == *" "* ]] && continue
 				[[ -z $FI_SITE && ! $f =~ $ALLOC_RE ]] && FI_SITE=$f
@@ -240,14 +260,17 @@ inject() {
 	else
 		FI_ERR=$(klp_errno_of "$text")
 	fi
+	# No stack (or no "FAULT_INJECTION" line at all: __GFP_NOWARN
+	# allocations fail without a word): quiet.
 	if [[ $FI_HIT == 1 ]]; then
 		if [[ -z $FI_SITE ]]; then
-			FI_CLASS=quiet FI_SITE=-
+			FI_CLASS=quiet
 		elif [[ $FI_CLASS == - ]]; then
 			FI_CLASS=loader
 		fi
 		[[ -n $klp && $klp != "$FI_SITE" ]] && FI_SITE+="<$klp"
 	fi
+	FI_SITE=${FI_SITE:--}
 	return 0
 }
 
@@ -265,16 +288,76 @@ expected_errno() {
 
 POINTS=0
 TOLERATED=0
-NOMSG=()
+# Debug kernel: quiet allocations passed over (see run_points).
+PASSED_OVER=0
 declare -A CLASS_COUNT=() ERRNO_COUNT=() SITES=()
+
+# klp_range: from FI_BEFORE/FI_AFTER of a load armed with n, the first and
+# last allocation made inside klp_enable_patch(), in KLP_FIRST, KLP_LAST.
+klp_range() {
+	[[ -n $FI_BEFORE && -n $FI_AFTER ]] || die "$LP did not report its fail-nth counts"
+	KLP_FIRST=$(($1 - FI_BEFORE + 1))
+	KLP_LAST=$(($1 - FI_AFTER))
+}
+
+# points SCENARIO MOD: the fail-nth values to try, in PTS: 1, 2, ... up
+# to FI_MAX, or on a debug kernel DEBUG_POINTS of the vmlinux patch's own.
+points() {
+	local sc=$1 mod=$2 i n=0
+	PTS=()
+	if ((!FI_DEBUG)); then
+		for ((i = 1; i <= FI_MAX; i++)); do
+			PTS+=("$i")
+		done
+		return
+	fi
+	[[ $mod == "$LP" ]] || die "$sc: only $LP can be tried on a debug kernel"
+	# The first load of the boot makes a few allocations that later ones
+	# do not (and the other way round): measure on the second.
+	for i in 1 2; do
+		inject "$FI_NONE" "$mod"
+		[[ $FI_ERR == OK && $FI_HIT == 0 ]] || die "$sc: load of $mod failed with $FI_ERR"
+		"sc_${sc}_patched" "$sc: normal load"
+		"sc_${sc}_undo"
+	done
+	klp_range "$FI_NONE"
+	klp_info "$sc: klp_enable_patch() makes allocations $KLP_FIRST to $KLP_LAST of the load"
+	for ((i = 0; i < DEBUG_POINTS; i++)); do
+		n=$((KLP_FIRST + i * (KLP_LAST - KLP_FIRST) / (DEBUG_POINTS - 1)))
+		((${#PTS[@]})) && [[ ${PTS[-1]} == "$n" ]] || PTS+=("$n")
+	done
+	PTS+=("$FI_NONE")
+}
 
 # run_points SCENARIO MOD: the fail-nth loop of one scenario, with the
 # scenario's hooks sc_<SCENARIO>_{clean,patched,undo}.
 run_points() {
-	local sc=$1 mod=$2 n points=0 what start=$SECONDS
-	start_test "$sc: every allocation of loading $mod fails once"
-	for ((n = 1; n <= FI_MAX; n++)); do
+	local sc=$1 mod=$2 n points=0 tries what start=$SECONDS
+	if ((FI_DEBUG)); then
+		start_test "$sc: $DEBUG_POINTS allocations of klp_enable_patch() fail once"
+	else
+		start_test "$sc: every allocation of loading $mod fails once"
+	fi
+	points "$sc" "$mod"
+	for n in "${PTS[@]}"; do
 		inject "$n" "$mod"
+		# With kmemleak and debug objects about every other allocation
+		# is the checkers' own bookkeeping (a kmemleak_object for each
+		# object allocated, debug objects' pool refills), made with
+		# __GFP_NOWARN and done without when it fails (kmemleak falls
+		# back on its reserve pool).  On the debug kernel such a point
+		# says nothing about livepatch and is not counted: after
+		# checking that the patch still works, the next allocation
+		# takes its place (at most 3 times in a row).
+		for ((tries = 0; tries < 3; tries++)); do
+			((FI_DEBUG && FI_HIT == 1)) || break
+			[[ $FI_CLASS == quiet && $FI_ERR == OK ]] || break
+			"sc_${sc}_patched" "$sc: fail-nth=$n (quiet): tolerated"
+			"sc_${sc}_undo"
+			PASSED_OVER=$((PASSED_OVER + 1))
+			n=$((n + 1))
+			inject "$n" "$mod"
+		done
 		what="$sc: fail-nth=$n ($FI_CLASS $FI_SITE)"
 		if [[ $FI_HIT == 0 ]]; then
 			# Fewer than n allocations: a normal load.
@@ -282,6 +365,10 @@ run_points() {
 				die "$sc: load of $mod without an injected failure failed with $FI_ERR"
 			"sc_${sc}_patched" "$what: normal load"
 			"sc_${sc}_undo"
+			if [[ $mod == "$LP" ]] && ((!FI_DEBUG)); then
+				klp_range "$n"
+				klp_info "$sc: allocations $KLP_FIRST to $KLP_LAST of $((n - 1)) are klp_enable_patch()'s"
+			fi
 			break
 		fi
 		points=$((points + 1))
@@ -301,20 +388,25 @@ run_points() {
 			cat "$OUT" >&2
 			die "$what: load failed with $FI_ERR, expected $REPLY"
 		}
+		[[ $FI_ERR == ENOMEM ]] || ((FI_KLPMSG)) ||
+			die "$what: livepatch refused $mod without a word"
 		"sc_${sc}_clean" "$what"
 		if [[ $FI_CLASS == enable || $FI_CLASS == coming ]]; then
-			((FI_KLPMSG)) || NOMSG+=("$n:$FI_SITE")
+			((FI_KLPMSG)) || {
+				cat "$OUT" >&2
+				die "$what: no livepatch line in the kernel log"
+			}
 			plain_load "$mod"
 			"sc_${sc}_patched" "$what: next normal load"
 			"sc_${sc}_undo"
 		fi
 	done
-	((n <= FI_MAX)) || die "$sc: still failing after $FI_MAX failure points"
+	[[ $FI_HIT == 0 ]] || die "$sc: still failing after $FI_MAX failure points"
 	klp_info "$sc: $points failure points, then a normal load ($((SECONDS - start)) s)"
 	POINTS=$((POINTS + points))
 }
 
-# --- vmlinux: test_klp_livepatch -----------------------------------------
+# --- vmlinux: test_klp_failnth -------------------------------------------
 sc_vmlinux_clean() {
 	! loaded "$LP" || die "$1: $LP loaded"
 	expect_patches "$1"
@@ -465,8 +557,12 @@ summary() {
 }
 klp_info "by place: $(summary CLASS_COUNT)"
 klp_info "by result: $(summary ERRNO_COUNT) (OK: the kernel did without the allocation)"
-klp_info "livepatch failures without a livepatch log line: ${#NOMSG[*]} (${NOMSG[*]})"
 klp_info "livepatch allocation sites (function<klp_ caller=count): $(summary SITES)"
 ((POINTS > 0)) || die "no failure point was exercised"
+if ((FI_DEBUG)); then
+	klp_info "quiet allocations of the checkers passed over: $PASSED_OVER"
+	((${CLASS_COUNT[enable]:-0} > 0)) ||
+		die "no failure point fell inside klp_enable_patch()"
+fi
 echo "fault injection: $POINTS failure points exercised, all clean"
 klp_pass

@@ -35,30 +35,7 @@ grep -qE ' __x64_sys_getpid$' /proc/kallsyms ||
 	skip "no __x64_sys_getpid in /proc/kallsyms (test_klp_syscall patches that symbol)"
 klp_patch_gone "$P" || die "patch $P is already loaded"
 
-# cpus_online: (exit trap) bring back the CPUs this test took offline.
-# shellcheck disable=SC2317 # called through klp_at_exit
-cpus_online() {
-	local f
-	for f in "${OFFLINE[@]}"; do
-		echo 1 > "$f"
-	done
-}
-
-OFFLINE=()
-one_cpu=${KLP_SYSCALL_ONE_CPU:-auto}
-if [[ $one_cpu == auto ]]; then
-	one_cpu=0
-	grep -q '^model name.*QEMU TCG CPU' /proc/cpuinfo && one_cpu=1
-fi
-if [[ $one_cpu == 1 ]]; then
-	klp_at_exit cpus_online
-	for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
-		[[ -e $f && $(cat "$f") == 1 ]] || continue
-		echo 0 > "$f" || die "cannot take ${f%/online} offline"
-		OFFLINE+=("$f")
-	done
-	klp_info "running on one CPU (${#OFFLINE[@]} taken offline)"
-fi
+klp_one_cpu_under_tcg "${KLP_SYSCALL_ONE_CPU:-auto}"
 
 OUT=$(mktemp)
 ERR=$(mktemp)

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Compare the ours/stock ratios of two make bench runs.
+# Usage: compare.sh RUN_DIR_A RUN_DIR_B   (e.g. ~/.cache/klp/bench/<date>-full)
+# Prints each metric's ratio in both runs and how far apart they are
+# (B/A - 1); flags differences over 20 %.
+set -euo pipefail
+
+a=${1:?usage: compare.sh RUN_DIR_A RUN_DIR_B}
+b=${2:?usage: compare.sh RUN_DIR_A RUN_DIR_B}
+for d in "$a" "$b"; do
+	[[ -f $d/results.csv ]] || {
+		echo "[klp] error: no $d/results.csv" >&2
+		exit 1
+	}
+done
+
+# The label is quoted and may contain commas: take the fields around it.
+fields() {
+	awk 'NR > 1 {
+		id = $0; sub(/,.*/, "", id)
+		rest = $0; sub(/^[^,]*,"[^"]*",/, "", rest)
+		split(rest, f, ",")
+		print id, f[4]
+	}' "$1/results.csv"
+}
+
+join -a 1 -a 2 -e - -o 0,1.2,2.2 <(fields "$a" | sort) <(fields "$b" | sort) |
+	awk -v a="${a##*/}" -v b="${b##*/}" '
+	BEGIN { printf "%-24s %12s %12s %9s\n", "metric", "A", "B", "B/A-1"; bad = 0 }
+	{
+		d = "n/a"; flag = ""
+		if ($2 != "-" && $3 != "-" && $2 != "" && $3 != "" && $2 + 0 != 0) {
+			d = sprintf("%+.0f%%", ($3 / $2 - 1) * 100)
+			if ($3 / $2 > 1.2 || $3 / $2 < 1 / 1.2) { flag = "  <-- over 20 %"; bad++ }
+		}
+		printf "%-24s %12s %12s %9s%s\n", $1, ($2 == "" ? "-" : $2), ($3 == "" ? "-" : $3), d, flag
+	}
+	END { printf "A: %s\nB: %s\n%d ratio(s) differ by more than 20 %%\n", a, b, bad }'

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Run the selftests in one or more guests at once.  Usage: run-tests.sh
+# Prints the console logs it wrote, one per line, for harness/check-log.sh.
+#
+# Most of the suite's time is spent waiting (transitions, retry intervals,
+# tasks that sleep on purpose), not computing, so two guests on two cores
+# finish the suite in little more than half the time of one.  The tests are
+# dealt out so that each guest gets about the same amount of work: by the
+# durations of the last run ($KLP_OUT/klp-test-times, written below from
+# the "klptest: start/end <test>" lines each test logs), longest first, each to
+# the guest with the least work so far.  A test never seen before counts as
+# 20 s.
+#
+# KLP_TEST_JOBS=N sets the number of guests (2; 1 for KCONFIG=debug, whose
+# guests are large and slow enough that two at once starve each other's
+# watchdogs); KLP_TESTS limits the run to those tests.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+H=$KLP_ROOT/harness
+
+times=$KLP_OUT/klp-test-times
+default_jobs=2
+[[ $KLP_KCONFIG == debug ]] && default_jobs=1
+jobs=${KLP_TEST_JOBS:-$default_jobs}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "KLP_TEST_JOBS must be a positive number"
+
+if [[ -n ${KLP_TESTS:-} ]]; then
+	read -r -a tests <<<"$KLP_TESTS"
+else
+	mapfile -t tests < <(sed -n 's/^livepatch://p' "$KLP_STAGE/kselftest/kselftest-list.txt")
+fi
+((${#tests[@]})) || die "no selftests listed in $KLP_STAGE/kselftest/kselftest-list.txt"
+((jobs > ${#tests[@]})) && jobs=${#tests[@]}
+
+rm -f "$KLP_OUT"/klp-test.log "$KLP_OUT"/klp-test.[0-9]*.log "$KLP_OUT"/klp-test.[0-9]*.out
+
+if ((jobs == 1)); then
+	KLP_TESTS="${tests[*]}" "$H/run-vm.sh" test >&2 || true
+	logs=("$KLP_OUT/klp-test.log")
+else
+	# deal: one line per guest, the tests given to it.
+	declare -A secs=()
+	if [[ -f $times ]]; then
+		while read -r t w; do
+			[[ $w =~ ^[0-9]+$ ]] && secs[$t]=$w
+		done <"$times"
+	fi
+	mapfile -t shards < <(
+		for t in "${tests[@]}"; do
+			echo "$t ${secs[$t]:-20}"
+		done | sort -k2,2nr -k1,1 | awk -v n="$jobs" '
+			{
+				best = 1
+				for (i = 2; i <= n; i++)
+					if (load[i] < load[best]) best = i
+				load[best] += $2
+				list[best] = list[best] " " $1
+			}
+			END { for (i = 1; i <= n; i++) print substr(list[i], 2) }'
+	)
+	((${#shards[@]} == jobs)) || die "dealing the tests to $jobs guests failed"
+	pids=()
+	for ((j = 1; j <= jobs; j++)); do
+		[[ -n ${shards[j - 1]} ]] || die "guest $j got no tests"
+		info "guest $j runs: ${shards[j - 1]}" >&2
+		KLP_TESTS=${shards[j - 1]} KLP_VM_LOG=$KLP_OUT/klp-test.$j.log \
+			"$H/run-vm.sh" test >"$KLP_OUT/klp-test.$j.out" 2>&1 &
+		pids+=($!)
+	done
+	for ((j = 1; j <= jobs; j++)); do
+		wait "${pids[j - 1]}" || true
+		info "guest $j: $(grep -E '^\[klp\] guest ran' "$KLP_OUT/klp-test.$j.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
+	done
+	logs=()
+	for ((j = 1; j <= jobs; j++)); do
+		logs+=("$KLP_OUT/klp-test.$j.log")
+	done
+fi
+
+# Durations of this run, for the next one's deal: from each test's
+# "klptest: start <test>" kernel log line to its "klptest: end <test>".
+{
+	for l in "${logs[@]}"; do
+		[[ -f $l ]] || continue
+		awk '/^KLP-DMESG-BEGIN/ { d = 1; next } /^KLP-DMESG-END/ { d = 0 }
+			d && match($0, /^\[ *[0-9]+\.[0-9]+\] klptest: (start|end) [A-Za-z0-9._-]+/) {
+				n = split(substr($0, 2, RLENGTH - 1), w, /[] ]+/)
+				t = w[1] == "" ? w[2] : w[1]
+				if (w[n - 1] == "start") since[w[n]] = t
+				else if (w[n] in since) printf "%s %d\n", w[n], t - since[w[n]] + 1
+			}' "$l"
+	done
+	# keep what this run did not measure
+	if [[ -f $times ]]; then cat "$times"; fi
+} | awk '!seen[$1]++' >"$times.tmp" && mv "$times.tmp" "$times"
+
+printf '%s\n' "${logs[@]}"

@@ -1,0 +1,1143 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * KUnit tests of the live patching core.
+ *
+ * They cover what can be checked without a patch module and without patching
+ * anything: the shadow-variable table, the compatibility of system states,
+ * symbol resolution by name and position, the validation of patch
+ * descriptions, and livepatch relocations (section and symbol names,
+ * resolution, applying and clearing).  Patches are built by hand; the module
+ * they claim to belong to is a zeroed struct module with a name, which is
+ * not a livepatch module, so nothing can ever be enabled by these tests.
+ *
+ *   tools/testing/kunit/kunit.py run --arch=x86_64 \
+ *		--kunitconfig=kernel/livepatch
+ */
+
+#include <kunit/test.h>
+#include <linux/elf.h>
+#include <linux/kernel.h>
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#ifdef CONFIG_X86
+#include <asm/livepatch.h>
+#endif
+#include "internal.h"
+
+/*
+ * Named like the function of livepatch_kunit_twin.c: vmlinux has two
+ * klp_kunit_twin symbols.  It also serves as new_func of hand-built patches.
+ */
+static noinline int klp_kunit_twin(int x)
+{
+	return x + 1;
+}
+
+/* ---- shadow variables ---------------------------------------------------- */
+
+/* Ids no live patch uses; every test leaves none of them behind. */
+#define KLP_KUNIT_ID1		0x4b4c5001UL
+#define KLP_KUNIT_ID2		0x4b4c5002UL
+#define KLP_KUNIT_SIZE		32
+
+/**
+ * struct klp_kunit_ctor - what klp_kunit_ctor() was asked to do and saw
+ * @ret:	what it returns
+ * @value:	what it stores in the first u64 of the data when @ret is 0
+ * @calls:	how often it ran
+ * @obj:	its @obj argument in the last call
+ * @data:	its @shadow_data argument in the last call
+ * @zeroed:	whether the data was all zero when it ran
+ */
+struct klp_kunit_ctor {
+	int ret;
+	u64 value;
+	int calls;
+	void *obj;
+	void *data;
+	bool zeroed;
+};
+
+static int klp_kunit_ctor(void *obj, void *shadow_data, void *ctor_data)
+{
+	struct klp_kunit_ctor *c = ctor_data;
+
+	c->calls++;
+	c->obj = obj;
+	c->data = shadow_data;
+	c->zeroed = !memchr_inv(shadow_data, 0, KLP_KUNIT_SIZE);
+	if (!c->ret)
+		*(u64 *)shadow_data = c->value;
+	return c->ret;
+}
+
+/* What klp_kunit_dtor() saw since the test began. */
+static struct {
+	int calls;
+	void *obj;
+	void *data;
+	u64 sum;	/* of the first u64 of every variable destroyed */
+} klp_kunit_dtor_seen;
+
+static void klp_kunit_dtor(void *obj, void *shadow_data)
+{
+	klp_kunit_dtor_seen.calls++;
+	klp_kunit_dtor_seen.obj = obj;
+	klp_kunit_dtor_seen.data = shadow_data;
+	klp_kunit_dtor_seen.sum += *(u64 *)shadow_data;
+}
+
+static int klp_kunit_shadow_init(struct kunit *test)
+{
+	memset(&klp_kunit_dtor_seen, 0, sizeof(klp_kunit_dtor_seen));
+	return 0;
+}
+
+static void klp_kunit_shadow_exit(struct kunit *test)
+{
+	klp_shadow_free_all(KLP_KUNIT_ID1, NULL);
+	klp_shadow_free_all(KLP_KUNIT_ID2, NULL);
+}
+
+/* @n distinct objects to attach variables to. */
+static u64 *klp_kunit_objs(struct kunit *test, unsigned int n)
+{
+	u64 *objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	return objs;
+}
+
+static void klp_kunit_shadow_alloc_get(struct kunit *test)
+{
+	u64 *objs = klp_kunit_objs(test, 2);
+	u64 *v, *w;
+
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID1));
+
+	v = klp_shadow_alloc(&objs[0], KLP_KUNIT_ID1, KLP_KUNIT_SIZE,
+			     GFP_KERNEL, NULL, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(v, 0, KLP_KUNIT_SIZE));
+	*v = 0x1234;
+
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID1),
+			    (void *)v);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID2));
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&objs[1], KLP_KUNIT_ID1));
+
+	/* Another id on the same object is another variable. */
+	w = klp_shadow_alloc(&objs[0], KLP_KUNIT_ID2, KLP_KUNIT_SIZE,
+			     GFP_KERNEL, NULL, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	KUNIT_EXPECT_PTR_NE(test, (void *)w, (void *)v);
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID2),
+			    (void *)w);
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID1),
+			    (void *)v);
+	KUNIT_EXPECT_EQ(test, *v, 0x1234ULL);
+	KUNIT_EXPECT_EQ(test, *w, 0ULL);
+}
+
+static void klp_kunit_shadow_ctor(struct kunit *test)
+{
+	struct klp_kunit_ctor c = { .value = 42 };
+	u64 *obj = klp_kunit_objs(test, 1);
+	u64 *v;
+
+	v = klp_shadow_alloc(obj, KLP_KUNIT_ID1, KLP_KUNIT_SIZE, GFP_KERNEL,
+			     klp_kunit_ctor, &c);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, c.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, c.obj, (void *)obj);
+	KUNIT_EXPECT_PTR_EQ(test, c.data, (void *)v);
+	KUNIT_EXPECT_TRUE(test, c.zeroed);
+	KUNIT_EXPECT_EQ(test, *v, 42ULL);
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(obj, KLP_KUNIT_ID1),
+			    (void *)v);
+}
+
+static void klp_kunit_shadow_duplicate(struct kunit *test)
+{
+	struct klp_kunit_ctor c1 = { .value = 42 }, c2 = { .value = 7 };
+	u64 *obj = klp_kunit_objs(test, 1);
+	u64 *v;
+
+	v = klp_shadow_alloc(obj, KLP_KUNIT_ID1, KLP_KUNIT_SIZE, GFP_KERNEL,
+			     klp_kunit_ctor, &c1);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+
+	/* A second klp_shadow_alloc() fails and leaves the first alone. */
+	KUNIT_EXPECT_NULL(test, klp_shadow_alloc(obj, KLP_KUNIT_ID1,
+						 KLP_KUNIT_SIZE, GFP_KERNEL,
+						 klp_kunit_ctor, &c2));
+	KUNIT_EXPECT_EQ(test, c2.calls, 0);
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(obj, KLP_KUNIT_ID1),
+			    (void *)v);
+	KUNIT_EXPECT_EQ(test, *v, 42ULL);
+}
+
+static void klp_kunit_shadow_get_or_alloc(struct kunit *test)
+{
+	struct klp_kunit_ctor c1 = { .value = 5 }, c2 = { .value = 6 };
+	u64 *obj = klp_kunit_objs(test, 1);
+	u64 *v, *w;
+
+	v = klp_shadow_get_or_alloc(obj, KLP_KUNIT_ID1, KLP_KUNIT_SIZE,
+				    GFP_KERNEL, klp_kunit_ctor, &c1);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, c1.calls, 1);
+	KUNIT_EXPECT_EQ(test, *v, 5ULL);
+
+	/* The existing variable is returned; no constructor runs. */
+	w = klp_shadow_get_or_alloc(obj, KLP_KUNIT_ID1, KLP_KUNIT_SIZE,
+				    GFP_KERNEL, klp_kunit_ctor, &c2);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)w, (void *)v);
+	KUNIT_EXPECT_EQ(test, c2.calls, 0);
+	KUNIT_EXPECT_EQ(test, *v, 5ULL);
+
+	/* GFP_ATOMIC with preemption disabled, as the API allows. */
+	preempt_disable();
+	w = klp_shadow_get_or_alloc(obj, KLP_KUNIT_ID2, KLP_KUNIT_SIZE,
+				    GFP_ATOMIC, klp_kunit_ctor, &c2);
+	preempt_enable();
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	KUNIT_EXPECT_EQ(test, c2.calls, 1);
+	KUNIT_EXPECT_EQ(test, *w, 6ULL);
+}
+
+static void klp_kunit_shadow_ctor_fails(struct kunit *test)
+{
+	struct klp_kunit_ctor bad = { .ret = -ENOSPC }, good = { .value = 9 };
+	u64 *obj = klp_kunit_objs(test, 1);
+	u64 *v;
+
+	KUNIT_EXPECT_NULL(test, klp_shadow_alloc(obj, KLP_KUNIT_ID1,
+						 KLP_KUNIT_SIZE, GFP_KERNEL,
+						 klp_kunit_ctor, &bad));
+	KUNIT_EXPECT_EQ(test, bad.calls, 1);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(obj, KLP_KUNIT_ID1));
+
+	KUNIT_EXPECT_NULL(test, klp_shadow_get_or_alloc(obj, KLP_KUNIT_ID1,
+							KLP_KUNIT_SIZE,
+							GFP_KERNEL,
+							klp_kunit_ctor, &bad));
+	KUNIT_EXPECT_EQ(test, bad.calls, 2);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(obj, KLP_KUNIT_ID1));
+
+	/* Nothing was left behind: a new allocation succeeds. */
+	v = klp_shadow_alloc(obj, KLP_KUNIT_ID1, KLP_KUNIT_SIZE, GFP_KERNEL,
+			     klp_kunit_ctor, &good);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, *v, 9ULL);
+}
+
+static void klp_kunit_shadow_free(struct kunit *test)
+{
+	struct klp_kunit_ctor c1 = { .value = 11 }, c2 = { .value = 12 };
+	u64 *obj = klp_kunit_objs(test, 1);
+	u64 *v, *w;
+
+	v = klp_shadow_alloc(obj, KLP_KUNIT_ID1, KLP_KUNIT_SIZE, GFP_KERNEL,
+			     klp_kunit_ctor, &c1);
+	w = klp_shadow_alloc(obj, KLP_KUNIT_ID2, KLP_KUNIT_SIZE, GFP_KERNEL,
+			     klp_kunit_ctor, &c2);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+
+	klp_shadow_free(obj, KLP_KUNIT_ID1, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, klp_kunit_dtor_seen.obj, (void *)obj);
+	KUNIT_EXPECT_PTR_EQ(test, klp_kunit_dtor_seen.data, (void *)v);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.sum, 11ULL);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(obj, KLP_KUNIT_ID1));
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(obj, KLP_KUNIT_ID2),
+			    (void *)w);
+
+	/* Freeing what does not exist does nothing. */
+	klp_shadow_free(obj, KLP_KUNIT_ID1, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.calls, 1);
+
+	/* No destructor is fine too. */
+	klp_shadow_free(obj, KLP_KUNIT_ID2, NULL);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.calls, 1);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(obj, KLP_KUNIT_ID2));
+}
+
+#define KLP_KUNIT_NR_OBJS	100
+
+static void klp_kunit_shadow_free_all(struct kunit *test)
+{
+	u64 *objs = klp_kunit_objs(test, KLP_KUNIT_NR_OBJS);
+	struct klp_kunit_ctor c = { };
+	int i, found = 0;
+	u64 *other, **v;
+
+	v = kunit_kcalloc(test, KLP_KUNIT_NR_OBJS, sizeof(*v), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+
+	/* ID1 on every object, with the values 1..100. */
+	for (i = 0; i < KLP_KUNIT_NR_OBJS; i++) {
+		c.value = i + 1;
+		v[i] = klp_shadow_alloc(&objs[i], KLP_KUNIT_ID1,
+					KLP_KUNIT_SIZE, GFP_KERNEL,
+					klp_kunit_ctor, &c);
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+	}
+	/* ID2 on the first object only. */
+	c.value = 1000;
+	other = klp_shadow_alloc(&objs[0], KLP_KUNIT_ID2, KLP_KUNIT_SIZE,
+				 GFP_KERNEL, klp_kunit_ctor, &c);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+
+	for (i = 0; i < KLP_KUNIT_NR_OBJS; i++)
+		found += klp_shadow_get(&objs[i], KLP_KUNIT_ID1) == v[i] &&
+			 *v[i] == i + 1;
+	KUNIT_EXPECT_EQ(test, found, KLP_KUNIT_NR_OBJS);
+
+	klp_shadow_free_all(KLP_KUNIT_ID1, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.calls, KLP_KUNIT_NR_OBJS);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.sum, 5050ULL);
+	for (i = 0, found = 0; i < KLP_KUNIT_NR_OBJS; i++)
+		found += !!klp_shadow_get(&objs[i], KLP_KUNIT_ID1);
+	KUNIT_EXPECT_EQ(test, found, 0);
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID2),
+			    (void *)other);
+
+	klp_shadow_free_all(KLP_KUNIT_ID2, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.calls,
+			KLP_KUNIT_NR_OBJS + 1);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.sum, 6050ULL);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&objs[0], KLP_KUNIT_ID2));
+
+	klp_shadow_free_all(KLP_KUNIT_ID2, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_seen.calls,
+			KLP_KUNIT_NR_OBJS + 1);
+}
+
+static struct kunit_case klp_kunit_shadow_cases[] = {
+	KUNIT_CASE(klp_kunit_shadow_alloc_get),
+	KUNIT_CASE(klp_kunit_shadow_ctor),
+	KUNIT_CASE(klp_kunit_shadow_duplicate),
+	KUNIT_CASE(klp_kunit_shadow_get_or_alloc),
+	KUNIT_CASE(klp_kunit_shadow_ctor_fails),
+	KUNIT_CASE(klp_kunit_shadow_free),
+	KUNIT_CASE(klp_kunit_shadow_free_all),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_shadow_suite = {
+	.name = "livepatch_shadow",
+	.init = klp_kunit_shadow_init,
+	.exit = klp_kunit_shadow_exit,
+	.test_cases = klp_kunit_shadow_cases,
+};
+
+/* ---- system states ------------------------------------------------------- */
+
+/*
+ * The state tests put hand-built patches on klp_patch_list for the duration
+ * of one call, under klp_mutex; they need the list to be empty otherwise.
+ */
+static int klp_kunit_state_init(struct kunit *test)
+{
+	bool busy;
+
+	mutex_lock(&klp_mutex);
+	busy = !list_empty(&klp_patch_list) || klp_trans_patch;
+	mutex_unlock(&klp_mutex);
+	if (busy)
+		kunit_skip(test, "live patches are enabled");
+	return 0;
+}
+
+/*
+ * Would @patch be accepted with the patches @old (oldest first, NULL
+ * terminated) enabled?
+ */
+static bool klp_kunit_compatible(struct klp_patch *patch,
+				 struct klp_patch **old)
+{
+	struct klp_patch **p;
+	bool ret;
+
+	mutex_lock(&klp_mutex);
+	for (p = old; *p; p++)
+		list_add_tail(&(*p)->list, &klp_patch_list);
+	ret = klp_states_compatible(patch);
+	for (p = old; *p; p++)
+		list_del(&(*p)->list);
+	mutex_unlock(&klp_mutex);
+	return ret;
+}
+
+static void klp_kunit_state_get(struct kunit *test)
+{
+	struct klp_state states[] = {
+		{ .id = 1, .version = 1 },
+		{ .id = 5, .version = 3 },
+		{ }
+	};
+	struct klp_patch patch = { .states = states }, none = { };
+
+	KUNIT_EXPECT_PTR_EQ(test, klp_get_state(&patch, 1), &states[0]);
+	KUNIT_EXPECT_PTR_EQ(test, klp_get_state(&patch, 5), &states[1]);
+	KUNIT_EXPECT_NULL(test, klp_get_state(&patch, 2));
+	KUNIT_EXPECT_NULL(test, klp_get_state(&none, 1));
+}
+
+static void klp_kunit_state_nothing_enabled(struct kunit *test)
+{
+	struct klp_state states[] = { { .id = 1, .version = 1 }, { } };
+	struct klp_patch plain = { .states = states };
+	struct klp_patch replace = { .states = states, .replace = true };
+	struct klp_patch bare = { .replace = true };
+	struct klp_patch *old[] = { NULL };
+
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&plain, old));
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&replace, old));
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&bare, old));
+}
+
+static void klp_kunit_state_version(struct kunit *test)
+{
+	struct klp_state old_states[] = { { .id = 1, .version = 2 }, { } };
+	struct klp_state v1[] = { { .id = 1, .version = 1 }, { } };
+	struct klp_state v2[] = { { .id = 1, .version = 2 }, { } };
+	struct klp_state v3[] = { { .id = 1, .version = 3 }, { } };
+	struct klp_state other[] = { { .id = 2, .version = 9 }, { } };
+	struct klp_patch enabled = { .states = old_states };
+	struct klp_patch *old[] = { &enabled, NULL };
+	struct klp_patch patch = { };
+
+	/* A lower version is refused, the same or a higher one accepted. */
+	patch.states = v1;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch.states = v2;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+	patch.states = v3;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+
+	/* Not touching the state is fine unless the patch replaces. */
+	patch.states = NULL;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+	patch.states = other;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+
+	patch.replace = true;
+	patch.states = NULL;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch.states = other;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch.states = v1;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch.states = v2;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+}
+
+static void klp_kunit_state_several(struct kunit *test)
+{
+	struct klp_state s1[] = { { .id = 1, .version = 1 }, { } };
+	struct klp_state s2[] = { { .id = 2, .version = 4 }, { } };
+	struct klp_state both[] = {
+		{ .id = 2, .version = 4 },
+		{ .id = 1, .version = 1 },
+		{ }
+	};
+	struct klp_state low2[] = {
+		{ .id = 1, .version = 1 },
+		{ .id = 2, .version = 3 },
+		{ }
+	};
+	struct klp_patch p1 = { .states = s1 }, p2 = { .states = s2 };
+	struct klp_patch p3 = { };
+	struct klp_patch *old[] = { &p1, &p2, &p3, NULL };
+	struct klp_patch patch = { .replace = true };
+
+	/* A replacing patch must carry on the states of every patch. */
+	patch.states = both;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+	patch.states = s1;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch.states = s2;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch.states = low2;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+
+	patch.replace = false;
+	patch.states = s2;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
+	patch.states = low2;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+}
+
+static void klp_kunit_state_prev(struct kunit *test)
+{
+	struct klp_state s1[] = { { .id = 1, .version = 1 }, { } };
+	struct klp_state s2[] = {
+		{ .id = 1, .version = 3 },
+		{ .id = 2, .version = 1 },
+		{ }
+	};
+	struct klp_state s3[] = { { .id = 1, .version = 5 }, { } };
+	struct klp_patch p1 = { .states = s1 }, p2 = { .states = s2 };
+	struct klp_patch trans = { .states = s3 };
+	struct klp_state *got[4];
+
+	mutex_lock(&klp_mutex);
+	list_add_tail(&p1.list, &klp_patch_list);
+	list_add_tail(&p2.list, &klp_patch_list);
+	list_add_tail(&trans.list, &klp_patch_list);
+	klp_trans_patch = &trans;
+	got[0] = klp_get_prev_state(1);
+	got[1] = klp_get_prev_state(2);
+	got[2] = klp_get_prev_state(3);
+	/* Only the order of the list counts: p2 before p1 now. */
+	list_move(&p2.list, &klp_patch_list);
+	got[3] = klp_get_prev_state(1);
+	klp_trans_patch = NULL;
+	list_del(&p1.list);
+	list_del(&p2.list);
+	list_del(&trans.list);
+	mutex_unlock(&klp_mutex);
+
+	KUNIT_EXPECT_PTR_EQ(test, got[0], &s2[0]);
+	KUNIT_EXPECT_PTR_EQ(test, got[1], &s2[1]);
+	KUNIT_EXPECT_NULL(test, got[2]);
+	KUNIT_EXPECT_PTR_EQ(test, got[3], &s1[0]);
+}
+
+static struct kunit_case klp_kunit_state_cases[] = {
+	KUNIT_CASE(klp_kunit_state_get),
+	KUNIT_CASE(klp_kunit_state_nothing_enabled),
+	KUNIT_CASE(klp_kunit_state_version),
+	KUNIT_CASE(klp_kunit_state_several),
+	KUNIT_CASE(klp_kunit_state_prev),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_state_suite = {
+	.name = "livepatch_state",
+	.init = klp_kunit_state_init,
+	.test_cases = klp_kunit_state_cases,
+};
+
+/* ---- symbol resolution --------------------------------------------------- */
+
+/* The two klp_kunit_twin functions, in kallsyms (address) order. */
+static void klp_kunit_twins(struct kunit *test, unsigned long *lo,
+			    unsigned long *hi)
+{
+	unsigned long a = (unsigned long)klp_kunit_twin;
+	unsigned long b = (unsigned long)klp_kunit_twin_b;
+
+	/* They are two different functions. */
+	KUNIT_ASSERT_EQ(test, klp_kunit_twin(1), 2);
+	KUNIT_ASSERT_EQ(test, klp_kunit_twin_b(1), 3);
+	KUNIT_ASSERT_NE(test, a, b);
+	*lo = min(a, b);
+	*hi = max(a, b);
+}
+
+static void klp_kunit_lookup_unique(struct kunit *test)
+{
+	unsigned long want = (unsigned long)klp_enable_patch, addr;
+
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_enable_patch", 0,
+						&addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, want);
+
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol("vmlinux", "klp_enable_patch",
+						0, &addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, want);
+
+	/* Position 1 of a unique name is that name. */
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_enable_patch", 1,
+						&addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, want);
+
+	/* Data symbols resolve too (CONFIG_KALLSYMS_ALL). */
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_patch_list", 0,
+						&addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, (unsigned long)&klp_patch_list);
+}
+
+static void klp_kunit_lookup_missing(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_kunit_no_such_symbol",
+						0, &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr, 0UL);
+
+	/* A unique name has no second position. */
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_enable_patch", 2,
+						&addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr, 0UL);
+
+	/* A module that is not loaded: no fallback to vmlinux. */
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol("klp_kunit_absent",
+						"klp_enable_patch", 0, &addr),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, addr, 0UL);
+}
+
+static void klp_kunit_lookup_sympos(struct kunit *test)
+{
+	unsigned long lo, hi, addr;
+
+	klp_kunit_twins(test, &lo, &hi);
+
+	/* Without a position the name is ambiguous. */
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_kunit_twin", 0,
+						&addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr, 0UL);
+
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_kunit_twin", 1,
+						&addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, lo);
+
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol("vmlinux", "klp_kunit_twin", 2,
+						&addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, hi);
+
+	/* Beyond the number of occurrences. */
+	addr = 1;
+	KUNIT_EXPECT_EQ(test, klp_lookup_symbol(NULL, "klp_kunit_twin", 3,
+						&addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr, 0UL);
+}
+
+static struct kunit_case klp_kunit_lookup_cases[] = {
+	KUNIT_CASE(klp_kunit_lookup_unique),
+	KUNIT_CASE(klp_kunit_lookup_missing),
+	KUNIT_CASE(klp_kunit_lookup_sympos),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_lookup_suite = {
+	.name = "livepatch_lookup",
+	.test_cases = klp_kunit_lookup_cases,
+};
+
+/* ---- validation of patch descriptions ------------------------------------ */
+
+/**
+ * struct klp_kunit_def - a patch description to break in one place
+ * @patch:	the patch
+ * @objs:	vmlinux, the module "klp_kunit_target", terminator
+ * @vmlinux_funcs: klp_kunit_twin at positions 1 and 2, terminator
+ * @mod_funcs:	one function, terminator
+ * @mod:	the (fake) module the patch belongs to
+ * @name:	room for a name longer than any valid one
+ */
+struct klp_kunit_def {
+	struct klp_patch patch;
+	struct klp_object objs[3];
+	struct klp_func vmlinux_funcs[3];
+	struct klp_func mod_funcs[2];
+	struct module mod;
+	char name[KSYM_NAME_LEN + 1];
+};
+
+static struct klp_kunit_def *klp_kunit_def(struct kunit *test)
+{
+	struct klp_kunit_def *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	strscpy(d->mod.name, "klp_kunit_patch", sizeof(d->mod.name));
+	d->patch.mod = &d->mod;
+	d->patch.objs = d->objs;
+	d->objs[0].funcs = d->vmlinux_funcs;
+	d->objs[1].name = "klp_kunit_target";
+	d->objs[1].funcs = d->mod_funcs;
+	d->vmlinux_funcs[0].old_name = "klp_kunit_twin";
+	d->vmlinux_funcs[0].old_sympos = 1;
+	d->vmlinux_funcs[0].new_func = klp_kunit_twin;
+	d->vmlinux_funcs[1].old_name = "klp_kunit_twin";
+	d->vmlinux_funcs[1].old_sympos = 2;
+	d->vmlinux_funcs[1].new_func = klp_kunit_twin;
+	d->mod_funcs[0].old_name = "klp_kunit_target_fn";
+	d->mod_funcs[0].new_func = klp_kunit_twin;
+	return d;
+}
+
+/* @d->name as a string of @len letters. */
+static const char *klp_kunit_long_name(struct klp_kunit_def *d, size_t len)
+{
+	memset(d->name, 'a', len);
+	d->name[len] = '\0';
+	return d->name;
+}
+
+static void klp_kunit_no_change(struct klp_kunit_def *d)
+{
+}
+
+static void klp_kunit_no_objs(struct klp_kunit_def *d)
+{
+	d->patch.objs = NULL;
+}
+
+static void klp_kunit_no_mod(struct klp_kunit_def *d)
+{
+	d->patch.mod = NULL;
+}
+
+static void klp_kunit_no_funcs(struct klp_kunit_def *d)
+{
+	d->objs[1].funcs = NULL;
+}
+
+static void klp_kunit_no_old_name(struct klp_kunit_def *d)
+{
+	d->vmlinux_funcs[1].old_name = NULL;
+}
+
+static void klp_kunit_no_new_func(struct klp_kunit_def *d)
+{
+	d->mod_funcs[0].new_func = NULL;
+}
+
+static void klp_kunit_func_name_too_long(struct klp_kunit_def *d)
+{
+	d->mod_funcs[0].old_name = klp_kunit_long_name(d, KSYM_NAME_LEN);
+}
+
+static void klp_kunit_func_name_longest(struct klp_kunit_def *d)
+{
+	d->mod_funcs[0].old_name = klp_kunit_long_name(d, KSYM_NAME_LEN - 1);
+}
+
+static void klp_kunit_obj_name_too_long(struct klp_kunit_def *d)
+{
+	d->objs[1].name = klp_kunit_long_name(d, MODULE_NAME_LEN);
+}
+
+static void klp_kunit_obj_name_longest(struct klp_kunit_def *d)
+{
+	d->objs[1].name = klp_kunit_long_name(d, MODULE_NAME_LEN - 1);
+}
+
+static void klp_kunit_func_twice(struct klp_kunit_def *d)
+{
+	d->vmlinux_funcs[1].old_sympos = 1;
+}
+
+static void klp_kunit_func_twice_sympos_0_1(struct klp_kunit_def *d)
+{
+	d->vmlinux_funcs[0].old_sympos = 0;
+	d->vmlinux_funcs[1].old_sympos = 1;
+}
+
+static void klp_kunit_func_in_two_objs(struct klp_kunit_def *d)
+{
+	d->mod_funcs[0].old_name = "klp_kunit_twin";
+	d->mod_funcs[0].old_sympos = 1;
+}
+
+static void klp_kunit_vmlinux_twice(struct klp_kunit_def *d)
+{
+	d->objs[1].name = NULL;
+}
+
+static void klp_kunit_module_twice(struct klp_kunit_def *d)
+{
+	d->objs[0].name = "klp_kunit_target";
+}
+
+/**
+ * struct klp_kunit_check_case - one way to write a patch description
+ * @desc:	what is wrong with it
+ * @change:	makes the valid description of klp_kunit_def() so
+ * @err:	what klp_check_patch() returns for it
+ */
+struct klp_kunit_check_case {
+	const char *desc;
+	void (*change)(struct klp_kunit_def *d);
+	int err;
+};
+
+static const struct klp_kunit_check_case klp_kunit_check_cases[] = {
+	{ "valid", klp_kunit_no_change, 0 },
+	{ "patch without objs", klp_kunit_no_objs, -EINVAL },
+	{ "patch without mod", klp_kunit_no_mod, -EINVAL },
+	{ "object without funcs", klp_kunit_no_funcs, -EINVAL },
+	{ "function without old_name", klp_kunit_no_old_name, -EINVAL },
+	{ "function without new_func", klp_kunit_no_new_func, -EINVAL },
+	{ "old_name of KSYM_NAME_LEN chars", klp_kunit_func_name_too_long,
+	  -EINVAL },
+	{ "old_name of KSYM_NAME_LEN-1 chars", klp_kunit_func_name_longest,
+	  0 },
+	{ "object name of MODULE_NAME_LEN chars", klp_kunit_obj_name_too_long,
+	  -EINVAL },
+	{ "object name of MODULE_NAME_LEN-1 chars", klp_kunit_obj_name_longest,
+	  0 },
+	{ "function listed twice", klp_kunit_func_twice, -EEXIST },
+	{ "function at sympos 0 and 1", klp_kunit_func_twice_sympos_0_1,
+	  -EEXIST },
+	{ "same function in two objects", klp_kunit_func_in_two_objs, 0 },
+	{ "vmlinux listed twice", klp_kunit_vmlinux_twice, -EEXIST },
+	{ "module listed twice", klp_kunit_module_twice, -EEXIST },
+};
+
+static void klp_kunit_check_desc(const struct klp_kunit_check_case *c,
+				 char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(klp_kunit_check, klp_kunit_check_cases,
+		  klp_kunit_check_desc);
+
+static void klp_kunit_check_patch(struct kunit *test)
+{
+	const struct klp_kunit_check_case *c = test->param_value;
+	struct klp_kunit_def *d = klp_kunit_def(test);
+
+	c->change(d);
+	KUNIT_EXPECT_EQ(test, klp_check_patch(&d->patch), c->err);
+}
+
+static void klp_kunit_enable_refused(struct kunit *test)
+{
+	struct klp_kunit_def *d = klp_kunit_def(test);
+	bool listed;
+
+	KUNIT_EXPECT_EQ(test, klp_enable_patch(NULL), -EINVAL);
+
+	/* Malformed: refused before anything else is looked at. */
+	klp_kunit_func_twice(d);
+	KUNIT_EXPECT_EQ(test, klp_enable_patch(&d->patch), -EEXIST);
+
+	/* Well formed, but the module is not a livepatch module. */
+	d = klp_kunit_def(test);
+	KUNIT_EXPECT_FALSE(test, is_livepatch_module(&d->mod));
+	KUNIT_EXPECT_EQ(test, klp_enable_patch(&d->patch), -EINVAL);
+
+	KUNIT_EXPECT_FALSE(test, d->patch.enabled);
+	mutex_lock(&klp_mutex);
+	listed = klp_trans_patch == &d->patch;
+	listed |= !list_empty(&klp_patch_list) &&
+		  list_last_entry(&klp_patch_list, struct klp_patch, list) ==
+		  &d->patch;
+	mutex_unlock(&klp_mutex);
+	KUNIT_EXPECT_FALSE(test, listed);
+}
+
+static struct kunit_case klp_kunit_check_test_cases[] = {
+	KUNIT_CASE_PARAM(klp_kunit_check_patch, klp_kunit_check_gen_params),
+	KUNIT_CASE(klp_kunit_enable_refused),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_check_suite = {
+	.name = "livepatch_check",
+	.test_cases = klp_kunit_check_test_cases,
+};
+
+kunit_test_suites(&klp_kunit_shadow_suite, &klp_kunit_state_suite,
+		  &klp_kunit_lookup_suite, &klp_kunit_check_suite);
+
+/* ---- livepatch relocations (x86-64) -------------------------------------- */
+
+#ifdef CONFIG_X86_64
+
+#define KLP_KUNIT_SECNAME_VMLINUX	".klp.rela.vmlinux..text"
+#define KLP_KUNIT_SECNAME_TARGET	".klp.rela.klp_kunit_target..text"
+#define KLP_KUNIT_ADDEND		0x10
+#define KLP_KUNIT_TWIN_1		".klp.sym.vmlinux.klp_kunit_twin,1"
+#define KLP_KUNIT_TWIN_2		".klp.sym.vmlinux.klp_kunit_twin,2"
+/* Written after the relocated bytes; nothing may touch it. */
+#define KLP_KUNIT_SENTINEL		0xa5a5a5a5U
+/* ELF64_R_INFO(), which the kernel's <linux/elf.h> lacks. */
+#define KLP_KUNIT_R_INFO(sym, type)	(((u64)(sym) << 32) | (type))
+
+enum {
+	KLP_KUNIT_SEC_SYMTAB = 1,
+	KLP_KUNIT_SEC_TARGET,
+	KLP_KUNIT_SEC_RELA,
+	KLP_KUNIT_NR_SECS
+};
+
+/**
+ * struct klp_kunit_elf - the parts of a live patch module that
+ *	klp_apply_section_relocs() looks at
+ * @sechdrs:	null, symbol table, relocated section, relocation section
+ * @syms:	null symbol and the two symbols the relocations refer to
+ * @relas:	an R_X86_64_64 at offset 0 against symbol 1 and an
+ *		R_X86_64_PC32 at offset 8 against symbol 2
+ * @strtab:	symbol names
+ * @shstrtab:	section names
+ * @mod:	the (fake) module, live: relocations go through text_poke()
+ * @target:	the relocated section, one vmalloc()ed page as module text is
+ */
+struct klp_kunit_elf {
+	Elf64_Shdr sechdrs[KLP_KUNIT_NR_SECS];
+	Elf64_Sym syms[3];
+	Elf64_Rela relas[2];
+	char strtab[256];
+	char shstrtab[128];
+	struct module mod;
+	u8 *target;
+};
+
+static int klp_kunit_vzalloc_page(struct kunit_resource *res, void *context)
+{
+	res->data = vzalloc(PAGE_SIZE);
+	return res->data ? 0 : -ENOMEM;
+}
+
+static void klp_kunit_vfree_page(struct kunit_resource *res)
+{
+	vfree(res->data);
+}
+
+static struct klp_kunit_elf *klp_kunit_elf(struct kunit *test,
+					   const char *secname,
+					   const char *sym1, const char *sym2)
+{
+	struct klp_kunit_elf *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	Elf64_Shdr *rela;
+	size_t len1, len2;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	e->target = kunit_alloc_resource(test, klp_kunit_vzalloc_page,
+					 klp_kunit_vfree_page, GFP_KERNEL, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, e->target);
+	*(u32 *)(e->target + 12) = KLP_KUNIT_SENTINEL;
+
+	strscpy(e->mod.name, "klp_kunit_patch", sizeof(e->mod.name));
+	e->mod.state = MODULE_STATE_LIVE;
+
+	len1 = strlen(sym1);
+	len2 = strlen(sym2);
+	KUNIT_ASSERT_LT(test, 1 + len1 + 1 + len2 + 1, sizeof(e->strtab));
+	memcpy(e->strtab + 1, sym1, len1 + 1);
+	memcpy(e->strtab + 1 + len1 + 1, sym2, len2 + 1);
+	e->syms[1].st_name = 1;
+	e->syms[1].st_shndx = SHN_LIVEPATCH;
+	e->syms[2].st_name = 1 + len1 + 1;
+	e->syms[2].st_shndx = SHN_LIVEPATCH;
+
+	KUNIT_ASSERT_LT(test, strlen(secname) + 2, sizeof(e->shstrtab));
+	memcpy(e->shstrtab + 1, secname, strlen(secname) + 1);
+
+	e->relas[0].r_offset = 0;
+	e->relas[0].r_info = KLP_KUNIT_R_INFO(1, R_X86_64_64);
+	e->relas[0].r_addend = KLP_KUNIT_ADDEND;
+	e->relas[1].r_offset = 8;
+	e->relas[1].r_info = KLP_KUNIT_R_INFO(2, R_X86_64_PC32);
+	e->relas[1].r_addend = -4;
+
+	e->sechdrs[KLP_KUNIT_SEC_SYMTAB].sh_type = SHT_SYMTAB;
+	e->sechdrs[KLP_KUNIT_SEC_SYMTAB].sh_addr = (unsigned long)e->syms;
+	e->sechdrs[KLP_KUNIT_SEC_SYMTAB].sh_size = sizeof(e->syms);
+	e->sechdrs[KLP_KUNIT_SEC_TARGET].sh_type = SHT_PROGBITS;
+	e->sechdrs[KLP_KUNIT_SEC_TARGET].sh_addr = (unsigned long)e->target;
+	e->sechdrs[KLP_KUNIT_SEC_TARGET].sh_size = PAGE_SIZE;
+	rela = &e->sechdrs[KLP_KUNIT_SEC_RELA];
+	rela->sh_name = 1;
+	rela->sh_type = SHT_RELA;
+	rela->sh_flags = SHF_ALLOC | SHF_RELA_LIVEPATCH;
+	rela->sh_addr = (unsigned long)e->relas;
+	rela->sh_size = sizeof(e->relas);
+	rela->sh_info = KLP_KUNIT_SEC_TARGET;
+	return e;
+}
+
+static int klp_kunit_apply(struct klp_kunit_elf *e, const char *objname)
+{
+	return klp_apply_section_relocs(&e->mod, e->sechdrs, e->shstrtab,
+					e->strtab, KLP_KUNIT_SEC_SYMTAB,
+					KLP_KUNIT_SEC_RELA, objname);
+}
+
+/* Are the relocated bytes still zero and the sentinel intact? */
+static bool klp_kunit_untouched(struct klp_kunit_elf *e)
+{
+	return !memchr_inv(e->target, 0, 12) &&
+	       *(u32 *)(e->target + 12) == KLP_KUNIT_SENTINEL;
+}
+
+static void klp_kunit_expect_applied(struct kunit *test,
+				     struct klp_kunit_elf *e, u64 s1, u64 s2)
+{
+	u64 place = (u64)(unsigned long)(e->target + 8);
+
+	KUNIT_EXPECT_EQ(test, (u64)e->syms[1].st_value, s1);
+	KUNIT_EXPECT_EQ(test, (u64)e->syms[2].st_value, s2);
+	KUNIT_EXPECT_EQ(test, *(u64 *)e->target, s1 + KLP_KUNIT_ADDEND);
+	KUNIT_EXPECT_EQ(test, *(u32 *)(e->target + 8),
+			(u32)(s2 - 4 - place));
+	KUNIT_EXPECT_EQ(test, *(u32 *)(e->target + 12), KLP_KUNIT_SENTINEL);
+}
+
+static void klp_kunit_relocs_vmlinux(struct kunit *test)
+{
+	struct klp_kunit_elf *e;
+	unsigned long lo, hi;
+
+	klp_kunit_twins(test, &lo, &hi);
+	e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_VMLINUX,
+			  ".klp.sym.vmlinux.klp_enable_patch,0",
+			  KLP_KUNIT_TWIN_2);
+
+	KUNIT_ASSERT_EQ(test, klp_kunit_apply(e, NULL), 0);
+	klp_kunit_expect_applied(test, e, (unsigned long)klp_enable_patch, hi);
+
+	/* x86 does not write a relocation over a non-zero value. */
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, NULL), -ENOEXEC);
+
+#ifdef klp_arch_clear_relocs
+	/* Cleared, the section can be applied again (module reload). */
+	klp_arch_clear_relocs(e->sechdrs, KLP_KUNIT_SEC_RELA);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+
+	memcpy(e->strtab + e->syms[2].st_name, KLP_KUNIT_TWIN_1,
+	       sizeof(KLP_KUNIT_TWIN_1));
+	KUNIT_ASSERT_EQ(test, klp_kunit_apply(e, NULL), 0);
+	klp_kunit_expect_applied(test, e, (unsigned long)klp_enable_patch, lo);
+#endif
+}
+
+static void klp_kunit_relocs_other_object(struct kunit *test)
+{
+	struct klp_kunit_elf *e;
+
+	/* Sections of other objects are skipped, their symbols unparsed. */
+	e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_TARGET, "bad", "bad");
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, NULL), 0);
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, "klp_kunit_other"), 0);
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, "klp_kunit_targe"), 0);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+
+	e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_VMLINUX, "bad", "bad");
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, "klp_kunit_target"), 0);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+}
+
+static void klp_kunit_relocs_bad_secname(struct kunit *test)
+{
+	static const char * const names[] = {
+		".rela.text",
+		"klp.rela.vmlinux..text",
+		".klp.rela.vmlinux",
+		".klp.rela..text",
+		".klp.rela.",
+	};
+	char *longname = kunit_kzalloc(test, MODULE_NAME_LEN + 32, GFP_KERNEL);
+	struct klp_kunit_elf *e;
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		e = klp_kunit_elf(test, names[i],
+				  ".klp.sym.vmlinux.klp_enable_patch,0",
+				  ".klp.sym.vmlinux.klp_enable_patch,0");
+		KUNIT_EXPECT_EQ_MSG(test, klp_kunit_apply(e, NULL), -EINVAL,
+				    "section %s", names[i]);
+		KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+	}
+
+	/* An object name of MODULE_NAME_LEN characters cannot be. */
+	KUNIT_ASSERT_NOT_NULL(test, longname);
+	n = scnprintf(longname, MODULE_NAME_LEN + 32, ".klp.rela.");
+	memset(longname + n, 'a', MODULE_NAME_LEN);
+	n += MODULE_NAME_LEN;
+	scnprintf(longname + n, MODULE_NAME_LEN + 32 - n, "..text");
+	e = klp_kunit_elf(test, longname,
+			  ".klp.sym.vmlinux.klp_enable_patch,0",
+			  ".klp.sym.vmlinux.klp_enable_patch,0");
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, NULL), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+}
+
+static void klp_kunit_relocs_bad_symbol(struct kunit *test)
+{
+	static const char * const names[] = {
+		"klp_enable_patch",
+		".klp.sym.vmlinux.klp_enable_patch",
+		".klp.sym.vmlinux.klp_enable_patch,",
+		".klp.sym.vmlinux.klp_enable_patch,x",
+		".klp.sym.vmlinux.klp_enable_patch,0x1",
+		".klp.sym.vmlinux.klp_enable_patch,-1",
+		".klp.sym.vmlinuxklp_enable_patch,0",
+		".klp.sym..klp_enable_patch,0",
+		".klp.sym.vmlinux.,0",
+		".klp.sym.vmlinux.klp_enable_patch,2",
+		".klp.sym.vmlinux.klp_kunit_twin,0",
+		".klp.sym.vmlinux.klp_kunit_twin,3",
+		".klp.sym.vmlinux.klp_kunit_no_such_symbol,0",
+		".klp.sym.klp_kunit_absent.klp_enable_patch,0",
+	};
+	struct klp_kunit_elf *e;
+	unsigned int i;
+
+	/* The first symbol is fine: nothing is applied unless all are. */
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_VMLINUX,
+				  ".klp.sym.vmlinux.klp_enable_patch,0",
+				  names[i]);
+		KUNIT_EXPECT_EQ_MSG(test, klp_kunit_apply(e, NULL), -EINVAL,
+				    "symbol %s", names[i]);
+		KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+	}
+
+	/* A well-formed name on a symbol not marked SHN_LIVEPATCH. */
+	e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_VMLINUX,
+			  ".klp.sym.vmlinux.klp_enable_patch,0",
+			  ".klp.sym.vmlinux.klp_enable_patch,0");
+	e->syms[2].st_shndx = SHN_UNDEF;
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, NULL), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+}
+
+static void klp_kunit_relocs_module_section(struct kunit *test)
+{
+	struct klp_kunit_elf *e;
+
+	/* A module's section must not refer to vmlinux symbols. */
+	e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_TARGET,
+			  ".klp.sym.vmlinux.klp_enable_patch,0",
+			  ".klp.sym.klp_kunit_target.klp_kunit_target_fn,0");
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, "klp_kunit_target"), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+
+	/* Symbols of a module that is not loaded cannot be resolved. */
+	e = klp_kunit_elf(test, KLP_KUNIT_SECNAME_TARGET,
+			  ".klp.sym.klp_kunit_target.klp_kunit_target_fn,0",
+			  ".klp.sym.klp_kunit_target.klp_kunit_target_fn,0");
+	KUNIT_EXPECT_EQ(test, klp_kunit_apply(e, "klp_kunit_target"), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_untouched(e));
+}
+
+static struct kunit_case klp_kunit_relocs_cases[] = {
+	KUNIT_CASE(klp_kunit_relocs_vmlinux),
+	KUNIT_CASE(klp_kunit_relocs_other_object),
+	KUNIT_CASE(klp_kunit_relocs_bad_secname),
+	KUNIT_CASE(klp_kunit_relocs_bad_symbol),
+	KUNIT_CASE(klp_kunit_relocs_module_section),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_relocs_suite = {
+	.name = "livepatch_relocs",
+	.test_cases = klp_kunit_relocs_cases,
+};
+
+kunit_test_suites(&klp_kunit_relocs_suite);
+#endif /* CONFIG_X86_64 */
