@@ -45,10 +45,11 @@
 #
 # Environment: KLP_STRESS_ROUNDS (default 200; 20 on kernels whose
 # transitions are only retried once a second, stock 6.1, recognised by the
-# missing transition_ms file), KLP_STRESS_WORKERS, KLP_STRESS_BIG_EVERY
-# (default 5 cycles, 3 on stock), KLP_STRESS_BIG_FUNCS (default 1000; 20 on stock,
-# which pays RCU-tasks grace periods per function), KLP_STRESS_ONE_CPU
-# (see test-syscall.sh for why the default under QEMU TCG is one CPU).
+# missing transition_ms file; 15 on debug kernels, recognised by
+# kmemleak), KLP_STRESS_WORKERS, KLP_STRESS_BIG_EVERY (default 5 cycles, 3
+# on stock), KLP_STRESS_BIG_FUNCS (default 1000; 20 on stock, which pays
+# RCU-tasks grace periods per function), KLP_STRESS_ONE_CPU (see
+# test-syscall.sh for why the default under QEMU TCG is one CPU).
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
@@ -416,6 +417,13 @@ if ((stock)); then
 	BIG_FUNCS=${KLP_STRESS_BIG_FUNCS:-20}
 	BIG_EVERY=${KLP_STRESS_BIG_EVERY:-3}
 	klp_info "no $KLP_SYSFS/$VM/transition_ms: transitions are retried once a second and every patched function costs RCU-tasks grace periods here (stock 6.1?), so $ROUNDS rounds, $BIG_FUNCS functions in $BIG"
+elif [[ -e /sys/kernel/debug/kmemleak ]]; then
+	# A debug kernel (KCONFIG=debug): every module load and every kobject
+	# release takes seconds there, a round about 13 s under TCG.
+	ROUNDS=${KLP_STRESS_ROUNDS:-15}
+	BIG_FUNCS=${KLP_STRESS_BIG_FUNCS:-1000}
+	BIG_EVERY=${KLP_STRESS_BIG_EVERY:-5}
+	klp_info "debug kernel (kmemleak): $ROUNDS rounds, each of which takes seconds here"
 else
 	ROUNDS=${KLP_STRESS_ROUNDS:-200}
 	BIG_FUNCS=${KLP_STRESS_BIG_FUNCS:-1000}
