@@ -75,6 +75,24 @@ klp_at_exit() {
 	KLP_AT_EXIT+=("$*")
 }
 
+# klp_sleepers_are FILE N: true when the sleeper count FILE of a hold
+# module (test_klp_hold.h) reads N.
+# shellcheck disable=SC2317 # called through klp_wait_for
+klp_sleepers_are() {
+	[[ $(cat "$1" 2> /dev/null) == "$2" ]]
+}
+
+# klp_start_reader HOLD OUT COUNTFILE: start "cat HOLD > OUT" in the
+# background, its pid in READER, and wait until the reader sleeps in the
+# function whose sleeper count COUNTFILE shows.
+klp_start_reader() {
+	: > "$2"
+	cat "$1" > "$2" &
+	# shellcheck disable=SC2034 # the callers use READER
+	READER=$!
+	klp_wait_for 10 klp_sleepers_are "$3" 1 || die "the reader did not start sleeping ($3)"
+}
+
 # klp_one_cpu_under_tcg MODE: with MODE 1, or auto under QEMU TCG, take
 # every CPU but the first offline until the test exits.  QEMU 7.2's TCG can
 # hang when code is rewritten while another vCPU runs it (the ftrace

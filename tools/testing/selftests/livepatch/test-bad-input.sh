@@ -248,19 +248,10 @@ check_patches() {
 	check_eq "patches in $KLP_SYSFS" "$*" "${got# }"
 }
 
-# shellcheck disable=SC2317 # called through klp_wait_for
-sleepers_are() {
-	get "$1"
-	[[ $REPLY == "$2" ]]
-}
-
 # start_reader COUNTFILE: a reader of /proc/$T/hold, sleeping in the
-# function whose sleeper count COUNTFILE shows.
+# function whose sleeper count COUNTFILE shows (klp_start_reader).
 start_reader() {
-	: > "$HOLD_OUT"
-	cat "/proc/$T/hold" > "$HOLD_OUT" &
-	READER=$!
-	klp_wait_for 10 sleepers_are "$1" 1 || die "the reader did not start sleeping ($1)"
+	klp_start_reader "/proc/$T/hold" "$HOLD_OUT" "$1"
 }
 
 # release_reader RELEASEFILE EXPECTED: wake the reader, check what it read.

@@ -63,20 +63,11 @@ echo global > "$TRACEFS/trace_clock" || die "cannot set $TRACEFS/trace_clock"
 echo 1 > "$TRACEFS/events/livepatch/enable" || die "cannot enable the livepatch tracepoints"
 echo 1 > "$TRACEFS/tracing_on"
 
-# shellcheck disable=SC2317 # called through klp_wait_for
-# sleepers_are FILE N: true when the sleeper count in FILE reads N.
-sleepers_are() {
-	[[ $(cat "$1" 2> /dev/null) == "$2" ]]
-}
-
-# start_reader COUNTFILE: start a reader of the hold file and wait until it
-# sleeps in the function whose sleeper count COUNTFILE shows.
+# start_reader COUNTFILE: a reader of the hold file, sleeping in the
+# function whose sleeper count COUNTFILE shows (klp_start_reader).
 start_reader() {
-	: > "$HOLD_OUT"
-	cat "$PROC/hold" > "$HOLD_OUT" &
-	READER=$!
+	klp_start_reader "$PROC/hold" "$HOLD_OUT" "$1"
 	READER_PID=$READER
-	klp_wait_for 10 sleepers_are "$1" 1 || die "the reader did not start sleeping ($1)"
 }
 
 # release_reader RELEASEFILE EXPECTED: wake the reader through RELEASEFILE and
@@ -271,7 +262,7 @@ signals_sent() { [[ $(attr transition_signals) -ge 1 ]]; }
 klp_wait_for 30 signals_sent || die "no signal sent after 30 s"
 check_file "$KLP_SYSFS/$P/transition_signals" 1
 expect_only_reader
-sleepers_are "$OLD_COUNT" 1 || die "the reader left the function when signalled"
+klp_sleepers_are "$OLD_COUNT" 1 || die "the reader left the function when signalled"
 run_klpctl 0 status "$P"
 expect_status_reader patching "$FUNC"
 has_line "klpctl status $P" "$KLPCTL_OUT" "  signals sent:    1"
@@ -322,7 +313,7 @@ expect_only_reader
 run_klpctl 0 disable "$P" --timeout 30
 has_line "klpctl disable $P" "$KLPCTL_OUT" "$P: reversing its patching transition"
 has_text "klpctl disable $P" "$KLPCTL_OUT" "$P: disabled and removed after "
-sleepers_are "$OLD_COUNT" 1 || die "the reader left the function during the reversal"
+klp_sleepers_are "$OLD_COUNT" 1 || die "the reader left the function during the reversal"
 unload_mod "$P"
 check_trace_story "$READER_PID" <<EOF2
 klp_transition_start patch=$P target=patched
@@ -361,7 +352,7 @@ has_text "klpctl force $P --yes" "$KLPCTL_OUT" "$P: transition complete after "
 check_file "$KLP_SYSFS/$P/transition" 0
 check_file "$KLP_SYSFS/$P/enabled" 1
 expect_idle_progress
-sleepers_are "$OLD_COUNT" 1 || die "the reader left the function when the transition was forced"
+klp_sleepers_are "$OLD_COUNT" 1 || die "the reader left the function when the transition was forced"
 check_trace_story "$READER_PID" <<EOF2
 klp_transition_start patch=$P target=patched
 klp_task_blocked pid=$READER_PID comm=cat reason=in-patched-function function=$FUNC

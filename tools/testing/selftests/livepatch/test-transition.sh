@@ -28,19 +28,10 @@ klp_at_exit "echo 1 > '$PROC/release'"
 klp_at_exit "echo 1 > /sys/module/$P/parameters/release"
 klp_at_exit "echo 1 > /sys/module/$F/parameters/release"
 
-# shellcheck disable=SC2317 # called through klp_wait_for
-# sleepers_are FILE N: true when the sleeper count in FILE reads N.
-sleepers_are() {
-	[[ $(cat "$1" 2> /dev/null) == "$2" ]]
-}
-
-# start_reader COUNTFILE: start a reader of the hold file and wait until it
-# sleeps in the function whose sleeper count COUNTFILE shows.
+# start_reader COUNTFILE: a reader of the hold file, sleeping in the
+# function whose sleeper count COUNTFILE shows (klp_start_reader).
 start_reader() {
-	: > "$HOLD_OUT"
-	cat "$PROC/hold" > "$HOLD_OUT" &
-	READER=$!
-	klp_wait_for 10 sleepers_are "$1" 1 || die "the reader did not start sleeping ($1)"
+	klp_start_reader "$PROC/hold" "$HOLD_OUT" "$1"
 }
 
 # release_reader RELEASEFILE COUNTFILE EXPECTED: wake the reader through
@@ -68,7 +59,7 @@ expect_held() {
 		sleep 1
 		klp_in_transition "$1" || die "transition of $1 ended while a task slept in the function ($i s)"
 	done
-	sleepers_are "$3" 1 || die "the reader left the function early"
+	klp_sleepers_are "$3" 1 || die "the reader left the function early"
 	check_eq "patch_state of the sleeping reader" "$2" "$(klp_patch_state "$READER")"
 }
 
@@ -109,7 +100,7 @@ start_reader "$OLD_COUNT"
 load_lp_nowait "$P"
 expect_held "$P" 0 "$OLD_COUNT"
 disable_lp "$P"
-sleepers_are "$OLD_COUNT" 1 || die "the reader left the function during the reversal"
+klp_sleepers_are "$OLD_COUNT" 1 || die "the reader left the function during the reversal"
 unload_mod "$P"
 release_reader "$OLD_RELEASE" "$OLD_COUNT" "$T: released"
 check_log <<EOF
@@ -138,7 +129,7 @@ klp_log "enable $P"
 echo 1 > "$KLP_SYSFS/$P/enabled" || die "writing 1 to $KLP_SYSFS/$P/enabled failed"
 wait_transition "$P"
 check_file "$KLP_SYSFS/$P/enabled" 1
-sleepers_are "$NEW_COUNT" 1 || die "the reader left the function during the reversal"
+klp_sleepers_are "$NEW_COUNT" 1 || die "the reader left the function during the reversal"
 release_reader "$NEW_RELEASE" "$NEW_COUNT" "$P: released"
 disable_lp "$P"
 unload_mod "$P"
@@ -168,7 +159,7 @@ echo 1 > "$KLP_SYSFS/$P/force" || die "writing 1 to $KLP_SYSFS/$P/force failed"
 wait_transition "$P"
 check_file "$KLP_SYSFS/$P/enabled" 1
 check_eq "patch_state of the reader after the forced transition" -1 "$(klp_patch_state "$READER")"
-sleepers_are "$OLD_COUNT" 1 || die "the reader left the function when the transition was forced"
+klp_sleepers_are "$OLD_COUNT" 1 || die "the reader left the function when the transition was forced"
 check_eq "hold after the forced transition" "$P: not held" "$(timeout 20 cat "$PROC/hold")"
 disable_lp "$P"
 release_reader "$OLD_RELEASE" "$OLD_COUNT" "$T: released"
@@ -203,7 +194,7 @@ expect_held "$F" 1 "$NEW_COUNT"
 klp_log "force $F"
 echo 1 > "$KLP_SYSFS/$F/force" || die "writing 1 to $KLP_SYSFS/$F/force failed"
 wait_patch_gone "$F"
-sleepers_are "$NEW_COUNT" 1 || die "the reader left the function when the transition was forced"
+klp_sleepers_are "$NEW_COUNT" 1 || die "the reader left the function when the transition was forced"
 # The reader still runs the module's code, so the module must stay.
 klp_log "rmmod $F (must fail)"
 if rmmod "$F" 2> /dev/null; then
