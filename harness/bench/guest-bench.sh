@@ -30,7 +30,9 @@ for arg in "${cmdline[@]}"; do
 	case $arg in klp.bench=*) profile=${arg#klp.bench=} ;; esac
 done
 # Repetitions: REPS[K] of enable+disable, RREPS[K] of replace, TREPS of
-# each transition case, CALL_RUNS loops of CALLS calls.  Stock's periodic
+# each transition case (twice that for the two cheap ones, busy2 and
+# pread2, whose times depend most on where the tasks are when the
+# transition starts), CALL_RUNS loops of CALLS calls.  Stock's periodic
 # (1 s) retry makes its latencies bimodal, and ours are a few milliseconds
 # that the host's load moves: the report averages the middle half of many
 # samples (report.sh), so the cheap cases get more of them.
@@ -368,8 +370,8 @@ for k in "${KS[@]}"; do
 done
 
 trans_case sleep1000 klp_bench_p1 "$TREPS" sleep 1000
-trans_case busy2 klp_bench_p1 "$TREPS" busy 2
-trans_case pread2 klp_bench_psleep "$TREPS" pread 2 "$D/sleep"
+trans_case busy2 klp_bench_p1 $((2 * TREPS)) busy 2
+trans_case pread2 klp_bench_psleep $((2 * TREPS)) pread 2 "$D/sleep"
 trans_case sleep10000 klp_bench_p1 "$TREPS" sleep 10000
 say "transitions done at $((SECONDS - start))s"
 

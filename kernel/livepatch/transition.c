@@ -15,7 +15,9 @@
  *    inside any function the transition changes (klp_check_task()).
  *
  * Completion is prompt: a task that switches itself kicks the transition
- * work, which re-checks at once instead of waiting for the next retry.
+ * work, which re-checks at once instead of waiting for the next retry, and
+ * a user task found running on another CPU gets a reschedule IPI so that it
+ * switches on its way back to user space at once, not at the next tick.
  * Retries of tasks that stay blocked back off from KLP_RETRY_MIN to
  * KLP_RETRY_MAX.  Tasks still blocked after KLP_SIGNAL_PERIOD get a fake
  * signal (user tasks) or a wake-up (kernel threads).
@@ -356,6 +358,20 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
 	strscpy(b->func, fname ?: "-", sizeof(b->func));
 }
 
+/*
+ * A user task running on another CPU switches itself on its next return to
+ * user space, which for a task busy in user space is the next timer tick.
+ * A reschedule IPI (kick_process()) sends it through that path now, so a
+ * CPU-bound task does not delay the transition by up to a tick per round.
+ * Kernel threads never return to user space: they wait for a stack check.
+ */
+static void klp_hurry_running_task(struct task_struct *task)
+{
+	if (!(task->flags & PF_KTHREAD))
+		kick_process(task);
+}
+
+/* Switch @task unless something stops it; then note it as a blocker. */
 static bool klp_check_task(struct task_struct *task)
 {
 	const char *fname = NULL;
@@ -377,6 +393,7 @@ static bool klp_check_task(struct task_struct *task)
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
 		klp_note_blocker(task, "running", NULL);
+		klp_hurry_running_task(task);
 		break;
 	case -EINVAL:
 		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,

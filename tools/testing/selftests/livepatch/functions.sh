@@ -75,11 +75,41 @@ klp_at_exit() {
 	KLP_AT_EXIT+=("$*")
 }
 
+# The helpers below that run in loops avoid starting programs: under QEMU
+# TCG every fork and exec of a dynamically linked program costs tens of
+# milliseconds, which made up most of the suite's time.
+
+# klp_read FILE: the contents of FILE, without trailing newlines, in REPLY;
+# no program is started.  Returns 1 (REPLY empty) when FILE is unreadable.
+klp_read() {
+	REPLY=""
+	[[ -r $1 ]] || return 1
+	IFS= read -r -d '' REPLY < "$1"
+	while [[ $REPLY == *$'\n' ]]; do
+		REPLY=${REPLY%$'\n'}
+	done
+	return 0
+} 2> /dev/null
+
+# klp_file_is FILE TEXT: true when FILE reads TEXT (klp_read).
+klp_file_is() {
+	klp_read "$1" && [[ $REPLY == "$2" ]]
+}
+
+# klp_sleep SECS: sleep without starting sleep(1): wait for input that never
+# comes on a pipe this shell holds both ends of.
+KLP_SLEEP_FD=""
+klp_sleep() {
+	[[ -n $KLP_SLEEP_FD ]] || exec {KLP_SLEEP_FD}<> <(:)
+	read -r -t "$1" -u "$KLP_SLEEP_FD" _
+	return 0
+}
+
 # klp_sleepers_are FILE N: true when the sleeper count FILE of a hold
 # module (test_klp_hold.h) reads N.
 # shellcheck disable=SC2317 # called through klp_wait_for
 klp_sleepers_are() {
-	[[ $(cat "$1" 2> /dev/null) == "$2" ]]
+	klp_file_is "$1" "$2"
 }
 
 # klp_start_reader HOLD OUT COUNTFILE: start "cat HOLD > OUT" in the
@@ -107,7 +137,7 @@ klp_one_cpu_under_tcg() {
 	KLP_OFFLINE_CPUS=()
 	klp_at_exit klp_cpus_online
 	for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
-		[[ -e $f && $(cat "$f") == 1 ]] || continue
+		klp_file_is "$f" 1 || continue
 		echo 0 > "$f" || die "cannot take ${f%/online} offline"
 		KLP_OFFLINE_CPUS+=("$f")
 	done
@@ -134,14 +164,18 @@ klp_wait_for() {
 	shift
 	for ((i = 0; i < secs * 10; i++)); do
 		"$@" && return 0
-		sleep 0.1
+		klp_sleep 0.1
 	done
 	"$@"
 }
 
 # klp_mod_loaded NAME: true while module NAME is in /proc/modules.
 klp_mod_loaded() {
-	grep -q "^$1 " /proc/modules
+	local name
+	while read -r name _; do
+		[[ $name == "$1" ]] && return 0
+	done < /proc/modules
+	return 1
 }
 
 # klp_patch_exists PATCH: true while /sys/kernel/livepatch/PATCH exists.
@@ -156,12 +190,12 @@ klp_patch_gone() {
 
 # klp_no_transition PATCH: true when PATCH's transition file reads 0.
 klp_no_transition() {
-	[[ $(cat "$KLP_SYSFS/$1/transition" 2>/dev/null) == 0 ]]
+	klp_file_is "$KLP_SYSFS/$1/transition" 0
 }
 
 # klp_in_transition PATCH: true when PATCH's transition file reads 1.
 klp_in_transition() {
-	[[ $(cat "$KLP_SYSFS/$1/transition" 2>/dev/null) == 1 ]]
+	klp_file_is "$KLP_SYSFS/$1/transition" 1
 }
 
 # wait_transition PATCH: wait (bounded) until PATCH's transition reads 0.
@@ -176,25 +210,41 @@ wait_patch_gone() {
 		die "$KLP_SYSFS/$1 still present after ${KLP_WAIT_SECS}s"
 }
 
-# mod_path NAME: print the path of NAME.ko (KLP_MODDIR, then /lib/modules).
-mod_path() {
-	local name=$1 dir found
+# klp_index_modules: fill KLP_MOD_PATHS (module name -> path of its .ko)
+# with one walk of KLP_MODDIR, then /lib/modules/<release>; the first found
+# wins.
+declare -A KLP_MOD_PATHS=()
+KLP_MODS_INDEXED=0
+klp_index_modules() {
+	local dir f name
+	KLP_MODS_INDEXED=1
 	for dir in ${KLP_MODDIR:+"$KLP_MODDIR"} "/lib/modules/$(uname -r)"; do
 		[[ -d $dir ]] || continue
-		found=$(find "$dir" -name "$name.ko" -print -quit 2>/dev/null)
-		if [[ -n $found ]]; then
-			echo "$found"
-			return 0
-		fi
+		while IFS= read -r f; do
+			name=${f##*/}
+			name=${name%.ko}
+			[[ -n ${KLP_MOD_PATHS[$name]:-} ]] || KLP_MOD_PATHS[$name]=$f
+		done < <(find "$dir" -name '*.ko' 2> /dev/null)
 	done
-	return 1
+}
+
+# klp_mod_path NAME: the path of NAME.ko in REPLY; 1 when there is none.
+klp_mod_path() {
+	((KLP_MODS_INDEXED)) || klp_index_modules
+	REPLY=${KLP_MOD_PATHS[$1]:-}
+	[[ -n $REPLY ]]
+}
+
+# mod_path NAME: print the path of NAME.ko (KLP_MODDIR, then /lib/modules).
+mod_path() {
+	klp_mod_path "$1" && echo "$REPLY"
 }
 
 # klp_require_mod NAME...: skip the test when a module it needs is not installed.
 klp_require_mod() {
 	local m
 	for m in "$@"; do
-		mod_path "$m" > /dev/null || skip "module $m.ko is not installed"
+		klp_mod_path "$m" || skip "module $m.ko is not installed"
 	done
 }
 
@@ -219,15 +269,13 @@ klp_untrack() {
 # klp_insmod NAME [PARAMS...]: insmod NAME.ko, logged; returns insmod's status,
 # leaves insmod's stderr in KLP_INSMOD_ERR.
 klp_insmod() {
-	local name=$1 path rc errfile
+	local name=$1 path rc
 	shift
-	path=$(mod_path "$name") || die "module $name.ko not found"
+	klp_mod_path "$name" || die "module $name.ko not found"
+	path=$REPLY
 	klp_log "insmod $name${*:+ $*}"
-	errfile=$(mktemp)
-	insmod "$path" "$@" 2> "$errfile"
+	KLP_INSMOD_ERR=$(insmod "$path" "$@" 2>&1 > /dev/null)
 	rc=$?
-	KLP_INSMOD_ERR=$(cat "$errfile")
-	rm -f "$errfile"
 	[[ $rc -eq 0 ]] && klp_track "$name"
 	return $rc
 }
@@ -242,7 +290,7 @@ load_mod() {
 load_lp_nowait() {
 	load_mod "$@"
 	klp_patch_exists "$1" || die "$KLP_SYSFS/$1 missing after loading $1"
-	[[ $(cat "$KLP_SYSFS/$1/enabled") == 1 ]] ||
+	klp_file_is "$KLP_SYSFS/$1/enabled" 1 ||
 		die "$KLP_SYSFS/$1/enabled does not read 1 after loading $1"
 }
 
@@ -341,9 +389,8 @@ check_eq() {
 
 # check_file FILE EXPECTED: the contents of FILE must equal EXPECTED.
 check_file() {
-	local got
-	got=$(cat "$1" 2>&1) || die "cannot read $1: $got"
-	check_eq "$1" "$2" "$got"
+	klp_read "$1" || die "cannot read $1"
+	check_eq "$1" "$2" "$REPLY"
 }
 
 # check_mode PATH OCTAL: the permission bits of PATH must equal OCTAL (e.g. 644).
@@ -354,22 +401,60 @@ check_mode() {
 	check_eq "mode of $1" "$2" "$got"
 }
 
+# check_patches NAME...: /sys/kernel/livepatch holds exactly these patches
+# (in the order of their names).
+check_patches() {
+	local d got=""
+	for d in "$KLP_SYSFS"/*; do
+		[[ -e $d ]] && got+=" ${d##*/}"
+	done
+	check_eq "patches in $KLP_SYSFS" "$*" "${got# }"
+}
+
+# klp_mod_unused MOD: true when nothing holds a reference on module MOD.
+# shellcheck disable=SC2317 # called through klp_wait_for
+klp_mod_unused() {
+	klp_file_is "/sys/module/$1/refcnt" 0
+}
+
+# unload_replaced MOD: rmmod the module of a replaced patch.  Its sysfs
+# directory goes a moment before the core drops its module reference, so
+# wait (bounded) for the reference count to reach 0 first.
+unload_replaced() {
+	klp_wait_for "$KLP_WAIT_SECS" klp_mod_unused "$1" ||
+		die "module $1 still in use ${KLP_WAIT_SECS}s after its patch was replaced"
+	unload_mod "$1"
+}
+
 # klp_log_all: print the kernel log without timestamps.
 klp_log_all() {
 	dmesg | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //'
 }
 
+# klp_log_section KEEP DROP: the kernel log lines written since start_test,
+# without timestamps, that match the extended regex KEEP and not DROP (an
+# empty DROP drops nothing).  One dmesg and one awk, whatever the filter.
+klp_log_section() {
+	dmesg | KLP_AWK_MARK="klptest: $KLP_MARK" KLP_AWK_KEEP=$1 KLP_AWK_DROP=$2 awk '
+		BEGIN {
+			mark = ENVIRON["KLP_AWK_MARK"]
+			keep = ENVIRON["KLP_AWK_KEEP"]
+			drop = ENVIRON["KLP_AWK_DROP"]
+		}
+		{ sub(/^\[ *[0-9]+\.[0-9]+\] /, "") }
+		$0 == mark { n = 0; found = 1; next }
+		found && $0 ~ keep && (drop == "" || $0 !~ drop) { buf[n++] = $0 }
+		END { for (i = 0; i < n; i++) print buf[i] }'
+}
+
 # klp_log_since_start: print the kernel log lines written since start_test.
 klp_log_since_start() {
-	klp_log_all | awk -v mark="klptest: $KLP_MARK" '
-		$0 == mark { n = 0; found = 1; next }
-		found { buf[n++] = $0 }
-		END { for (i = 0; i < n; i++) print buf[i] }'
+	klp_log_section "" ""
 }
 
 # klp_log_filtered: the lines since start_test that check_log compares.
 klp_log_filtered() {
-	klp_log_since_start | grep -E -- "$KLP_LOG_KEEP" | grep -E -v -- "$KLP_LOG_DROP"
+	klp_log_section "$KLP_LOG_KEEP" "$KLP_LOG_DROP"
 }
 
 # klp_show_diff EXPECTED ACTUAL: print how two blocks differ.
@@ -393,7 +478,7 @@ check_log() {
 		actual=$(klp_log_filtered)
 		[[ $actual == "$expected" ]] && return 0
 		((SECONDS < deadline)) || break
-		sleep 0.2
+		klp_sleep 0.2
 	done
 	klp_show_diff "$expected" "$actual" >&2
 	echo "--- whole kernel log since the start of this sub-test:" >&2
@@ -420,7 +505,7 @@ log_disable_lines() {
 
 # klp_patch_state PID: print /proc/PID/patch_state (-1 outside transitions).
 klp_patch_state() {
-	cat "/proc/$1/patch_state" 2> /dev/null
+	klp_read "/proc/$1/patch_state" && echo "$REPLY"
 }
 
 # start_test TEXT: announce a sub-test and start a new log section for check_log.
@@ -503,8 +588,10 @@ klp_setup() {
 	command -v insmod > /dev/null || skip "insmod not available"
 	command -v dmesg > /dev/null || skip "dmesg not available"
 	trap klp_cleanup EXIT
+	klp_sleep 0
 	if [[ -w $KLP_DEVKMSG ]]; then
-		KLP_SAVED_DEVKMSG=$(cat "$KLP_DEVKMSG")
+		klp_read "$KLP_DEVKMSG"
+		KLP_SAVED_DEVKMSG=$REPLY
 		[[ $KLP_SAVED_DEVKMSG == on ]] && KLP_SAVED_DEVKMSG=""
 		[[ -n $KLP_SAVED_DEVKMSG ]] && echo on > "$KLP_DEVKMSG" 2> /dev/null
 	fi

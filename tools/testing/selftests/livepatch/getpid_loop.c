@@ -19,41 +19,23 @@
  */
 
 #define _GNU_SOURCE
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "klp_workers.h"
 
 /* Shared with the parent (MAP_SHARED); accessed with READ()/WRITE(). */
 struct child {
 	unsigned long calls;
 	unsigned long wrong;
 	long last_wrong;
-	pid_t pid;
 };
 
-#define READ(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define WRITE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+static struct child *children;
+static int nr_children;
 
-/* Set by the signal handler. */
-static sig_atomic_t stop, report;
-
-static void on_signal(int sig)
+static void child_loop(int idx)
 {
-	if (sig == SIGUSR1)
-		WRITE(report, 1);
-	else
-		WRITE(stop, 1);
-}
-
-static void child_loop(struct child *c)
-{
+	struct child *c = &children[idx];
 	long want = syscall(SYS_gettid);
 	int i;
 
@@ -71,105 +53,56 @@ static void child_loop(struct child *c)
 	_exit(0);
 }
 
-static unsigned long total_calls(struct child *c, int n)
+static unsigned long total_calls(void)
 {
 	unsigned long sum = 0;
 	int i;
 
-	for (i = 0; i < n; i++)
-		sum += READ(c[i].calls);
+	for (i = 0; i < nr_children; i++)
+		sum += READ(children[i].calls);
 	return sum;
+}
+
+static void print_progress(void)
+{
+	printf("calls %lu\n", total_calls());
 }
 
 int main(int argc, char **argv)
 {
 	unsigned long calls, wrong = 0;
-	int n, i, idle = 0, failed = 0;
-	struct sigaction sa;
-	struct child *c;
-	sigset_t mask, old;
+	int n, i, idle = 0, failed;
+	pid_t *pids;
 
 	n = argc == 2 ? atoi(argv[1]) : 0;
 	if (n <= 0 || n > 4096) {
 		fprintf(stderr, "usage: %s NTASKS (1..4096)\n", argv[0]);
 		return 2;
 	}
-	c = mmap(NULL, n * sizeof(*c), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (c == MAP_FAILED) {
-		perror("mmap");
+	children = workers_map(n * sizeof(*children));
+	pids = calloc(n, sizeof(*pids));
+	if (!children || !pids)
 		return 2;
-	}
-	memset(c, 0, n * sizeof(*c));
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-
-	/* Signals arrive only in sigsuspend() below. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	nr_children = n;
+	if (workers_start(n, pids, child_loop))
+		return 2;
+	workers_wait(print_progress);
+	failed = workers_stop(n, pids);
 
 	for (i = 0; i < n; i++) {
-		pid_t pid = fork();
+		struct child *c = &children[i];
 
-		if (pid < 0) {
-			perror("fork");
-			for (n = i, i = 0; i < n; i++)
-				kill(c[i].pid, SIGKILL);
-			return 2;
-		}
-		if (pid == 0) {
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			if (setpriority(PRIO_PROCESS, 0, 19))
-				perror("setpriority");
-			child_loop(&c[i]);
-		}
-		c[i].pid = pid;
-	}
-	printf("ready %d\n", n);
-	fflush(stdout);
-
-	while (!READ(stop)) {
-		sigsuspend(&old);
-		if (READ(report)) {
-			WRITE(report, 0);
-			printf("calls %lu\n", total_calls(c, n));
-			fflush(stdout);
-		}
-	}
-
-	for (i = 0; i < n; i++)
-		kill(c[i].pid, SIGTERM);
-	for (i = 0; i < n; i++) {
-		int status = 0;
-		pid_t ret;
-
-		do
-			ret = waitpid(c[i].pid, &status, 0);
-		while (ret < 0 && errno == EINTR);
-		if (ret < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "child %d ended with status 0x%x\n",
-				c[i].pid, status);
-			failed++;
-		}
-		if (c[i].wrong) {
+		if (c->wrong) {
 			fprintf(stderr, "child %d: %lu of %lu getpid() calls wrong, last %ld\n",
-				c[i].pid, c[i].wrong, c[i].calls,
-				c[i].last_wrong);
-			wrong += c[i].wrong;
+				pids[i], c->wrong, c->calls, c->last_wrong);
+			wrong += c->wrong;
 		}
-		if (!c[i].calls) {
-			fprintf(stderr, "child %d made no calls\n", c[i].pid);
+		if (!c->calls) {
+			fprintf(stderr, "child %d made no calls\n", pids[i]);
 			idle++;
 		}
 	}
-	calls = total_calls(c, n);
+	calls = total_calls();
 	printf("done tasks %d calls %lu wrong %lu idle %d\n", n, calls, wrong,
 	       idle);
 	return wrong || idle || failed ? 1 : 0;

@@ -45,18 +45,11 @@
  */
 
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
+#include "klp_workers.h"
 
 #define TARGET_CHECK	"/proc/test_klp_stress_target/check"
 #define TARGET2_CHECK	"/proc/test_klp_stress_target2/check"
@@ -69,22 +62,11 @@ struct child {
 	unsigned long calls;
 	unsigned long bad;
 	unsigned long absent;	/* reads of TARGET2_CHECK without the module */
-	pid_t pid;
 };
 
-#define READ(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define WRITE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-
-static sig_atomic_t stop, report;
 static char orig_cmdline[4096];
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		WRITE(report, 1);
-	else
-		WRITE(stop, 1);
-}
+static struct child *children;
+static int nr_children;
 
 /*
  * read_file - read PATH (at most SIZE - 1 bytes) into BUF, NUL-terminated.
@@ -132,8 +114,9 @@ static void check_report(struct child *c, const char *path, const char *buf)
 	WRITE(c->bad, c->bad + bad);
 }
 
-static void child_loop(struct child *c)
+static void child_loop(int i)
 {
+	struct child *c = &children[i];
 	char buf[4096];
 	ssize_t n;
 
@@ -174,14 +157,19 @@ static void child_loop(struct child *c)
 	_exit(0);
 }
 
-static unsigned long total(struct child *c, int n, int bad)
+static unsigned long total(int bad)
 {
 	unsigned long sum = 0;
 	int i;
 
-	for (i = 0; i < n; i++)
-		sum += bad ? READ(c[i].bad) : READ(c[i].calls);
+	for (i = 0; i < nr_children; i++)
+		sum += bad ? READ(children[i].bad) : READ(children[i].calls);
 	return sum;
+}
+
+static void print_progress(void)
+{
+	printf("calls %lu mismatches %lu\n", total(0), total(1));
 }
 
 static int load_module(const char *path, const char *params)
@@ -247,7 +235,7 @@ static int loadloop(const char *path, const char *name)
 	int loaded = 0, err;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = workers_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	if (setpriority(PRIO_PROCESS, 0, 5))
@@ -285,10 +273,8 @@ static int loadloop(const char *path, const char *name)
 int main(int argc, char **argv)
 {
 	unsigned long absent = 0;
-	int n, i, idle = 0, died = 0;
-	struct sigaction sa;
-	struct child *c;
-	sigset_t mask, old;
+	int n, i, idle = 0, died;
+	pid_t *pids;
 	ssize_t len;
 
 	if (argc == 2 && !strcmp(argv[1], "modctl"))
@@ -311,81 +297,29 @@ int main(int argc, char **argv)
 			orig_cmdline);
 		return 2;
 	}
-	c = mmap(NULL, n * sizeof(*c), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (c == MAP_FAILED) {
-		perror("mmap");
+	children = workers_map(n * sizeof(*children));
+	pids = calloc(n, sizeof(*pids));
+	if (!children || !pids)
 		return 2;
-	}
-	memset(c, 0, n * sizeof(*c));
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-
-	/* Signals reach the parent only in sigsuspend() below. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	nr_children = n;
+	if (workers_start(n, pids, child_loop))
+		return 2;
+	workers_wait(print_progress);
+	died = workers_stop(n, pids);
 
 	for (i = 0; i < n; i++) {
-		pid_t pid = fork();
+		struct child *c = &children[i];
 
-		if (pid < 0) {
-			perror("fork");
-			for (n = i, i = 0; i < n; i++)
-				kill(c[i].pid, SIGKILL);
-			return 2;
-		}
-		if (pid == 0) {
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			if (setpriority(PRIO_PROCESS, 0, 19))
-				perror("setpriority");
-			child_loop(&c[i]);
-		}
-		c[i].pid = pid;
-	}
-	printf("ready %d\n", n);
-	fflush(stdout);
-
-	while (!READ(stop)) {
-		sigsuspend(&old);
-		if (READ(report)) {
-			WRITE(report, 0);
-			printf("calls %lu mismatches %lu\n", total(c, n, 0),
-			       total(c, n, 1));
-			fflush(stdout);
-		}
-	}
-
-	for (i = 0; i < n; i++)
-		kill(c[i].pid, SIGTERM);
-	for (i = 0; i < n; i++) {
-		int status = 0;
-		pid_t ret;
-
-		do
-			ret = waitpid(c[i].pid, &status, 0);
-		while (ret < 0 && errno == EINTR);
-		if (ret < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "child %d ended with status 0x%x\n",
-				c[i].pid, status);
-			died++;
-		}
-		if (c[i].bad)
+		if (c->bad)
 			fprintf(stderr, "child %d: %lu mismatches in %lu calls\n",
-				c[i].pid, c[i].bad, c[i].calls);
-		if (!c[i].calls) {
-			fprintf(stderr, "child %d made no calls\n", c[i].pid);
+				pids[i], c->bad, c->calls);
+		if (!c->calls) {
+			fprintf(stderr, "child %d made no calls\n", pids[i]);
 			idle++;
 		}
-		absent += c[i].absent;
+		absent += c->absent;
 	}
 	printf("done tasks %d calls %lu mismatches %lu died %d idle %d absent %lu\n",
-	       n, total(c, n, 0), total(c, n, 1), died, idle, absent);
-	return total(c, n, 1) || died || idle ? 1 : 0;
+	       n, total(0), total(1), died, idle, absent);
+	return total(1) || died || idle ? 1 : 0;
 }

@@ -207,7 +207,7 @@ try_concurrent() {
 		) &
 		pids+=($!)
 	done
-	sleep 1
+	klp_sleep 1
 	for ((i = 0; i < WRITERS; i++)); do echo go; done >&"$keep"
 	for i in "${pids[@]}"; do wait "$i"; done
 	exec {keep}>&-
@@ -239,15 +239,6 @@ check_patch() {
 	expect "$1" "$KLP_SYSFS/$1/transition" "$3"
 }
 
-# check_patches NAME...: /sys/kernel/livepatch holds exactly these patches.
-check_patches() {
-	local d got=""
-	for d in "$KLP_SYSFS"/*; do
-		[[ -e $d ]] && got+=" ${d##*/}"
-	done
-	check_eq "patches in $KLP_SYSFS" "$*" "${got# }"
-}
-
 # start_reader COUNTFILE: a reader of /proc/$T/hold, sleeping in the
 # function whose sleeper count COUNTFILE shows (klp_start_reader).
 start_reader() {
@@ -264,7 +255,7 @@ release_reader() {
 
 # expect_held PATCH: PATCH's transition stays open (the reader sleeps).
 expect_held() {
-	sleep 1
+	klp_sleep 1
 	klp_in_transition "$1" || die "transition of $1 ended while the reader slept"
 }
 

@@ -33,26 +33,6 @@ klp_log_has() {
 	klp_log_since_start | grep -qxF -- "$1"
 }
 
-# check_patches NAME...: /sys/kernel/livepatch holds exactly these patches.
-check_patches() {
-	local got
-	got=$(find "$KLP_SYSFS" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | xargs)
-	check_eq "patches in $KLP_SYSFS" "$*" "$got"
-}
-
-# unload_replaced MOD: rmmod the module of a replaced patch.  Its sysfs
-# directory goes a moment before the core drops its module reference, so
-# wait (bounded) for the reference count to reach 0 first.
-unload_replaced() {
-	klp_wait_for "$KLP_WAIT_SECS" mod_unused "$1" ||
-		die "module $1 still in use ${KLP_WAIT_SECS}s after its patch was replaced"
-	unload_mod "$1"
-}
-
-# shellcheck disable=SC2317 # called through klp_wait_for
-mod_unused() {
-	[[ $(cat "/sys/module/$1/refcnt" 2> /dev/null) == 0 ]]
-}
 
 # release_busy: let the busy module's worker leave test_klp_busy_hold().
 release_busy() {
@@ -273,7 +253,7 @@ start_test "busy target keeps the transition open, disabling reverses it"
 load_mod "$BUSY"
 wait_log "$BUSY: worker entered test_klp_busy_hold()"
 load_lp_nowait "$DEMO"
-sleep 1
+klp_sleep 1
 klp_in_transition "$DEMO" || die "transition of $DEMO is not open while $BUSY holds"
 check_file "$KLP_SYSFS/$DEMO/enabled" 1
 disable_lp "$DEMO"

@@ -237,7 +237,7 @@ load_lp_nowait "$P"
 expect_only_reader
 check_file "$KLP_SYSFS/$P/transition_signals" 0
 ms1=$(attr transition_ms)
-sleep 0.5
+klp_sleep 0.5
 ms2=$(attr transition_ms)
 [[ $ms1 =~ ^[0-9]+$ && $ms2 =~ ^[0-9]+$ ]] ||
 	die "transition_ms is not a number: '$ms1', '$ms2'"

@@ -26,20 +26,14 @@ ORIG_VERSION=$(cat /proc/version)
 [[ $ORIG_CMDLINE != *patched* && $ORIG_VERSION != *patched* ]] ||
 	die "/proc/cmdline or /proc/version is already patched"
 
-# check_patches NAME...: /sys/kernel/livepatch holds exactly these patches.
-check_patches() {
-	local got
-	got=$(find "$KLP_SYSFS" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | xargs)
-	check_eq "patches in $KLP_SYSFS" "$*" "$got"
-}
-
 # check_funcs PATCH FUNC...: the function entries PATCH shows for vmlinux.
 check_funcs() {
-	local patch=$1 got
+	local patch=$1 d got=""
 	shift
-	got=$(find "$KLP_SYSFS/$patch/vmlinux" -mindepth 1 -maxdepth 1 -type d \
-		-printf '%f\n' | sort | xargs)
-	check_eq "functions of $patch" "$*" "$got"
+	for d in "$KLP_SYSFS/$patch/vmlinux"/*/; do
+		[[ -d $d ]] && d=${d%/} && got+=" ${d##*/}"
+	done
+	check_eq "functions of $patch" "$*" "${got# }"
 }
 
 # The ftrace hooks, through tracefs' enabled_functions.
@@ -59,24 +53,13 @@ fi
 
 # check_hooked FUNC yes|no: whether ftrace has a hook on FUNC.
 check_hooked() {
-	local got=no
-	grep -q "^$1 " "$TRACEFS/enabled_functions" && got=yes
+	local got=no fn
+	while read -r fn _; do
+		[[ $fn == "$1" ]] && got=yes
+	done < "$TRACEFS/enabled_functions"
 	check_eq "ftrace hook on $1" "$2" "$got"
 }
 
-# unload_replaced MOD: rmmod the module of a replaced patch.  Its sysfs
-# directory goes a moment before the core drops its module reference, so
-# wait (bounded) for the reference count to reach 0 first.
-unload_replaced() {
-	klp_wait_for "$KLP_WAIT_SECS" mod_unused "$1" ||
-		die "module $1 still in use ${KLP_WAIT_SECS}s after its patch was replaced"
-	unload_mod "$1"
-}
-
-# shellcheck disable=SC2317 # called through klp_wait_for
-mod_unused() {
-	[[ $(cat "/sys/module/$1/refcnt" 2> /dev/null) == 0 ]]
-}
 
 check_hooked cmdline_proc_show no
 check_hooked version_proc_show no

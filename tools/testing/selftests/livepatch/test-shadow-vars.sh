@@ -32,7 +32,7 @@ check_shadow_log() {
 	for ((i = 0; i <= KLP_LOG_WAIT_SECS * 10; i++)); do
 		actual=$(shadow_log)
 		[[ $actual == "$expected" ]] && return 0
-		sleep 0.1
+		klp_sleep 0.1
 	done
 	klp_show_diff "$expected" "$actual" >&2
 	die "kernel log does not match the expected lines"

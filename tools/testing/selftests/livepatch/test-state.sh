@@ -20,26 +20,6 @@ INCOMPATIBLE="is not compatible with the already installed livepatches."
 klp_setup
 klp_require_mod "$S1" "$S2" "$S3"
 
-# check_patches NAME...: /sys/kernel/livepatch holds exactly these patches.
-check_patches() {
-	local got
-	got=$(find "$KLP_SYSFS" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | xargs)
-	check_eq "patches in $KLP_SYSFS" "$*" "$got"
-}
-
-# unload_replaced MOD: rmmod the module of a replaced patch.  Its sysfs
-# directory goes a moment before the core drops its module reference, so
-# wait (bounded) for the reference count to reach 0 first.
-unload_replaced() {
-	klp_wait_for "$KLP_WAIT_SECS" mod_unused "$1" ||
-		die "module $1 still in use ${KLP_WAIT_SECS}s after its patch was replaced"
-	unload_mod "$1"
-}
-
-# shellcheck disable=SC2317 # called through klp_wait_for
-mod_unused() {
-	[[ $(cat "/sys/module/$1/refcnt" 2> /dev/null) == 0 ]]
-}
 
 # ---------------------------------------------------------------------------
 start_test "a state is set up by the first patch and freed when it goes"

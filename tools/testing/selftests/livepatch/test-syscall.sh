@@ -74,7 +74,7 @@ klp_at_exit stop_helper
 klp_wait_for "$KLP_WAIT_SECS" lines_at_least '^ready ' 1 ||
 	die "getpid_loop did not start: $(cat "$ERR")"
 h0=$(helper_calls)
-sleep 1
+klp_sleep 1
 h1=$(helper_calls)
 check_more "getpid() calls of the helpers before patching" "$h0" "$h1"
 
@@ -82,7 +82,7 @@ load_lp "$P"
 check_file "$KLP_SYSFS/$P/transition" 0
 k1=$(cat "$CALLS")
 h2=$(helper_calls)
-sleep 1
+klp_sleep 1
 k2=$(cat "$CALLS")
 h3=$(helper_calls)
 check_more "calls of the patched getpid()" "$k1" "$k2"
@@ -91,7 +91,7 @@ check_more "getpid() calls of the helpers while patched" "$h2" "$h3"
 disable_lp "$P"
 k4=$(cat "$CALLS")
 h4=$(helper_calls)
-sleep 1
+klp_sleep 1
 k5=$(cat "$CALLS")
 h5=$(helper_calls)
 check_eq "calls of the new getpid() after unpatching" "$k4" "$k5"

@@ -35,18 +35,6 @@ check_orders() {
 	done
 }
 
-# unload_replaced MOD: rmmod the module of a replaced patch, once the core
-# has dropped its reference.
-unload_replaced() {
-	klp_wait_for "$KLP_WAIT_SECS" mod_unused "$1" ||
-		die "module $1 still in use ${KLP_WAIT_SECS}s after its patch was replaced"
-	unload_mod "$1"
-}
-
-# shellcheck disable=SC2317 # called through klp_wait_for
-mod_unused() {
-	[[ $(cat "/sys/module/$1/refcnt" 2> /dev/null) == 0 ]]
-}
 
 # ---------------------------------------------------------------------------
 start_test "replace and stack_order of a single plain patch"

@@ -48,16 +48,18 @@ release_reader() {
 # shellcheck disable=SC2317 # called through klp_wait_for
 # shell_patched: true once this shell has been switched to the patched state.
 shell_patched() {
-	[[ $(klp_patch_state $$) == 1 ]]
+	klp_file_is "/proc/$$/patch_state" 1
 }
 
-# expect_held PATCH STATE COUNTFILE: PATCH's transition stays open for 3 s
-# while the reader sleeps, and the reader stays in patch state STATE.
+# expect_held PATCH STATE COUNTFILE: PATCH's transition stays open for
+# 1.5 s while the reader sleeps (this implementation re-checks blocked tasks
+# several times in that span, stock 6.1 once), and the reader stays in
+# patch state STATE.
 expect_held() {
 	local i
 	for i in 1 2 3; do
-		sleep 1
-		klp_in_transition "$1" || die "transition of $1 ended while a task slept in the function ($i s)"
+		klp_sleep 0.5
+		klp_in_transition "$1" || die "transition of $1 ended while a task slept in the function (check $i of 3, 0.5 s apart)"
 	done
 	klp_sleepers_are "$3" 1 || die "the reader left the function early"
 	check_eq "patch_state of the sleeping reader" "$2" "$(klp_patch_state "$READER")"

@@ -78,7 +78,7 @@ klp_at_exit "echo 1 > /proc/$T/release"
 load_mod "$T"
 cat "/proc/$T/hold" > /dev/null &
 reader=$!
-klp_wait_for 10 grep -qx 1 "/proc/$T/sleepers" || die "the reader did not start sleeping"
+klp_wait_for 10 klp_sleepers_are "/proc/$T/sleepers" 1 || die "the reader did not start sleeping"
 load_lp_nowait "$H"
 klp_in_transition "$H" || die "transition of $H not running"
 load_mod_expect_fail "$L" EBUSY
