@@ -3,9 +3,10 @@
 # one, side by side, on the same machine, in one run.
 #
 # Builds both kernels from the same configuration (KLP_IMPL=ours and stock),
-# the benchmark modules against each (gen-modules.sh, build.sh), boots each
-# in turn with klp.mode=bench (guest-bench.sh measures inside the guest with
-# in-kernel clocks), then prints the table and writes CSV, JSON and a PNG
+# the benchmark modules against each (gen-modules.sh, build.sh), boots the
+# two in turn with klp.mode=bench, in rounds that alternate between them
+# (guest-bench.sh measures inside the guest with in-kernel clocks), then
+# prints the table and writes CSV, JSON and a PNG
 # plot (report.sh) to $KLP_CACHE/bench/<date>/ (also reachable as
 # $KLP_CACHE/bench/latest).
 #
@@ -13,7 +14,10 @@
 #   KLP_BENCH_QUICK=1         K <= 100, fewer repetitions (make bench QUICK=1)
 #   KLP_BENCH_IMPLS="ours stock"  implementations to run (both by default)
 #   KLP_BENCH_MEM=2G          guest memory (the 10000-task case needs ~1 GiB)
-#   KLP_BENCH_TIMEOUT=<s>     per guest (default 1200 quick, 3600 full)
+#   KLP_BENCH_TIMEOUT=<s>     per guest boot (default 1200 quick, 3600 full)
+#   KLP_BENCH_ROUNDS=N        boots per implementation, alternating between
+#                             the two, each with 1/N of the repetitions
+#                             (default 3 full, 1 quick)
 #   KLP_KVM=0|1               force TCG or KVM; by default KVM only when
 #                             harness/run-vm.sh found it working on this boot
 set -euo pipefail
@@ -22,9 +26,10 @@ set -euo pipefail
 H=$KLP_ROOT/harness
 
 case ${KLP_BENCH_QUICK:-} in
-'' | 0) profile=full timeout_s=${KLP_BENCH_TIMEOUT:-3600} ;;
-*) profile=quick timeout_s=${KLP_BENCH_TIMEOUT:-1200} ;;
+'' | 0) profile=full timeout_s=${KLP_BENCH_TIMEOUT:-3600} rounds=${KLP_BENCH_ROUNDS:-3} ;;
+*) profile=quick timeout_s=${KLP_BENCH_TIMEOUT:-1200} rounds=${KLP_BENCH_ROUNDS:-1} ;;
 esac
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_ROUNDS must be a positive number"
 read -r -a impls <<<"${KLP_BENCH_IMPLS:-ours stock}"
 for impl in "${impls[@]}"; do
 	case $impl in ours | stock) ;; *) die "KLP_BENCH_IMPLS: unknown implementation '$impl'" ;; esac
@@ -67,19 +72,23 @@ fi
 	echo "host=$(uname -n) $(nproc) cpus"
 	echo "commit=$(git -C "$KLP_REPO" describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "build_s=$build_s"
+	echo "rounds=$rounds"
 } >"$run/info"
 
-for impl in "${impls[@]}"; do
-	log=$run/guest-$impl.log
-	info "booting $impl ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
+# boot IMPL ROUND: one guest run of IMPL, round ROUND of $rounds; its
+# console output is appended to $run/guest-IMPL.log.
+boot() {
+	local impl=$1 r=$2 log=$run/guest-$1.log t rc
+	info "booting $impl, round $r of $rounds ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
+	echo "KLP-HOST: round $r/$rounds" >>"$log"
 	t=$SECONDS
 	set +e
 	timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -nodefaults \
 		-no-user-config -no-reboot -m "$mem" -smp 2 "${accel[@]}" \
 		-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
 		-display none -serial stdio \
-		-append "console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile" \
-		</dev/null 2>&1 | sed -u 's/\r//g' | tee "$log" |
+		-append "console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$rounds klp.impl=$impl" \
+		</dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$log" |
 		awk '/^KLP-BENCH-DMESG-BEGIN/ { hide = 1 } /^KLP-BENCH-DMESG-END/ { hide = 0; next }
 			!hide && /KLP-BENCH|KLP-INIT|Kernel panic|BUG:|WARNING:|Oops/ { print "  " $0; fflush() }'
 	rc=${PIPESTATUS[0]}
@@ -89,9 +98,26 @@ for impl in "${impls[@]}"; do
 	elif ((rc != 0)); then
 		echo "KLP-HOST: qemu exited with status $rc" | tee -a "$log"
 	fi
-	echo "guest_s_$impl=$((SECONDS - t))" >>"$run/info"
-	echo "kernel_$impl=$(cat "$run/$impl/kernel.release")" >>"$run/info"
+	guest_s[$impl]=$((${guest_s[$impl]:-0} + SECONDS - t))
 	info "$impl guest ran for $(elapsed "$t")"
+}
+
+# Rounds alternate the order (ours stock, stock ours, ...): whatever the
+# host does meanwhile, each kernel gets its share of the quiet and the busy
+# spells.
+declare -A guest_s=()
+for impl in "${impls[@]}"; do : >"$run/guest-$impl.log"; done
+for ((r = 1; r <= rounds; r++)); do
+	order=("${impls[@]}")
+	if ((r % 2 == 0)); then
+		order=()
+		for ((i = ${#impls[@]} - 1; i >= 0; i--)); do order+=("${impls[i]}"); done
+	fi
+	for impl in "${order[@]}"; do boot "$impl" "$r"; done
+done
+for impl in "${impls[@]}"; do
+	echo "guest_s_$impl=${guest_s[$impl]:-0}" >>"$run/info"
+	echo "kernel_$impl=$(cat "$run/$impl/kernel.release")" >>"$run/info"
 	# The boot files are large and can be rebuilt.
 	rm -f "$run/$impl/initrd.cpio" "$run/$impl/bzImage"
 done

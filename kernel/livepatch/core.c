@@ -30,6 +30,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/wait.h>
 #include <asm/cacheflush.h>
 #ifdef CONFIG_X86
 #include <asm/livepatch.h>
@@ -567,6 +568,31 @@ static void klp_patch_release(struct kobject *kobj)
 	complete(&klp_kobj_to_patch(kobj)->finish);
 }
 
+/*
+ * Object and function kobjects whose last reference was dropped but whose
+ * release has not run yet.  Those in sysfs hold a reference on their
+ * parent, so the patch's own release (patch->finish) waits for them; those
+ * that never got into sysfs, because enabling failed first, hold none.
+ * Their release can be deferred too (CONFIG_DEBUG_KOBJECT_RELEASE), and
+ * they live in the patch module's memory, which is freed once a failed
+ * klp_enable_patch() returns: klp_release_end() waits for this count to
+ * drop to 0 as well.
+ */
+static atomic_t klp_kobjs_releasing = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(klp_kobj_released_wq);
+
+static void klp_put_child_kobj(struct kobject *kobj)
+{
+	atomic_inc(&klp_kobjs_releasing);
+	kobject_put(kobj);
+}
+
+static void klp_child_kobj_released(void)
+{
+	if (atomic_dec_and_test(&klp_kobjs_releasing))
+		wake_up_all(&klp_kobj_released_wq);
+}
+
 /* Generated objects and functions are freed with their kobject. */
 static void klp_object_release(struct kobject *kobj)
 {
@@ -576,6 +602,7 @@ static void klp_object_release(struct kobject *kobj)
 		kfree(obj->name);
 		kfree(obj);
 	}
+	klp_child_kobj_released();
 }
 
 static void klp_func_release(struct kobject *kobj)
@@ -586,6 +613,7 @@ static void klp_func_release(struct kobject *kobj)
 		kfree(func->old_name);
 		kfree(func);
 	}
+	klp_child_kobj_released();
 }
 
 static struct kobj_type klp_patch_ktype = {
@@ -879,7 +907,7 @@ static void klp_free_funcs(struct klp_object *obj, bool nops_only)
 		if (nops_only && !func->nop)
 			continue;
 		list_del(&func->node);
-		kobject_put(&func->kobj);
+		klp_put_child_kobj(&func->kobj);
 	}
 }
 
@@ -892,7 +920,7 @@ static void klp_free_objects(struct klp_patch *patch, bool dynamic_only)
 		if (dynamic_only && !obj->dynamic)
 			continue;
 		list_del(&obj->node);
-		kobject_put(&obj->kobj);
+		klp_put_child_kobj(&obj->kobj);
 	}
 }
 
@@ -911,6 +939,7 @@ static void klp_release_end(struct klp_patch *patch)
 {
 	kobject_put(&patch->kobj);
 	wait_for_completion(&patch->finish);
+	wait_event(klp_kobj_released_wq, !atomic_read(&klp_kobjs_releasing));
 
 	/* Tasks may still run a forced-out patch's code: keep it loaded. */
 	if (!patch->forced)
