@@ -80,7 +80,7 @@ fi
 boot() {
 	local impl=$1 r=$2 log=$run/guest-$1.log t rc
 	info "booting $impl, round $r of $rounds ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
-	echo "KLP-HOST: round $r/$rounds" >>"$log"
+	echo "KLP-ROUND: $r/$rounds" >>"$log"
 	t=$SECONDS
 	set +e
 	timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -nodefaults \
