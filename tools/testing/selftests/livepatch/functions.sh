@@ -426,11 +426,6 @@ unload_replaced() {
 	unload_mod "$1"
 }
 
-# klp_log_all: print the kernel log without timestamps.
-klp_log_all() {
-	dmesg | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //'
-}
-
 # klp_log_section KEEP DROP: the kernel log lines written since start_test,
 # without timestamps, that match the extended regex KEEP and not DROP (an
 # empty DROP drops nothing).  One dmesg and one awk, whatever the filter.
