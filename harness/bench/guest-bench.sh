@@ -30,21 +30,22 @@ for arg in "${cmdline[@]}"; do
 	case $arg in klp.bench=*) profile=${arg#klp.bench=} ;; esac
 done
 # Repetitions: REPS[K] of enable+disable, RREPS[K] of replace, TREPS of
-# each transition case (twice that for the two cheap ones, busy2 and
-# pread2, whose times depend most on where the tasks are when the
-# transition starts), CALL_RUNS loops of CALLS calls.  Stock's periodic
-# (1 s) retry makes its latencies bimodal, and ours are a few milliseconds
-# that the host's load moves: the report averages the middle half of many
-# samples (report.sh), so the cheap cases get more of them.
+# the transition cases with sleeping tasks, BREPS of the two cheap ones
+# (busy2 and pread2, whose times depend most on where the tasks are when
+# the transition starts), CALL_RUNS loops of CALLS calls.  Stock's periodic
+# (1 s) retry makes its latencies spread over a second or two, and ours are
+# a few milliseconds that the host's load moves: the report averages the
+# middle half of many samples (report.sh), so the cheap cases get more of
+# them.
 case $profile in
 quick)
-	KS=(1 10 100) RKS=(100) TREPS=5 CALL_RUNS=5 CALLS=1000000
+	KS=(1 10 100) RKS=(100) TREPS=5 BREPS=10 CALL_RUNS=5 CALLS=1000000
 	REPS=([1]=5 [10]=5 [100]=3) RREPS=([100]=3)
 	;;
 *)
 	profile=full
-	KS=(1 10 100 1000) RKS=(100 1000) TREPS=9 CALL_RUNS=9 CALLS=2000000
-	REPS=([1]=15 [10]=15 [100]=9 [1000]=3) RREPS=([100]=9 [1000]=3)
+	KS=(1 10 100 1000) RKS=(100 1000) TREPS=9 BREPS=30 CALL_RUNS=27 CALLS=2000000
+	REPS=([1]=30 [10]=30 [100]=9 [1000]=3) RREPS=([100]=9 [1000]=3)
 	;;
 esac
 KMAX=${KS[-1]}
@@ -79,7 +80,7 @@ if [[ $impl == ours ]]; then
 	done
 fi
 share() { echo $((($1 + rounds - 1) / rounds)); }
-TREPS=$(share "$TREPS") CALL_RUNS=$(share "$CALL_RUNS")
+TREPS=$(share "$TREPS") BREPS=$(share "$BREPS") CALL_RUNS=$(share "$CALL_RUNS")
 for k in "${!REPS[@]}"; do REPS[k]=$(share "${REPS[k]}"); done
 for k in "${!RREPS[@]}"; do RREPS[k]=$(share "${RREPS[k]}"); done
 
@@ -96,6 +97,29 @@ err() {
 mkfifo /tmp/klp-bench-never
 exec {never}<>/tmp/klp-bench-never
 nap() { read -r -t "$1" -u "$never" _; }
+
+# phase_wait: wait for the next point in the second of uptime that the
+# sequence frac(n * 0.618...) gives, n counting the calls (from an offset
+# per round).  Stock retries blocked tasks on whole seconds of jiffies
+# (round_jiffies_relative()), so how long it takes depends on where in the
+# second a request arrives.  The benchmark's own rhythm would otherwise
+# lock that phase for a run (one run's disables all waiting 0.8 s, the
+# next one's 1.7 s); spread evenly over the second, the samples average
+# over the phase like requests arriving at random do.  Done before every
+# timed action, for both kernels.
+PHASE_N=$((round * 1000))
+phase_wait() {
+	local up frac target d
+	PHASE_N=$((PHASE_N + 1))
+	read -r up _ </proc/uptime
+	frac=${up#*.}
+	frac=$((10#${frac:0:2}))
+	target=$((PHASE_N * 618034 / 10000 % 100))
+	d=$(((target - frac + 100) % 100))
+	((d == 0)) && return 0
+	printf -v d '0.%02d' "$d"
+	nap "$d"
+}
 
 # wait_until DESC SECONDS CMD...: poll CMD every 20 ms until it succeeds.
 wait_until() {
@@ -210,6 +234,13 @@ loop() {
 	read -r _ n ns RET <"$D/calls"
 	NS=$(awk -v a="$ns" -v b="$n" 'BEGIN { printf "%.3f\n", a / b }')
 }
+# probe CASE REP: how fast the guest runs right now (the host's load), as
+# the cost of a call of the never-patched reference function, before each
+# timed sample; report.sh scales the ratios of CPU work with it.
+probe() {
+	loop "$REF" && res speed "$1" "$2" "$NS"
+}
+
 # calls_case NAME IDX EXPECT: CALL_RUNS runs, each of CALLS calls of
 # klp_bench_fn_ref() and CALLS calls of fn_IDX, right after each other.
 # Under TCG the host's load scales both by the same factor (a vCPU thread
@@ -278,6 +309,8 @@ mem_case() {
 # --- metrics 2 and 3: enable and disable -------------------------------------
 enable_case() {
 	local k=$1 rep=$2 p=klp_bench_p$1 t0 t1 v
+	probe "enable$k" "$rep"
+	phase_wait
 	mark "enable-$k-$rep"
 	insmod_patch "$p" || return 1
 	read -r t0 t1 < <(klog_times "$p: calling klp_enable_patch()" "'$p': patching complete")
@@ -290,6 +323,8 @@ enable_case() {
 
 disable_case() {
 	local k=$1 rep=$2 p=klp_bench_p$1 t0 t1 tf v
+	probe "disable$k" "$rep"
+	phase_wait
 	mark "disable-$k-$rep"
 	disable_patch "$p"
 	read -r t0 t1 < <(klog_times "" "'$p': unpatching complete")
@@ -306,6 +341,8 @@ disable_case() {
 replace_case() {
 	local k=$1 rep=$2 p=klp_bench_p$1 r=klp_bench_r$1 t0 t1 tf v
 	insmod_patch "$p" || return 1
+	probe "replace$k" "$rep"
+	phase_wait
 	mark "replace-$k-$rep"
 	insmod_patch "$r" || return 1
 	wait_until "$L/$p to disappear" "$TMO" gone "$L/$p"
@@ -328,7 +365,7 @@ replace_case() {
 # then time the patching transition of PATCH REPS times (enable, disable).
 trans_case() {
 	local name=$1 p=$2 reps=$3 rep lpid t0 t1 v out=/tmp/klp-bench-load.out
-	local procs
+	local procs mode=$4
 	shift 3
 	: >"$out"
 	"$LOAD" "$@" >"$out" &
@@ -344,8 +381,14 @@ trans_case() {
 	procs=(/proc/[0-9]*)
 	say "$name: ${#procs[@]} processes, $(awk '/^MemAvailable:/ { printf "%d MiB available\n", $2 / 1024 }' /proc/meminfo)"
 	for ((rep = 1; rep <= reps; rep++)); do
-		# How fast the guest runs right now (host load), for the record.
-		loop "$REF" && res speed "$name" "$rep" "$NS"
+		# With CPU-busy tasks around, the probe measures how the shell
+		# shares a vCPU with them, not the host: kept apart.
+		if [[ $mode == busy ]]; then
+			loop "$REF" && res speed_busy "$name" "$rep" "$NS"
+		else
+			probe "$name" "$rep"
+		fi
+		phase_wait
 		mark "trans-$name-$rep"
 		insmod_patch "$p" || break
 		read -r t0 t1 < <(klog_times "'$p': starting patching transition" "'$p': patching complete")
@@ -404,8 +447,8 @@ for k in "${KS[@]}"; do
 done
 
 trans_case sleep1000 klp_bench_p1 "$TREPS" sleep 1000
-trans_case busy2 klp_bench_p1 $((2 * TREPS)) busy 2
-trans_case pread2 klp_bench_psleep $((2 * TREPS)) pread 2 "$D/sleep"
+trans_case busy2 klp_bench_p1 "$BREPS" busy 2
+trans_case pread2 klp_bench_psleep "$BREPS" pread 2 "$D/sleep"
 trans_case sleep10000 klp_bench_p1 "$TREPS" sleep 10000
 say "transitions done at $((SECONDS - start))s"
 

@@ -16,31 +16,51 @@ SPLAT_RE='\bWARNING:|\bBUG:|\bOops\b|Kernel panic|general protection fault|kerne
 SPLAT_RE+='KASAN:|UBSAN:|INFO: task .* blocked for more than|soft lockup|'
 SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 
-# Rows: id | metric[-metric] | case (* = any) | unit | target ratio | label.
+# Rows: id | metric[-metric] | case (* = any) | unit | target ratio | label
+# [| kind | speed case].
 # A metric "a-b" is the difference of the centers (see center()) of a and b.
 # "@min:PREFIX": the smallest sample of any metric starting with PREFIX.
 # "@rel:METRIC": center of METRIC (a relative overhead, patched/unpatched - 1
 # of back-to-back loops) times the cost of an unpatched call when the host
 # leaves the guest alone: the fastest unpatched run of either guest.  Under
 # TCG the host's load scales all call costs; this ratio does not move.
+#
+# Speed.  Under TCG the guest runs as fast as the host lets it, and that
+# changes by tens of per cent within an hour on this machine (a call of
+# klp_bench_fn_ref(), which the benchmark times right before every sample
+# as a "speed" probe: median 18 ns in one run, 28 ns in the next, on an
+# otherwise idle host).  CPU work scales with it; waiting for a clock does
+# not.  Ratios of the two kinds of figure move with the host, so for the
+# rows with a kind the table also gives the ratio at a reference speed,
+# from the median probe of the speed case (all probes of the kernel if the
+# run has none of that case):
+#   cpu   this implementation's figure is CPU work and stock's is mostly
+#         waiting for clocks (its once-a-second retry of blocked tasks, an
+#         RCU-tasks grace period per function): ours is scaled to a guest
+#         in which the reference call takes REF_NS, stock stays as measured.
+#   both  both figures are CPU work: each is scaled by its own kernel's
+#         probes of the case, which cancels a spell of the host that fell on
+#         one kernel only (no adjusted ratio if a kernel has no such probe).
+# The probes taken while two CPU-busy tasks run measure the contention, not
+# the host: they are "speed_busy" and count for nothing here.
 rows() {
 	cat <<'EOF'
 call_unpatched|@min:call_ref_|0|ns||call cost, unpatched (fastest run)
 call_overhead|@rel:call_rel_patched|0|ns|1.0|call overhead, K=1 patched
 call_overhead_k1000|@rel:call_rel_patched_k1000|0|ns||call overhead, K=1000 patched
-enable_1|enable|1|ms||enable latency, K=1
-enable_10|enable|10|ms||enable latency, K=10
-enable_100|enable|100|ms||enable latency, K=100
-enable_1000|enable|1000|ms|0.1|enable latency, K=1000
-disable_1|disable|1|ms||disable latency, K=1
-disable_10|disable|10|ms||disable latency, K=10
-disable_100|disable|100|ms|0.05|disable latency, K=100
-disable_1000|disable|1000|ms|0.01|disable latency, K=1000
-replace_100|replace|100|ms||replace latency, K=100
-replace_1000|replace|1000|ms|0.02|replace latency, K=1000
-trans_sleep1000|transition|sleep1000|ms|1.0|transition, 1000 sleeping tasks
-trans_sleep10000|transition|sleep10000|ms||transition, 10000 sleeping tasks
-trans_busy2|transition|busy2|ms|1.0|transition, 2 CPU-busy tasks
+enable_1|enable|1|ms||enable latency, K=1|cpu|enable1
+enable_10|enable|10|ms||enable latency, K=10|cpu|enable10
+enable_100|enable|100|ms||enable latency, K=100|cpu|enable100
+enable_1000|enable|1000|ms|0.1|enable latency, K=1000|both|enable1000
+disable_1|disable|1|ms||disable latency, K=1|cpu|disable1
+disable_10|disable|10|ms||disable latency, K=10|cpu|disable10
+disable_100|disable|100|ms|0.05|disable latency, K=100|cpu|disable100
+disable_1000|disable|1000|ms|0.01|disable latency, K=1000|cpu|disable1000
+replace_100|replace|100|ms||replace latency, K=100|cpu|replace100
+replace_1000|replace|1000|ms|0.02|replace latency, K=1000|cpu|replace1000
+trans_sleep1000|transition|sleep1000|ms|1.0|transition, 1000 sleeping tasks|both|sleep1000
+trans_sleep10000|transition|sleep10000|ms||transition, 10000 sleeping tasks|both|sleep10000
+trans_busy2|transition|busy2|ms|1.0|transition, 2 CPU-busy tasks|cpu|
 trans_pread2|transition|pread2|ms|0.1|transition, 2 tasks asleep in patched fn
 mem_slab|mem_slab|*|B|1.0|slab bytes per patched function
 mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
@@ -51,7 +71,8 @@ call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patchin
 call_median_unpatched|call_unpatched|0|ns||call cost, unpatched (typical, host load)
 call_median_patched|call_patched|0|ns||call cost, patched K=1 (typical, host load)
 speed_sleep1000|speed|sleep1000|ns||unpatched call during 1000-task runs (host load)
-speed_busy2|speed|busy2|ns||unpatched call during busy-task runs (host load)
+speed_busy2|speed_busy|busy2|ns||unpatched call during busy-task runs (host load)
+speed|@speed|*|ns||guest speed: reference call, median of the probes
 disable_complete_1|disable_complete|1|ms||disable to 'unpatching complete', K=1
 disable_complete_10|disable_complete|10|ms||disable to 'unpatching complete', K=10
 disable_complete_100|disable_complete|100|ms||disable to 'unpatching complete', K=100
@@ -61,6 +82,10 @@ replace_complete_1000|replace_complete|1000|ms||replace to 'patching complete', 
 mem_meminfo_slab|mem_meminfo_slab|*|B||meminfo Slab: bytes per patched function
 EOF
 }
+
+# The reference guest speed of the adjusted ratios: ns per call of
+# klp_bench_fn_ref(), about what an idle host of this machine class gives.
+REF_NS=20
 
 logs=()
 for impl in ours stock; do
@@ -74,7 +99,8 @@ header="make bench ($profile), $date, guest: $accel, 2 vCPUs, $(info_get guest_m
 rows | awk -F'|' -v OFMT='%.10g' -v CONVFMT='%.10g' -v run="$run" -v header="$header" \
 	-v date="$date" -v accel="$accel" -v profile="$profile" \
 	-v kours="$(info_get kernel_ours)" -v kstock="$(info_get kernel_stock)" \
-	-v commit="$(info_get commit)" -v splat_re="$SPLAT_RE" -v rounds="$(info_get rounds)" '
+	-v commit="$(info_get commit)" -v splat_re="$SPLAT_RE" -v rounds="$(info_get rounds)" \
+	-v REF_NS="$REF_NS" '
 function caseof(impl, metric) {
 	return ((impl, metric) in anycase) ? anycase[impl, metric] : ""
 }
@@ -92,6 +118,27 @@ function minof(impl, prefix,    key, k, n, a, i, best) {
 				best = a[i]
 	}
 	return best == "" ? "" : best + 0
+}
+# medianof(impl, metric, case): median of the samples of metric in case,
+# or of every case if case is "" or has none.
+function medianof(impl, metric, c,    key, k, n, a, all, i, j, t) {
+	all = ""
+	if (c != "" && (impl SUBSEP metric SUBSEP c) in samples)
+		all = samples[impl, metric, c]
+	else
+		for (key in samples) {
+			split(key, k, SUBSEP)
+			if (k[1] == impl && k[2] == metric)
+				all = all (all == "" ? "" : " ") samples[key]
+		}
+	n = split(all, a, " ")
+	if (n == 0)
+		return ""
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function getsamples(key) {
 	return (key in samples) ? samples[key] : ""
@@ -121,6 +168,8 @@ function value(impl, metric, c,    m, x, y, k) {
 		c = ((impl, metric) in anycase) ? anycase[impl, metric] : ""
 	if (metric ~ /^@min:/)
 		return minof(impl, substr(metric, 6))
+	if (metric == "@speed")
+		return medianof(impl, "speed", "")
 	if (metric ~ /^@rel:/) {
 		x = center(impl SUBSEP substr(metric, 6) SUBSEP c)
 		y = minof("", "call_ref_")
@@ -196,13 +245,14 @@ BEGIN {
 	}
 	csv = run "/results.csv"; json = run "/results.json"; table = run "/table.txt"
 	plot = run "/latency.dat"
-	print "id,metric,unit,ours,stock,ratio,target,ours_samples,stock_samples" > csv
-	printf "{\n  \"date\": %s,\n  \"profile\": %s,\n  \"accel\": %s,\n", jstr(date), jstr(profile), jstr(accel) > json
+	print "id,metric,unit,ours,stock,ratio,ratio_ref_speed,target,ours_samples,stock_samples" > csv
+	printf "{\n  \"date\": %s,\n  \"profile\": %s,\n  \"accel\": %s,\n  \"ref_speed_ns\": %s,\n", jstr(date), jstr(profile), jstr(accel), REF_NS > json
 	printf "  \"kernel\": {\"ours\": %s, \"stock\": %s},\n  \"commit\": %s,\n  \"metrics\": [\n", jstr(kours), jstr(kstock), jstr(commit) > json
-	sep = sprintf("%-54s %10s %10s %11s %8s", "", "", "", "", "")
+	sep = sprintf("%-54s %10s %10s %11s %11s %8s", "", "", "", "", "", "")
 	gsub(/ /, "-", sep)
 	out = header "\n"
-	out = out sprintf("%-54s %10s %10s %11s %8s\n", "metric", "ours", "stock", "ours/stock", "target") sep "\n"
+	out = out sprintf("%-54s %10s %10s %11s %11s %8s\n", "metric", "ours", "stock", "ours/stock",
+		"at " REF_NS " ns", "target") sep "\n"
 	nrows = 0
 }
 $1 == "-" { out = out sprintf("%s (%s)\n", sep, $6); next }
@@ -219,19 +269,27 @@ $1 == "-" { out = out sprintf("%s (%s)\n", sep, $6); next }
 	if (o == "" && s == "")
 		next
 	r = ratio(o, s)
+	# The ratio at the reference guest speed (see rows()).
+	rr = ""
+	so = medianof("ours", "speed", $8); ss = medianof("stock", "speed", $8)
+	if ($7 == "cpu" && r != "" && so > 0)
+		rr = r * REF_NS / so
+	if ($7 == "both" && r != "" && ("ours" SUBSEP "speed" SUBSEP $8) in samples &&
+	    ("stock" SUBSEP "speed" SUBSEP $8) in samples)
+		rr = r * ss / so
 	mark = ""
 	if (target != "" && r != "")
 		mark = (r <= target + 0) ? " ok" : " MISS"
-	out = out sprintf("%-54s %10s %10s %11s %8s\n", label " (" unit ")", fmt(o), fmt(s), fmtr(r),
-		(target == "" ? "" : "<=" target mark))
+	out = out sprintf("%-54s %10s %10s %11s %11s %8s\n", label " (" unit ")", fmt(o), fmt(s), fmtr(r),
+		(rr == "" ? "" : fmtr(rr)), (target == "" ? "" : "<=" target mark))
 	cm = metric; if (index(cm, "-")) cm = ""
 	if (cm ~ /^@rel:/) cm = substr(cm, 6)
 	if (cm ~ /^@min:/) cm = ""
 	os = (cm == "") ? "" : getsamples("ours" SUBSEP cm SUBSEP (c == "*" ? caseof("ours", cm) : c))
 	ss = (cm == "") ? "" : getsamples("stock" SUBSEP cm SUBSEP (c == "*" ? caseof("stock", cm) : c))
-	printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, "\"" label "\"", unit, o, s, r, target, os, ss > csv
-	printf "%s    {\"id\": %s, \"metric\": %s, \"unit\": %s, \"ours\": %s, \"stock\": %s, \"ratio\": %s, \"target\": %s, \"ours_samples\": %s, \"stock_samples\": %s}",
-		(nrows++ ? ",\n" : ""), jstr(id), jstr(label), jstr(unit), jnum(o), jnum(s), jnum(r),
+	printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, "\"" label "\"", unit, o, s, r, rr, target, os, ss > csv
+	printf "%s    {\"id\": %s, \"metric\": %s, \"unit\": %s, \"ours\": %s, \"stock\": %s, \"ratio\": %s, \"ratio_ref_speed\": %s, \"target\": %s, \"ours_samples\": %s, \"stock_samples\": %s}",
+		(nrows++ ? ",\n" : ""), jstr(id), jstr(label), jstr(unit), jnum(o), jnum(s), jnum(r), jnum(rr),
 		(target == "" ? "null" : target), jarr(os), jarr(ss) > json
 	if (id ~ /^(enable|disable|replace)_[0-9]+$/) {
 		split(id, p, "_")
