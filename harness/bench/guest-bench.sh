@@ -208,7 +208,7 @@ insmod_patch() {
 		err "insmod $p failed"
 		return 1
 	}
-	wait_until "the $p transition" "$TMO" sysfs_is "$L/$p/transition" 0 ||
+	wait_until "the $p transition" "${WAIT_TMO:-$TMO}" sysfs_is "$L/$p/transition" 0 ||
 		return 1
 	sysfs_is "$L/$p/enabled" 1 || err "$p is not enabled after its transition"
 }
@@ -361,6 +361,20 @@ replace_case() {
 }
 
 # --- metric 5: transitions with user tasks around ----------------------------
+# stuck_report PATCH LOADPID: what a transition that did not end waits for.
+stuck_report() {
+	local f t
+	for f in "$L/$1"/*; do
+		[[ -f $f ]] && echo "KLP-BENCH-STUCK: $f: $(tr '\n' ' ' <"$f")"
+	done
+	for t in /proc/"$2"/task/* /proc/[0-9]*; do
+		[[ -r $t/stack ]] || continue
+		grep -q klp_bench "$t/stack" 2>/dev/null || [[ $t == /proc/$2/task/* ]] ||
+			continue
+		echo "KLP-BENCH-STUCK: ${t#/proc/} $(<"$t/comm") $(tr '\n' ' ' <"$t/stack")"
+	done
+}
+
 # trans_case NAME PATCH REPS MODE N [FILE]: start N klp-bench-load tasks,
 # then time the patching transition of PATCH REPS times (enable, disable).
 trans_case() {
@@ -378,6 +392,9 @@ trans_case() {
 	[[ $(<"$out") == "ready $2" ]] || err "$name: klp-bench-load: $(<"$out")"
 	# Let the tasks settle in their loops.
 	nap 1
+	# A transition with a few tasks takes stock a second or two: do not
+	# let one that never ends hold the run for TMO.
+	local WAIT_TMO=300
 	procs=(/proc/[0-9]*)
 	say "$name: ${#procs[@]} processes, $(awk '/^MemAvailable:/ { printf "%d MiB available\n", $2 / 1024 }' /proc/meminfo)"
 	for ((rep = 1; rep <= reps; rep++)); do
@@ -390,7 +407,10 @@ trans_case() {
 		fi
 		phase_wait
 		mark "trans-$name-$rep"
-		insmod_patch "$p" || break
+		insmod_patch "$p" || {
+			stuck_report "$p" "$lpid"
+			break
+		}
 		read -r t0 t1 < <(klog_times "'$p': starting patching transition" "'$p': patching complete")
 		if v=$(ms "$t0" "$t1"); then res transition "$name" "$rep" "$v"; else err "transition $name: log lines not found"; fi
 		if [[ $p == klp_bench_psleep ]]; then
