@@ -106,7 +106,7 @@ nap() { read -r -t "$1" -u "$never" _; }
 # lock that phase for a run (one run's disables all waiting 0.8 s, the
 # next one's 1.7 s); spread evenly over the second, the samples average
 # over the phase like requests arriving at random do.  Done before every
-# timed action, for both kernels.
+# enable, disable and replace sample, for both kernels.
 PHASE_N=$((round * 1000))
 phase_wait() {
 	local up frac target d
@@ -405,7 +405,9 @@ trans_case() {
 		else
 			probe "$name" "$rep"
 		fi
-		phase_wait
+		# No phase_wait here: twice (of 6 stock boots) with it, stock's
+		# pread2 transition never began (insmod did not return), which
+		# it never did without it in earlier runs; not understood yet.
 		mark "trans-$name-$rep"
 		insmod_patch "$p" || {
 			stuck_report "$p" "$lpid"

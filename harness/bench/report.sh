@@ -144,8 +144,8 @@ function getsamples(key) {
 	return (key in samples) ? samples[key] : ""
 }
 # center(key): the interquartile mean of the samples: sorted, the lowest
-# and the highest quarter (n/4 rounded, so the median of 3) dropped, the
-# rest averaged.  A median flips between the two modes of the stock
+# and the highest quarter (n/4 rounded, so the median of 3; both of 2)
+# dropped, the rest averaged.  A median flips between the two modes of the stock
 # kernel with its once-a-second retries; a plain mean follows one stray sample.
 function center(key,    n, a, i, j, t, d, s) {
 	if (!(key in samples))
@@ -156,6 +156,8 @@ function center(key,    n, a, i, j, t, d, s) {
 			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 		}
 	d = int(n / 4 + 0.5)
+	if (n - 2 * d < 1)
+		d = int((n - 1) / 2)
 	s = 0
 	for (i = d + 1; i <= n - d; i++)
 		s += a[i]
