@@ -234,11 +234,12 @@ loop() {
 	read -r _ n ns RET <"$D/calls"
 	NS=$(awk -v a="$ns" -v b="$n" 'BEGIN { printf "%.3f\n", a / b }')
 }
-# probe CASE REP: how fast the guest runs right now (the host's load), as
-# the cost of a call of the never-patched reference function, before each
-# timed sample; report.sh scales the ratios of CPU work with it.
+# probe CASE REP [METRIC]: how fast the guest runs right now (the host's
+# load), as the cost of a call of the never-patched reference function,
+# before each timed sample; report.sh scales the ratios of CPU work with
+# the "speed" results.
 probe() {
-	loop "$REF" && res speed "$1" "$2" "$NS"
+	loop "$REF" && res "${3:-speed}" "$1" "$2" "$NS"
 }
 
 # calls_case NAME IDX EXPECT: CALL_RUNS runs, each of CALLS calls of
@@ -401,13 +402,14 @@ trans_case() {
 		# With CPU-busy tasks around, the probe measures how the shell
 		# shares a vCPU with them, not the host: kept apart.
 		if [[ $mode == busy ]]; then
-			loop "$REF" && res speed_busy "$name" "$rep" "$NS"
+			probe "$name" "$rep" speed_busy
 		else
 			probe "$name" "$rep"
 		fi
-		# No phase_wait here: twice (of 6 stock boots) with it, stock's
-		# pread2 transition never began (insmod did not return), which
-		# it never did without it in earlier runs; not understood yet.
+		# No phase_wait here: twice (of 6 stock boots) with it, the guest
+		# shell stalled in stock's pread2 case before the wait limit below
+		# could fire, which it never did without it in earlier runs; not
+		# understood yet.
 		mark "trans-$name-$rep"
 		insmod_patch "$p" || {
 			stuck_report "$p" "$lpid"

@@ -119,9 +119,19 @@ function minof(impl, prefix,    key, k, n, a, i, best) {
 	}
 	return best == "" ? "" : best + 0
 }
+# sortsamples(list, a): split the space-separated list into a[1..n],
+# ascending (insertion sort: a few dozen samples); returns n.
+function sortsamples(list, a,    n, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n
+}
 # medianof(impl, metric, case): median of the samples of metric in case,
 # or of every case if case is "" or has none.
-function medianof(impl, metric, c,    key, k, n, a, all, i, j, t) {
+function medianof(impl, metric, c,    key, k, n, a, all) {
 	all = ""
 	if (c != "" && (impl SUBSEP metric SUBSEP c) in samples)
 		all = samples[impl, metric, c]
@@ -131,30 +141,22 @@ function medianof(impl, metric, c,    key, k, n, a, all, i, j, t) {
 			if (k[1] == impl && k[2] == metric)
 				all = all (all == "" ? "" : " ") samples[key]
 		}
-	n = split(all, a, " ")
+	n = sortsamples(all, a)
 	if (n == 0)
 		return ""
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
 	return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function getsamples(key) {
 	return (key in samples) ? samples[key] : ""
 }
 # center(key): the interquartile mean of the samples: sorted, the lowest
-# and the highest quarter (n/4 rounded, so the median of 3; both of 2)
-# dropped, the rest averaged.  A median flips between the two modes of the stock
-# kernel with its once-a-second retries; a plain mean follows one stray sample.
-function center(key,    n, a, i, j, t, d, s) {
+# and the highest quarter (n/4 rounded, so the median of 3; none of 2)
+# dropped, the rest averaged.  A median flips between the two modes of the
+# stock kernel with its once-a-second retries; a plain mean follows one stray sample.
+function center(key,    n, a, i, d, s) {
 	if (!(key in samples))
 		return ""
-	n = split(samples[key], a, " ")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
+	n = sortsamples(samples[key], a)
 	d = int(n / 4 + 0.5)
 	if (n - 2 * d < 1)
 		d = int((n - 1) / 2)
