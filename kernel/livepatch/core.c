@@ -415,8 +415,17 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	else
 		ret = -EINVAL;		/* a disabled patch is being freed */
 	mutex_unlock(&klp_mutex);
+	if (ret)
+		return ret;
 
-	return ret ? ret : count;
+	/*
+	 * A disable or a reversal is under way.  Waiting for its first round
+	 * cannot deadlock: a round that completes the disable hands the
+	 * release of the patch (which waits for writers of this attribute)
+	 * to another work item and does not wait for it.
+	 */
+	klp_trans_first_round();
+	return count;
 }
 
 static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -1147,7 +1156,6 @@ static int klp_enable_patch_locked(struct klp_patch *patch)
 
 	klp_trans_begin();
 	patch->enabled = true;
-	klp_trans_advance();
 	return 0;
 
 err:
@@ -1174,7 +1182,6 @@ static int klp_disable_patch(struct klp_patch *patch)
 
 	klp_trans_begin();
 	patch->enabled = false;
-	klp_trans_advance();
 	return 0;
 }
 
@@ -1248,6 +1255,7 @@ int klp_enable_patch(struct klp_patch *patch)
 	}
 
 	mutex_unlock(&klp_mutex);
+	klp_trans_first_round();
 	return 0;
 }
 EXPORT_SYMBOL_GPL(klp_enable_patch);

@@ -55,7 +55,7 @@ extern int klp_trans_target;
 void klp_trans_prepare(struct klp_patch *patch, int state);
 void klp_trans_cancel(void);
 void klp_trans_begin(void);
-bool klp_trans_advance(void);
+void klp_trans_first_round(void);
 void klp_trans_reverse(void);
 void klp_trans_force(void);
 void klp_sync_handlers(void);

@@ -88,7 +88,14 @@ static unsigned long klp_retry_delay;		/* jiffies */
 /* Set while a switching task should kick the transition work. */
 static unsigned long klp_kick_armed;
 
+static bool klp_trans_advance(void);
 static void klp_trans_work_fn(struct work_struct *work);
+/*
+ * The rounds of checks run on the high-priority workqueue, for the reason
+ * given at klp_sync_handlers(): a task that switched itself on a CPU busy
+ * with user tasks kicks the work onto that CPU.  A round is bounded work
+ * (one look at each task), so the higher priority starves no one for long.
+ */
 static DECLARE_DELAYED_WORK(klp_trans_work, klp_trans_work_fn);
 
 static const char *klp_state_name(int state)
@@ -100,31 +107,53 @@ static void klp_sync_noop(struct work_struct *work)
 {
 }
 
+/* One work item per CPU for klp_sync_handlers(); used under klp_mutex. */
+static DEFINE_PER_CPU(struct work_struct, klp_sync_works);
+
 /**
  * klp_sync_handlers() - wait for every running ftrace handler
  *
+ * Context: klp_mutex held, which serializes the use of klp_sync_works.
+ *
  * The handler runs with preemption disabled, possibly where RCU is not
- * watching, so an RCU grace period is not enough.  Scheduling a work item
- * on every CPU is: once it ran everywhere, every handler that started
- * before the call has returned.  The same holds for klp_update_patch_state(),
+ * watching, so an RCU grace period is not enough.  Running a work item on
+ * every CPU is: once it ran everywhere, every handler that started before
+ * the call has returned.  The same holds for klp_update_patch_state(),
  * which also runs with preemption disabled.
+ *
+ * The items go to the high-priority workqueue: its nice -20 workers preempt
+ * a CPU-bound task at once, where a nice 0 worker that ran a moment ago may
+ * wait for that task's time slice to end (several ticks).  The work items
+ * are static, so the wait cannot fail for want of memory.
  */
 void klp_sync_handlers(void)
 {
-	while (schedule_on_each_cpu(klp_sync_noop))
-		schedule_timeout_uninterruptible(1);
+	int cpu;
+
+	lockdep_assert_held(&klp_mutex);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct work_struct *work = per_cpu_ptr(&klp_sync_works, cpu);
+
+		INIT_WORK(work, klp_sync_noop);
+		queue_work_on(cpu, system_highpri_wq, work);
+	}
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&klp_sync_works, cpu));
+	cpus_read_unlock();
 }
 
 /* Called when a task switched by itself: re-check soon. */
 static void klp_kick_transition(void)
 {
 	if (READ_ONCE(klp_kick_armed) && xchg(&klp_kick_armed, 0))
-		mod_delayed_work(system_wq, &klp_trans_work, 0);
+		mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
 }
 
 static void klp_schedule_retry(void)
 {
-	queue_delayed_work(system_wq, &klp_trans_work, klp_retry_delay);
+	queue_delayed_work(system_highpri_wq, &klp_trans_work, klp_retry_delay);
 	klp_retry_delay = min_t(unsigned long, klp_retry_delay * 2,
 				KLP_RETRY_MAX);
 }
@@ -364,11 +393,15 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
  * A reschedule IPI (kick_process()) sends it through that path now, so a
  * CPU-bound task does not delay the transition by up to a tick per round.
  * Kernel threads never return to user space: they wait for a stack check.
+ *
+ * Return: true when @task was kicked.
  */
-static void klp_hurry_running_task(struct task_struct *task)
+static bool klp_hurry_running_task(struct task_struct *task)
 {
-	if (!(task->flags & PF_KTHREAD))
-		kick_process(task);
+	if (task->flags & PF_KTHREAD)
+		return false;
+	kick_process(task);
+	return true;
 }
 
 /* Switch @task unless something stops it; then note it as a blocker. */
@@ -386,6 +419,15 @@ static bool klp_check_task(struct task_struct *task)
 	}
 
 	ret = task_call_func(task, klp_switch_if_safe, &fname);
+	/*
+	 * A task found running may have been switched out since, and
+	 * kick_process() leaves a task that is not running alone: it
+	 * would not switch itself before it next runs, a time slice of
+	 * another task later.  Look again: it is switchable here now,
+	 * or it was still running when the IPI was sent.
+	 */
+	if (ret == -EBUSY && klp_hurry_running_task(task))
+		ret = task_call_func(task, klp_switch_if_safe, &fname);
 	switch (ret) {
 	case 0:
 		return true;
@@ -393,7 +435,6 @@ static bool klp_check_task(struct task_struct *task)
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
 		klp_note_blocker(task, "running", NULL);
-		klp_hurry_running_task(task);
 		break;
 	case -EINVAL:
 		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,
@@ -546,7 +587,7 @@ static void klp_trans_finish(void)
  *
  * Return: true when the transition completed.
  */
-bool klp_trans_advance(void)
+static bool klp_trans_advance(void)
 {
 	struct klp_patch *patch;
 
@@ -637,6 +678,26 @@ void klp_trans_begin(void)
 }
 
 /**
+ * klp_trans_first_round() - run the first round of a transition just begun
+ *
+ * Context: process context, klp_mutex not held.  Called by the enable and
+ * disable paths after klp_trans_begin() and the release of klp_mutex.
+ *
+ * The round runs on the high-priority workqueue, not in the caller, whose
+ * priority is whatever user space gave it: with CPU-bound tasks around, a
+ * caller preempted in the middle of the round, holding klp_mutex, held up
+ * the whole transition for a time slice of those tasks (tens of ms).  The
+ * caller waits for that round, so a transition that can complete at once
+ * has completed when klp_enable_patch() or the write to "enabled" returns.
+ */
+void klp_trans_first_round(void)
+{
+	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
+	/* Waits for the round queued above, not for the retries it queues. */
+	flush_work(&klp_trans_work.work);
+}
+
+/**
  * klp_trans_cancel() - undo a patching transition that never started
  *
  * Used when enabling fails after klp_trans_prepare(): the patch is taken
@@ -681,7 +742,7 @@ void klp_trans_reverse(void)
 	klp_trans_begin();
 
 	WRITE_ONCE(klp_kick_armed, 0);
-	mod_delayed_work(system_wq, &klp_trans_work, 0);
+	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
 }
 
 /**
@@ -708,7 +769,7 @@ void klp_trans_force(void)
 				patch->forced = true;
 	}
 
-	mod_delayed_work(system_wq, &klp_trans_work, 0);
+	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
 }
 
 /**
