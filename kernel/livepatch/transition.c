@@ -94,7 +94,8 @@ static void klp_trans_work_fn(struct work_struct *work);
  * The rounds of checks run on the high-priority workqueue, for the reason
  * given at klp_sync_handlers(): a task that switched itself on a CPU busy
  * with user tasks kicks the work onto that CPU.  A round is bounded work
- * (one look at each task), so the higher priority starves no one for long.
+ * (one stack check of each task not yet switched), so the higher priority
+ * starves no one for long, though with many tasks it is not short.
  */
 static DECLARE_DELAYED_WORK(klp_trans_work, klp_trans_work_fn);
 
@@ -352,6 +353,10 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
 {
 	int ret;
 
+	/* It switched itself meanwhile (see klp_check_task()). */
+	if (READ_ONCE(task->patch_state) == klp_trans_target)
+		return 0;
+
 	if (task_curr(task) && task != current)
 		return -EBUSY;
 
@@ -394,7 +399,8 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
  * CPU-bound task does not delay the transition by up to a tick per round.
  * Kernel threads never return to user space: they wait for a stack check.
  *
- * Return: true when @task was kicked.
+ * Return: false for a kernel thread (not kicked), true otherwise, whether
+ * or not an IPI was needed.
  */
 static bool klp_hurry_running_task(struct task_struct *task)
 {
@@ -423,8 +429,9 @@ static bool klp_check_task(struct task_struct *task)
 	 * A task found running may have been switched out since, and
 	 * kick_process() leaves a task that is not running alone: it
 	 * would not switch itself before it next runs, a time slice of
-	 * another task later.  Look again: it is switchable here now,
-	 * or it was still running when the IPI was sent.
+	 * another task later.  Look again: it has switched itself since
+	 * (the usual case), is switchable here now, or was still running
+	 * when the IPI was sent.
 	 */
 	if (ret == -EBUSY && klp_hurry_running_task(task))
 		ret = task_call_func(task, klp_switch_if_safe, &fname);
@@ -681,7 +688,8 @@ void klp_trans_begin(void)
  * klp_trans_first_round() - run the first round of a transition just begun
  *
  * Context: process context, klp_mutex not held.  Called by the enable and
- * disable paths after klp_trans_begin() and the release of klp_mutex.
+ * disable paths after klp_trans_begin(), and after a reversal, once they
+ * released klp_mutex.
  *
  * The round runs on the high-priority workqueue, not in the caller, whose
  * priority is whatever user space gave it: with CPU-bound tasks around, a
@@ -692,6 +700,8 @@ void klp_trans_begin(void)
  */
 void klp_trans_first_round(void)
 {
+	lockdep_assert_not_held(&klp_mutex);
+
 	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
 	/* Waits for the round queued above, not for the retries it queues. */
 	flush_work(&klp_trans_work.work);
