@@ -15,6 +15,7 @@
 #   KLP_BENCH_IMPLS="ours stock"  implementations to run (both by default)
 #   KLP_BENCH_MEM=2G          guest memory (the 10000-task case needs ~1 GiB)
 #   KLP_BENCH_TIMEOUT=<s>     per guest boot (default 1200 quick, 3600 full)
+#   KLP_BENCH_STALL=<s>       a guest silent this long is restarted (300)
 #   KLP_BENCH_ROUNDS=N        boots per implementation, alternating between
 #                             the two, each with 1/N of the repetitions
 #                             (default 3 full, 1 quick)
@@ -35,6 +36,8 @@ for impl in "${impls[@]}"; do
 	case $impl in ours | stock) ;; *) die "KLP_BENCH_IMPLS: unknown implementation '$impl'" ;; esac
 done
 mem=${KLP_BENCH_MEM:-2G}
+stall_s=${KLP_BENCH_STALL:-300}
+[[ $stall_s =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_STALL must be a number of seconds"
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "KLP_BENCH_TIMEOUT must be a number of seconds"
 
 start=$SECONDS
@@ -75,29 +78,89 @@ fi
 	echo "rounds=$rounds"
 } >"$run/info"
 
-# boot IMPL ROUND: one guest run of IMPL, round ROUND of $rounds; its
-# console output is appended to $run/guest-IMPL.log.
+# guest IMPL ROUND SKIP TAG: one guest boot of IMPL for round ROUND,
+# skipping the benchmark steps listed in SKIP (comma-separated, see step()
+# in guest-bench.sh); its console output is appended to
+# $run/guest-IMPL.log.  Sets GUEST_END to "ok", "stalled", "timeout" or
+# "qemu <status>".
+#
+# A guest that prints nothing for $stall_s seconds is stopped as stalled:
+# under TCG (QEMU 7.2, several vCPU threads) a vCPU can keep executing a
+# stale translation of an ftrace call site that holds the int3 of a
+# finished text_poke_bp(); the kprobes int3 handler, finding no int3 in
+# memory, restarts the instruction, forever.  Seen in the stock kernel's
+# pread2 case (patching and unpatching a function that two tasks call every
+# 5 ms): both vCPUs at the call site, RCU stall warnings, no progress.
+guest() {
+	local impl=$1 r=$2 skip=$3 tag=$4 log=$run/guest-$1.log pid now
+	local append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$rounds klp.impl=$impl"
+	[[ -n $skip ]] && append+=" klp.skip=$skip"
+	rm -f "$run/.rc"
+	(
+		set +e
+		timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -name "$tag" \
+			-nodefaults -no-user-config -no-reboot -m "$mem" -smp 2 "${accel[@]}" \
+			-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
+			-display none -serial stdio -append "$append" \
+			</dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$log" |
+			awk '/^KLP-BENCH-DMESG-BEGIN/ { hide = 1 } /^KLP-BENCH-DMESG-END/ { hide = 0; next }
+				!hide && /KLP-BENCH|KLP-INIT|Kernel panic|BUG:|WARNING:|Oops/ { print "  " $0; fflush() }'
+		echo "${PIPESTATUS[0]}" >"$run/.rc"
+	) &
+	pid=$!
+	GUEST_END=
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		now=$(date +%s)
+		if ((now - $(stat -c %Y "$log") > stall_s)); then
+			GUEST_END=stalled
+			pkill -f -- "-name $tag " || true
+			break
+		fi
+	done
+	wait "$pid" || true
+	[[ -n $GUEST_END ]] && return 0
+	case $(cat "$run/.rc" 2>/dev/null) in
+	0) GUEST_END=ok ;;
+	124 | 137) GUEST_END=timeout ;;
+	*) GUEST_END="qemu $(cat "$run/.rc" 2>/dev/null)" ;;
+	esac
+}
+
+# boot IMPL ROUND: round ROUND of $rounds of IMPL.  A stalled guest is
+# restarted (twice at most) with the steps it finished skipped; the
+# samples it printed before it stalled are kept.
 boot() {
-	local impl=$1 r=$2 log=$run/guest-$1.log t rc
+	local impl=$1 r=$2 log=$run/guest-$1.log t tries=0 skip=
 	info "booting $impl, round $r of $rounds ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
 	echo "KLP-ROUND: $r/$rounds" >>"$log"
 	t=$SECONDS
-	set +e
-	timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -nodefaults \
-		-no-user-config -no-reboot -m "$mem" -smp 2 "${accel[@]}" \
-		-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
-		-display none -serial stdio \
-		-append "console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$rounds klp.impl=$impl" \
-		</dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$log" |
-		awk '/^KLP-BENCH-DMESG-BEGIN/ { hide = 1 } /^KLP-BENCH-DMESG-END/ { hide = 0; next }
-			!hide && /KLP-BENCH|KLP-INIT|Kernel panic|BUG:|WARNING:|Oops/ { print "  " $0; fflush() }'
-	rc=${PIPESTATUS[0]}
-	set -e
-	if ((rc == 124 || rc == 137)); then
-		echo "KLP-HOST: guest timed out after $timeout_s s" | tee -a "$log"
-	elif ((rc != 0)); then
-		echo "KLP-HOST: qemu exited with status $rc" | tee -a "$log"
-	fi
+	while :; do
+		guest "$impl" "$r" "$skip" "klp-bench-$$-$impl-$r-$tries"
+		case $GUEST_END in
+		ok) break ;;
+		timeout)
+			echo "KLP-HOST: guest timed out after $timeout_s s" | tee -a "$log"
+			break
+			;;
+		stalled)
+			echo "KLP-HOST-NOTE: no output from the $impl guest for ${stall_s}s (round $r): stopped" | tee -a "$log"
+			if ((++tries > 2)); then
+				echo "KLP-HOST: $impl guest stalled $tries times in round $r: giving up" | tee -a "$log"
+				break
+			fi
+			skip=$(awk -v r="KLP-ROUND: $r/$rounds" '$0 == r { n = "" }
+				/^KLP-BENCH-STEP-DONE / { n = n (n == "" ? "" : ",") $2 }
+				END { print n }' "$log")
+			echo "KLP-HOST-NOTE: restarting the $impl guest, skipping the steps it finished: ${skip:-none}" | tee -a "$log"
+			;;
+		*)
+			echo "KLP-HOST: $GUEST_END" | tee -a "$log"
+			break
+			;;
+		esac
+	done
+	rm -f "$run/.rc"
 	guest_s[$impl]=$((${guest_s[$impl]:-0} + SECONDS - t))
 	info "$impl guest ran for $(elapsed "$t")"
 }
