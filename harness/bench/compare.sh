@@ -1,11 +1,12 @@
 #!/bin/bash
 # Compare the ours/stock ratios of two make bench runs.
 # Usage: compare.sh RUN_DIR_A RUN_DIR_B   (e.g. ~/.cache/klp/bench/<date>-full)
-# Prints each metric's ratio (ours / stock, as measured) in both runs and
-# how far apart they are (B/A - 1); flags differences over 20 % among the
-# table's metrics (the rows above "details" in report.sh); the detail rows
-# are shown, marked, and not counted.  The ratio at the reference guest
-# speed (report.sh's "at 20 ns" column) is not used: see report.sh.
+# Prints each metric's ratio in both runs and how far apart they are
+# (B/A - 1), using the ratio at the reference guest speed where report.sh
+# gives one (its "at 20 ns" column, marked "*" here; see "Speed" in
+# report.sh), else the ratio as measured; flags differences over 20 %
+# among the table's metrics (the rows above "details" in report.sh); the
+# detail rows are shown, marked, and not counted.
 set -euo pipefail
 
 a=${1:?usage: compare.sh RUN_DIR_A RUN_DIR_B}
@@ -28,7 +29,10 @@ fields() {
 		id = $0; sub(/,.*/, "", id)
 		rest = $0; sub(/^[^,]*,"[^"]*",/, "", rest)
 		split(rest, f, ",")
-		print id, f[col["ratio"]]
+		r = f[col["ratio"]]
+		if (("ratio_ref_speed" in col) && f[col["ratio_ref_speed"]] != "")
+			r = f[col["ratio_ref_speed"]] "*"
+		print id, r
 	}' "$1/results.csv"
 }
 
@@ -43,6 +47,8 @@ join -a 1 -a 2 -e - -o 0,1.2,2.2 <(fields "$a" | sort) <(fields "$b" | sort) |
 		d = "n/a"; flag = ""
 		ismain = $1 ~ main
 		if ($2 != "-" && $3 != "-" && $2 != "" && $3 != "" && $2 + 0 != 0) {
+			if (($2 ~ /\*$/) != ($3 ~ /\*$/))
+				flag = "  (one run has no speed-adjusted ratio)"
 			d = sprintf("%+.0f%%", ($3 / $2 - 1) * 100)
 			if (ismain) n++
 			if ($3 / $2 > 1.2 || $3 / $2 < 1 / 1.2) {
@@ -55,5 +61,6 @@ join -a 1 -a 2 -e - -o 0,1.2,2.2 <(fields "$a" | sort) <(fields "$b" | sort) |
 	}
 	END {
 		printf "A: %s\nB: %s\n", a, b
+		printf "(* ratio at the reference guest speed, see harness/bench/report.sh)\n"
 		printf "%d of %d ratios differ by more than 20 %%\n", bad, n
 	}'
