@@ -36,7 +36,7 @@ for impl in "${impls[@]}"; do
 	case $impl in ours | stock) ;; *) die "KLP_BENCH_IMPLS: unknown implementation '$impl'" ;; esac
 done
 mem=${KLP_BENCH_MEM:-2G}
-stall_s=${KLP_BENCH_STALL:-300}
+stall_s=${KLP_BENCH_STALL:-300}  # the guest says something every minute
 [[ $stall_s =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_STALL must be a number of seconds"
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "KLP_BENCH_TIMEOUT must be a number of seconds"
 
@@ -114,11 +114,15 @@ guest() {
 		now=$(date +%s)
 		if ((now - $(stat -c %Y "$log") > stall_s)); then
 			GUEST_END=stalled
+			# Matches qemu and the timeout(1) running it, which
+			# kills qemu for good 5 s later if SIGTERM was not enough.
 			pkill -f -- "-name $tag " || true
 			break
 		fi
 	done
 	wait "$pid" || true
+	# A killed guest may have left half a line.
+	[[ -z $(tail -c 1 "$log") ]] || echo >>"$log"
 	[[ -n $GUEST_END ]] && return 0
 	case $(cat "$run/.rc" 2>/dev/null) in
 	0) GUEST_END=ok ;;

@@ -122,14 +122,20 @@ phase_wait() {
 }
 
 # wait_until DESC SECONDS CMD...: poll CMD every 20 ms until it succeeds.
+# A line every minute of waiting tells the host (bench.sh, which stops a
+# silent guest) that the shell still runs.
 wait_until() {
-	local desc=$1 secs=$2 start=$SECONDS
+	local desc=$1 secs=$2 start=$SECONDS next=$((SECONDS + 60))
 	shift 2
 	until "$@"; do
 		((SECONDS - start > secs)) && {
 			err "timed out after ${secs}s waiting for $desc"
 			return 1
 		}
+		if ((SECONDS >= next)); then
+			say "still waiting for $desc ($((SECONDS - start))s)"
+			next=$((next + 60))
+		fi
 		nap 0.02
 	done
 	return 0
@@ -317,6 +323,8 @@ timed_enable() {
 	insmod_patch "$p" || return 1
 	read -r t0 t1 < <(klog_times "$p: calling klp_enable_patch()" "'$p': patching complete")
 	if v=$(ms "$t0" "$t1"); then res enable "$k" "$rep" "$v"; else err "enable K=$k: log lines not found"; fi
+	# Enabled either way: the caller disables it.
+	return 0
 }
 
 enable_case() {
