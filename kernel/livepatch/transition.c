@@ -26,7 +26,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -45,8 +47,13 @@
 struct klp_patch *klp_trans_patch;
 int klp_trans_target = KLP_UNDEFINED;
 
-/* Scratch space for stack checks; protected by klp_mutex. */
+/*
+ * Scratch space for the stack checks of the work item that runs a round;
+ * protected by klp_mutex.  The helpers of a shared round (see
+ * klp_walk_help()) use klp_walk_entries of their CPU.
+ */
 static unsigned long klp_stack_entries[KLP_MAX_STACK_ENTRIES];
+static DEFINE_PER_CPU(unsigned long [KLP_MAX_STACK_ENTRIES], klp_walk_entries);
 
 /*
  * The code ranges that no task may be inside when it switches, sorted by
@@ -62,9 +69,12 @@ static struct klp_range *klp_ranges;
 static unsigned int klp_nr_ranges;
 
 /*
- * Progress of the running transition, for sysfs; protected by klp_mutex.
- * The blockers are those found by the last round of stack checks, at most
- * KLP_MAX_BLOCKERS of them.
+ * Progress of the running transition, for sysfs; protected by klp_mutex,
+ * except that the walkers of a shared round (klp_walk_help()) fill the
+ * blocker slots meanwhile.  The blockers are those found by the last round
+ * of stack checks, at most KLP_MAX_BLOCKERS of them (which ones, when a
+ * shared round finds more, depends on the order in which the walkers get
+ * to them).
  */
 #define KLP_MAX_BLOCKERS	32
 #define KLP_BLOCKER_FUNC_LEN	64
@@ -79,7 +89,11 @@ struct klp_blocker {
 };
 
 static struct klp_blocker klp_blockers[KLP_MAX_BLOCKERS];
-static unsigned int klp_nr_blockers;
+/*
+ * Blockers noted in the last round, possibly more than KLP_MAX_BLOCKERS:
+ * each walker of a round claims its slot with an atomic increment.
+ */
+static atomic_t klp_nr_blockers;
 static unsigned long klp_nr_nudged;
 static ktime_t klp_trans_started_at;
 static unsigned long klp_next_signal;		/* jiffies */
@@ -90,6 +104,7 @@ static unsigned long klp_kick_armed;
 
 static bool klp_trans_advance(void);
 static void klp_trans_work_fn(struct work_struct *work);
+static bool klp_blocker_still_pending(struct klp_blocker *b);
 /*
  * The rounds of checks run on the high-priority workqueue, for the reason
  * given at klp_sync_handlers(): a task that switched itself on a CPU busy
@@ -328,20 +343,26 @@ static const struct klp_range *klp_find_range(unsigned long addr)
 	return NULL;
 }
 
-static int klp_scan_stack(struct task_struct *task, const char **fname)
+/* What a stack check needs: scratch space, and where to say what blocks. */
+struct klp_check {
+	unsigned long *entries;		/* KLP_MAX_STACK_ENTRIES of them */
+	const char *fname;
+};
+
+static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
 {
 	const struct klp_range *range;
 	int nr, i;
 
-	nr = stack_trace_save_tsk_reliable(task, klp_stack_entries,
-					   ARRAY_SIZE(klp_stack_entries));
+	nr = stack_trace_save_tsk_reliable(task, check->entries,
+					   KLP_MAX_STACK_ENTRIES);
 	if (nr < 0)
 		return -EINVAL;
 
 	for (i = 0; i < nr; i++) {
-		range = klp_find_range(klp_stack_entries[i]);
+		range = klp_find_range(check->entries[i]);
 		if (range) {
-			*fname = range->name;
+			check->fname = range->name;
 			return -EADDRINUSE;
 		}
 	}
@@ -369,21 +390,20 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
 	return 0;
 }
 
-/*
- * Try to switch @task by checking its stack.  Return true when the task is
- * in the target state afterwards.
- */
+/* Note @task as a blocker of this round, in the next free slot if any. */
 static void klp_note_blocker(struct task_struct *task, const char *reason,
 			     const char *fname)
 {
 	struct klp_blocker *b;
+	int slot;
 
 	trace_klp_task_blocked(task->pid, task->comm, reason, fname ?: "");
 
-	if (klp_nr_blockers >= KLP_MAX_BLOCKERS)
+	slot = atomic_fetch_inc(&klp_nr_blockers);
+	if (slot >= KLP_MAX_BLOCKERS)
 		return;
 
-	b = &klp_blockers[klp_nr_blockers++];
+	b = &klp_blockers[slot];
 	b->pid = task->pid;
 	b->idle_cpu = is_idle_task(task) ? task_cpu(task) : -1;
 	b->kthread = task->flags & PF_KTHREAD;
@@ -410,13 +430,19 @@ static bool klp_hurry_running_task(struct task_struct *task)
 	return true;
 }
 
-/* Switch @task unless something stops it; then note it as a blocker. */
-static bool klp_check_task(struct task_struct *task)
+/*
+ * Try to switch @task by checking its stack; if something stops it, note it
+ * as a blocker.  @entries: scratch space for its stack,
+ * KLP_MAX_STACK_ENTRIES long.  Return true when the task is in the target
+ * state afterwards.
+ */
+static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 {
-	const char *fname = NULL;
+	struct klp_check check = { .entries = entries };
 	int ret;
 
-	if (task->patch_state == klp_trans_target)
+	/* Another walker of a shared round may be switching it. */
+	if (READ_ONCE(task->patch_state) == klp_trans_target)
 		return true;
 
 	if (!klp_have_reliable_stack() || !klp_ranges) {
@@ -424,7 +450,7 @@ static bool klp_check_task(struct task_struct *task)
 		return false;
 	}
 
-	ret = task_call_func(task, klp_switch_if_safe, &fname);
+	ret = task_call_func(task, klp_switch_if_safe, &check);
 	/*
 	 * A task found running may have been switched out since, and
 	 * kick_process() leaves a task that is not running alone: it
@@ -434,7 +460,7 @@ static bool klp_check_task(struct task_struct *task)
 	 * when the IPI was sent.
 	 */
 	if (ret == -EBUSY && klp_hurry_running_task(task))
-		ret = task_call_func(task, klp_switch_if_safe, &fname);
+		ret = task_call_func(task, klp_switch_if_safe, &check);
 	switch (ret) {
 	case 0:
 		return true;
@@ -450,8 +476,8 @@ static bool klp_check_task(struct task_struct *task)
 		break;
 	case -EADDRINUSE:
 		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
-			 task->comm, task->pid, fname);
-		klp_note_blocker(task, "in-patched-function", fname);
+			 task->comm, task->pid, check.fname);
+		klp_note_blocker(task, "in-patched-function", check.fname);
 		break;
 	default:
 		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n",
@@ -462,33 +488,203 @@ static bool klp_check_task(struct task_struct *task)
 	return false;
 }
 
+/*
+ * Sharing a round of stack checks with the other CPUs.
+ *
+ * A stack check unwinds the task's stack: microseconds each, so a round
+ * over thousands of tasks takes milliseconds on one CPU, all of it with
+ * tasklist_lock held (forks and exits wait).  With at least
+ * KLP_WALK_SHARE_MIN tasks, the work item running the round (the leader)
+ * queues klp_walk_help() on every other online CPU.  Leader and helpers
+ * walk the same task list and check the tasks of the chunks of
+ * KLP_WALK_CHUNK consecutive tasks that they claim from a shared counter,
+ * each chunk by exactly one of them.  A helper that starts late, or only
+ * after the round, leaves more chunks to the leader, nothing else: the
+ * leader never waits for a helper to start, only for those that have
+ * joined to finish (klp_walk_close()), and a joined helper runs with
+ * preemption disabled until it is done.
+ *
+ * The task list cannot change during the round: the leader holds
+ * tasklist_lock for reading until the last helper has left.  The helpers
+ * walk under rcu_read_lock() without taking tasklist_lock: a writer queued
+ * behind the leader's read lock would make a helper's read_lock() wait for
+ * the leader, which waits for the helper.
+ *
+ * Each walker first switches itself, the leader before the helpers can
+ * start: otherwise the one whose chunk holds another walker would find that
+ * task running and note it as a blocker.  A walker can still be found
+ * running before it switched itself; so when the walkers are done, the
+ * leader looks at the blockers they noted once more (klp_walk_recheck()).
+ *
+ * Only rounds with many tasks left are shared (the first round, or one
+ * after a round that found at least KLP_WALK_SHARE_MIN blockers), and
+ * never with isolated or nohz_full CPUs: a helper keeps its CPU busy, not
+ * preemptible, for about as long as the round takes.
+ */
+#define KLP_WALK_CHUNK		32
+#define KLP_WALK_SHARE_MIN	(4 * KLP_WALK_CHUNK)
+
+static struct {
+	atomic_t next_chunk;	/* the next chunk not claimed yet */
+	atomic_t helpers;	/* helpers inside the round */
+	bool open;		/* helpers may join */
+	bool incomplete;	/* a task was left unswitched */
+	unsigned int last_blocked;	/* blockers of the last round */
+} klp_walk;
+
+static DEFINE_PER_CPU(struct work_struct, klp_walk_works);
+
+/* Check the tasks of every chunk this walker can claim. */
+static void klp_walk_chunks(unsigned long *entries)
+{
+	unsigned int pos = 0, start = 0, end = 0;
+	struct task_struct *g, *task;
+
+	for_each_process_thread(g, task) {
+		if (pos == end) {
+			start = atomic_fetch_inc(&klp_walk.next_chunk) *
+				KLP_WALK_CHUNK;
+			end = start + KLP_WALK_CHUNK;
+		}
+		/* Each walker checked itself first. */
+		if (pos++ < start || task == current)
+			continue;
+		if (!klp_check_task(task, entries))
+			WRITE_ONCE(klp_walk.incomplete, true);
+	}
+}
+
+static void klp_walk_help(struct work_struct *work)
+{
+	preempt_disable();
+	rcu_read_lock();
+	atomic_inc(&klp_walk.helpers);
+	/* Pairs with the smp_mb() in klp_walk_close(). */
+	smp_mb__after_atomic();
+	/* Pairs with the smp_store_release() in klp_walk_open(). */
+	if (smp_load_acquire(&klp_walk.open)) {
+		unsigned long *entries = *this_cpu_ptr(&klp_walk_entries);
+
+		if (!klp_check_task(current, entries))
+			WRITE_ONCE(klp_walk.incomplete, true);
+		klp_walk_chunks(entries);
+	}
+	/* The checks before the leader can see the helper gone. */
+	smp_mb__before_atomic();
+	atomic_dec(&klp_walk.helpers);
+	rcu_read_unlock();
+	preempt_enable();
+}
+
+/*
+ * Called with cpus_read_lock() held, so the CPUs stay online, and with
+ * tasklist_lock held for reading, which disables preemption.
+ */
+static void klp_walk_open(void)
+{
+	int cpu, self = smp_processor_id();
+
+	/* Ranges, counters and flags set before a helper can read them. */
+	smp_store_release(&klp_walk.open, true);
+	for_each_online_cpu(cpu) {
+		struct work_struct *work = per_cpu_ptr(&klp_walk_works, cpu);
+
+		if (cpu == self || cpu_is_isolated(cpu))
+			continue;
+		/* Set up once; a work item still queued is left as it is. */
+		if (!work->func)
+			INIT_WORK(work, klp_walk_help);
+		queue_work_on(cpu, system_highpri_wq, work);
+	}
+}
+
+/* Stop helpers from joining and wait for those inside to finish. */
+static void klp_walk_close(void)
+{
+	WRITE_ONCE(klp_walk.open, false);
+	/*
+	 * A helper either finds the round closed or is counted here:
+	 * pairs with the smp_mb__after_atomic() in klp_walk_help().
+	 */
+	smp_mb();
+	while (atomic_read_acquire(&klp_walk.helpers))
+		cpu_relax();
+}
+
+/*
+ * True when every blocker the walk noted has switched since (a walker found
+ * running before it switched itself, a user task kicked back to user
+ * space).  Only the slots say which tasks failed their check, so this
+ * needs all of them noted.
+ */
+static bool klp_walk_recheck(void)
+{
+	unsigned int i, nr = atomic_read(&klp_nr_blockers);
+
+	if (nr > KLP_MAX_BLOCKERS)
+		return false;
+	for (i = 0; i < nr; i++)
+		if (klp_blocker_still_pending(&klp_blockers[i]))
+			return false;
+	return true;
+}
+
+static bool klp_walk_worth_sharing(void)
+{
+	return num_online_cpus() > 1 &&
+	       READ_ONCE(nr_threads) >= KLP_WALK_SHARE_MIN &&
+	       klp_walk.last_blocked >= KLP_WALK_SHARE_MIN;
+}
+
+/*
+ * Check every task but the idle tasks; true when all of them switched.
+ * Context: klp_mutex and cpus_read_lock() held.
+ */
+static bool klp_walk_tasks(void)
+{
+	bool share = klp_walk_worth_sharing();
+	bool switched;
+
+	read_lock(&tasklist_lock);
+	atomic_set(&klp_walk.next_chunk, 0);
+	switched = klp_check_task(current, klp_stack_entries);
+	WRITE_ONCE(klp_walk.incomplete, !switched);
+	if (share)
+		klp_walk_open();
+	klp_walk_chunks(klp_stack_entries);
+	if (share)
+		klp_walk_close();
+	switched = !READ_ONCE(klp_walk.incomplete) || klp_walk_recheck();
+	klp_walk.last_blocked = atomic_read(&klp_nr_blockers);
+	read_unlock(&tasklist_lock);
+
+	return switched;
+}
+
 /* One round of stack checks over every task; true when all switched. */
 static bool klp_switch_all_tasks(void)
 {
-	struct task_struct *g, *task;
+	struct task_struct *task;
 	bool complete = true;
 	unsigned int cpu;
 
-	klp_nr_blockers = 0;
+	atomic_set(&klp_nr_blockers, 0);
 	if (klp_build_ranges())
 		complete = false;
 
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		if (!klp_check_task(task))
-			complete = false;
-	read_unlock(&tasklist_lock);
+	cpus_read_lock();
+	if (!klp_walk_tasks())
+		complete = false;
 
 	/*
 	 * Idle tasks switch themselves in the idle loop; wake them up.  The
 	 * idle task of an offline CPU runs no patched code and is switched
 	 * directly.
 	 */
-	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
 		task = idle_task(cpu);
 		if (cpu_online(cpu)) {
-			if (!klp_check_task(task)) {
+			if (!klp_check_task(task, klp_stack_entries)) {
 				complete = false;
 				wake_up_if_idle(cpu);
 			}
@@ -679,9 +875,10 @@ void klp_trans_begin(void)
 
 	klp_trans_started_at = ktime_get();
 	klp_nr_nudged = 0;
-	klp_nr_blockers = 0;
+	atomic_set(&klp_nr_blockers, 0);
 	klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
 	klp_retry_delay = KLP_RETRY_MIN;
+	klp_walk.last_blocked = UINT_MAX;
 }
 
 /**
@@ -898,13 +1095,15 @@ static bool klp_blocker_still_pending(struct klp_blocker *b)
 ssize_t klp_show_blockers(struct klp_patch *patch, char *buf)
 {
 	ssize_t len = 0;
-	unsigned int i;
+	unsigned int i, nr;
 
 	lockdep_assert_held(&klp_mutex);
 	if (patch != klp_trans_patch)
 		return 0;
 
-	for (i = 0; i < klp_nr_blockers; i++) {
+	nr = min_t(unsigned int, atomic_read(&klp_nr_blockers),
+		   KLP_MAX_BLOCKERS);
+	for (i = 0; i < nr; i++) {
 		struct klp_blocker *b = &klp_blockers[i];
 
 		if (!klp_blocker_still_pending(b))

@@ -65,6 +65,30 @@ expect_held() {
 	check_eq "patch_state of the sleeping reader" "$2" "$(klp_patch_state "$READER")"
 }
 
+# shellcheck disable=SC2317 # called through klp_wait_for
+# bystanders_asleep: true when every task in BYSTANDERS is sleeping (state
+# S in /proc/PID/stat).
+bystanders_asleep() {
+	local pid
+	for pid in "${BYSTANDERS[@]}"; do
+		klp_read "/proc/$pid/stat" || return 1
+		[[ ${REPLY#*) } == "S "* ]] || return 1
+	done
+}
+
+# bystanders_switched: true when every task in BYSTANDERS is in patch
+# state 1; SWITCHED counts those that are.
+bystanders_switched() {
+	local pid
+	SWITCHED=0
+	for pid in "${BYSTANDERS[@]}"; do
+		klp_file_is "/proc/$pid/patch_state" 1 && SWITCHED=$((SWITCHED + 1))
+	done
+	((SWITCHED == NR_BYSTANDERS))
+}
+
+NR_BYSTANDERS=300
+SWITCHED=0
 OLD_COUNT=$PROC/sleepers
 OLD_RELEASE=$PROC/release
 load_mod "$T"
@@ -85,6 +109,58 @@ check_eq "hold after the transition" "$P: not held" "$(timeout 20 cat "$PROC/hol
 disable_lp "$P"
 unload_mod "$P"
 check_log <<EOF
+klptest: insmod $P
+livepatch: enabling patch '$P'
+livepatch: '$P': initializing patching transition
+livepatch: '$P': starting patching transition
+klptest: release
+livepatch: '$P': completing patching transition
+livepatch: '$P': patching complete
+klptest: disable $P
+$(log_disable_lines "$P")
+klptest: rmmod $P
+EOF
+
+start_test "every task is checked: $NR_BYSTANDERS tasks asleep elsewhere switch while a reader holds the transition"
+# Enough tasks for this implementation to share the rounds of stack checks
+# among the CPUs (KLP_WALK_SHARE_MIN in kernel/livepatch/transition.c; with
+# one CPU online the test still holds, without sharing).  The tasks are all
+# asleep before the patch is loaded, so the first round switches every one
+# of them.  Without a reader that round completes the transition, and the
+# kernel warns if a task it missed is still pending then (a splat fails
+# the test); with one, a task that no round checks keeps patch state 0 for
+# as long as the reader holds the transition.
+klp_sleep 0
+BYSTANDERS=()
+# shellcheck disable=SC2016 # expanded when the test exits
+klp_at_exit 'kill "${BYSTANDERS[@]}" 2> /dev/null'
+for ((i = 0; i < NR_BYSTANDERS; i++)); do
+	(klp_sleep 600) &
+	BYSTANDERS+=($!)
+done
+klp_wait_for 20 bystanders_asleep || die "the $NR_BYSTANDERS tasks did not all fall asleep"
+load_lp "$P"
+disable_lp "$P"
+unload_mod "$P"
+start_reader "$OLD_COUNT"
+load_lp_nowait "$P"
+expect_held "$P" 0 "$OLD_COUNT"
+bystanders_switched
+check_eq "tasks asleep elsewhere in the patched state while the reader holds the transition" "$NR_BYSTANDERS" "$SWITCHED"
+klp_in_transition "$P" || die "transition of $P ended while the reader slept"
+release_reader "$OLD_RELEASE" "$OLD_COUNT" "$T: released"
+wait_transition "$P"
+kill "${BYSTANDERS[@]}"
+wait "${BYSTANDERS[@]}" 2> /dev/null
+BYSTANDERS=()
+disable_lp "$P"
+unload_mod "$P"
+check_log <<EOF
+klptest: insmod $P
+$(log_enable_lines "$P")
+klptest: disable $P
+$(log_disable_lines "$P")
+klptest: rmmod $P
 klptest: insmod $P
 livepatch: enabling patch '$P'
 livepatch: '$P': initializing patching transition
