@@ -490,6 +490,19 @@ log_enable_lines() {
 	echo "livepatch: '$1': patching complete"
 }
 
+# log_held_enable_lines PATCH: print the log lines of loading PATCH while a
+# reader holds its patching transition, up to its completion after the
+# "release" marker.
+log_held_enable_lines() {
+	echo "klptest: insmod $1"
+	echo "livepatch: enabling patch '$1'"
+	echo "livepatch: '$1': initializing patching transition"
+	echo "livepatch: '$1': starting patching transition"
+	echo "klptest: release"
+	echo "livepatch: '$1': completing patching transition"
+	echo "livepatch: '$1': patching complete"
+}
+
 # log_disable_lines PATCH: print the log lines of disabling PATCH, start to end.
 log_disable_lines() {
 	echo "livepatch: '$1': initializing unpatching transition"

@@ -294,13 +294,7 @@ has_text "klpctl disable $P" "$KLPCTL_OUT" "$P: disabled and removed after "
 klp_patch_gone "$P" || die "$KLP_SYSFS/$P still there after klpctl disable"
 unload_mod "$P"
 check_log <<EOF2
-klptest: insmod $P
-livepatch: enabling patch '$P'
-livepatch: '$P': initializing patching transition
-livepatch: '$P': starting patching transition
-klptest: release
-livepatch: '$P': completing patching transition
-livepatch: '$P': patching complete
+$(log_held_enable_lines "$P")
 $(log_disable_lines "$P")
 klptest: rmmod $P
 EOF2

@@ -87,6 +87,15 @@ bystanders_switched() {
 	((SWITCHED == NR_BYSTANDERS))
 }
 
+# log_held_cycle: the log of loading $P while a reader holds its patching
+# transition, releasing the reader, then disabling and removing $P.
+log_held_cycle() {
+	log_held_enable_lines "$P"
+	echo "klptest: disable $P"
+	log_disable_lines "$P"
+	echo "klptest: rmmod $P"
+}
+
 NR_BYSTANDERS=300
 SWITCHED=0
 OLD_COUNT=$PROC/sleepers
@@ -109,16 +118,7 @@ check_eq "hold after the transition" "$P: not held" "$(timeout 20 cat "$PROC/hol
 disable_lp "$P"
 unload_mod "$P"
 check_log <<EOF
-klptest: insmod $P
-livepatch: enabling patch '$P'
-livepatch: '$P': initializing patching transition
-livepatch: '$P': starting patching transition
-klptest: release
-livepatch: '$P': completing patching transition
-livepatch: '$P': patching complete
-klptest: disable $P
-$(log_disable_lines "$P")
-klptest: rmmod $P
+$(log_held_cycle)
 EOF
 
 start_test "every task is checked: $NR_BYSTANDERS tasks asleep elsewhere switch while a reader holds the transition"
@@ -161,16 +161,7 @@ $(log_enable_lines "$P")
 klptest: disable $P
 $(log_disable_lines "$P")
 klptest: rmmod $P
-klptest: insmod $P
-livepatch: enabling patch '$P'
-livepatch: '$P': initializing patching transition
-livepatch: '$P': starting patching transition
-klptest: release
-livepatch: '$P': completing patching transition
-livepatch: '$P': patching complete
-klptest: disable $P
-$(log_disable_lines "$P")
-klptest: rmmod $P
+$(log_held_cycle)
 EOF
 
 start_test "writing 0 to enabled during the patching transition reverses it"
