@@ -76,15 +76,14 @@ bystanders_asleep() {
 	done
 }
 
-# bystanders_switched: true when every task in BYSTANDERS is in patch
-# state 1; SWITCHED counts those that are.
-bystanders_switched() {
+# count_switched_bystanders: set SWITCHED to the number of tasks in
+# BYSTANDERS that are in patch state 1.
+count_switched_bystanders() {
 	local pid
 	SWITCHED=0
 	for pid in "${BYSTANDERS[@]}"; do
 		klp_file_is "/proc/$pid/patch_state" 1 && SWITCHED=$((SWITCHED + 1))
 	done
-	((SWITCHED == NR_BYSTANDERS))
 }
 
 # log_held_cycle: the log of loading $P while a reader holds its patching
@@ -145,7 +144,7 @@ unload_mod "$P"
 start_reader "$OLD_COUNT"
 load_lp_nowait "$P"
 expect_held "$P" 0 "$OLD_COUNT"
-bystanders_switched
+count_switched_bystanders
 check_eq "tasks asleep elsewhere in the patched state while the reader holds the transition" "$NR_BYSTANDERS" "$SWITCHED"
 klp_in_transition "$P" || die "transition of $P ended while the reader slept"
 release_reader "$OLD_RELEASE" "$OLD_COUNT" "$T: released"
