@@ -5,7 +5,10 @@
 #       of one run, harness/run-tests.sh) the results are added up.
 # demo: prints the verdict.
 # Exits non-zero on a failed test, no test run, a demo step that failed,
-# a guest timeout, or a kernel splat anywhere in the log.
+# a guest timeout, a kernel splat anywhere in the log, a kernel tainted by a
+# WARN (the W flag of /proc/sys/kernel/tainted at the end of the guest), or
+# a SKIP (of a whole test, or a "SKIP:" line of a part) that SKIP_ALLOWED
+# below does not list.
 set -euo pipefail
 
 mode=${1:?usage: check-log.sh test|demo LOG}
@@ -23,7 +26,44 @@ SPLAT_RE+='possible recursive locking|circular locking dependency|inconsistent l
 SPLAT_RE+='KASAN:|kmemleak: [0-9]+ new suspected memory leak|unreferenced object 0x|UBSAN:|'
 SPLAT_RE+='ODEBUG:|list_(add|del) corruption|'
 SPLAT_RE+='INFO: task .* blocked for more than|soft lockup|'
-SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
+SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall|'
+SPLAT_RE+='INFO: rcu_tasks[a-z_]* detected stalls|detected stalls on tasks|'
+SPLAT_RE+='[Hh]ard LOCKUP|NMI backtrace for cpu'
+
+# TAINT_WARN: bit 9 of /proc/sys/kernel/tainted, set by every WARN*() and
+# by nothing else, whatever the warning printed.
+TAINT_W=$((1 << 9))
+
+# The SKIPs that do not fail the run, one per line: the implementation it
+# applies to (ours, stock or any; the guest says which it tests on its
+# KLP-INIT line, from klp.impl=), the test, and an extended regex that the
+# reason printed after "<test>: SKIP: " must match.  Every entry says why
+# the skip is legitimate.  Any other SKIP fails the run: a test that stops
+# testing hides a regression as well as a test that passes by mistake.
+SKIP_ALLOWED=(
+	# Features this implementation has and stock 6.1 lacks; the tests
+	# detect them (klp_lacks in functions.sh, which fails on ours).
+	'stock test-module-reload.sh ^this kernel does not clear livepatch relocations'
+	'stock test-progress.sh ^no livepatch tracepoints'
+	'stock test-sysfs-newer.sh ^no replace/stack_order'
+	'stock test-bad-input.sh ^writes to .*: no such files \(stock 6\.1 has none\)$'
+	'stock test-shadow-vars.sh ^duplicate alloc: stock 6\.1 WARN\(\)s on it$'
+	# Fault injection needs CONFIG_FAULT_INJECTION, which only some
+	# configurations have (harness/configs).
+	'any test-fault-inject.sh ^no /proc/self/fail-nth \(CONFIG_FAULT_INJECTION not set'
+)
+
+# skip_allowed IMPL TEST REASON: true when SKIP_ALLOWED lists the skip.
+skip_allowed() {
+	local e i t re
+	for e in "${SKIP_ALLOWED[@]}"; do
+		i=${e%% *} e=${e#* }
+		t=${e%% *} re=${e#* }
+		[[ $i == any || $i == "$1" ]] || continue
+		[[ $t == "$2" && $3 =~ $re ]] && return 0
+	done
+	return 1
+}
 
 # between BEGIN END: print the lines of $log strictly between two marker
 # lines.
@@ -62,14 +102,46 @@ report_problems() {
 	for p in "${problems[@]}"; do echo "FAIL: $p"; done
 }
 
+# check_taint: the guest's last word on the kernel's taint flags
+# ("KLP-TAINTED: N", harness/guest-init) must be there once the guest has
+# finished, and must not have the W flag.
+check_taint() {
+	local t
+	t=$(grep -oE '^KLP-TAINTED: [0-9]+' "$log" | tail -n 1 | sed 's/.* //' || true)
+	if [[ -z $t ]]; then
+		grep -qE '^KLP-(TAP-END|DEMO-OK)' "$log" &&
+			problems+=("${where}the guest did not report the kernel's taint flags")
+		return 0
+	fi
+	((t & TAINT_W)) &&
+		problems+=("${where}the kernel was tainted by a WARN (tainted=$t, W flag)")
+	return 0
+}
+
+# check_skips: every "<test>: SKIP: <reason>" line in the TAP text $tap
+# (a skipped test, or a part of a test that was skipped) must be allowed
+# by SKIP_ALLOWED for the implementation $impl.
+check_skips() {
+	local line t reason
+	while IFS= read -r line; do
+		[[ -z $line ]] && continue
+		t=${line%%: SKIP: *}
+		reason=${line#*: SKIP: }
+		skip_allowed "${impl:-unknown}" "$t" "$reason" ||
+			problems+=("${where}a SKIP that no entry of SKIP_ALLOWED (harness/check-log.sh) allows on ${impl:-an unnamed implementation}: $t: $reason")
+	done < <(grep -oE '[A-Za-z0-9._-]+\.sh: SKIP: .*' <<<"$tap" || true)
+}
+
 problems=()
 where=''
+impl=''
 if [[ $mode == demo ]]; then
 	[[ -f $log ]] || {
 		echo "[klp] error: no log $log" >&2
 		exit 1
 	}
 	host_and_splats
+	check_taint
 	fails=$(grep -oE 'KLP-DEMO-FAIL: .*' "$log" || true)
 	[[ -n $fails ]] && problems+=("${fails//KLP-DEMO-FAIL: /demo step failed: }")
 	grep -q 'KLP-DEMO-OK' "$log" || [[ -n $fails ]] ||
@@ -100,6 +172,8 @@ judge_log() {
 	}
 	host_and_splats
 	all_splats+=${splats:+$splats$'\n'}
+	impl=$(grep -oE '^KLP-INIT: mode=.* impl=[a-z]*' "$log" | head -n 1 | sed 's/.* impl=//' || true)
+	check_taint
 	if grep -q '^KLP-TAP-END' "$log"; then
 		tap=$(between '^KLP-TAP-BEGIN' '^KLP-TAP-END')
 	else
@@ -113,6 +187,7 @@ judge_log() {
 	[[ -z $tap_version ]] && tap_version=$(grep -E '^TAP version' <<<"$tap" | head -n 1 || true)
 	results=$(grep -E '^(not )?ok [0-9]+' <<<"$tap" || true)
 	plan=$(grep -oE '^1\.\.[0-9]+' <<<"$tap" | head -n 1 || true)
+	check_skips
 	while IFS= read -r r; do
 		[[ -z $r ]] && continue
 		if [[ $r == not\ ok* ]]; then

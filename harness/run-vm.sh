@@ -73,7 +73,9 @@ else
 	accel_name=tcg
 fi
 
-append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=$mode"
+# klp.impl tells the guest (and the selftests, functions.sh) which
+# implementation it runs: a feature of ours that is missing fails there.
+append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=$mode klp.impl=$KLP_IMPL"
 ((slow > 1)) && append+=" klp.slow=$slow"
 if [[ -n ${KLP_TESTS:-} ]]; then
 	for t in $KLP_TESTS; do

@@ -64,6 +64,33 @@ skip() {
 	exit 4
 }
 
+# Which livepatch implementation the kernel runs: "ours" (this project's),
+# "stock" (Linux 6.1's) or "" (not said).  KLP_UNDER_TEST in the
+# environment, else klp.impl= on the kernel command line, which the harness
+# sets (harness/run-vm.sh).
+if [[ -z ${KLP_UNDER_TEST+x} ]]; then
+	KLP_UNDER_TEST=""
+	for KLP_ARG in $(< /proc/cmdline); do
+		[[ $KLP_ARG == klp.impl=* ]] && KLP_UNDER_TEST=${KLP_ARG#klp.impl=}
+	done
+	unset KLP_ARG
+fi
+
+# klp_lacks TEXT: the kernel lacks a feature that this implementation has and
+# stock 6.1 does not (TEXT says which).  On this implementation that is a
+# regression: FAIL.  Elsewhere (stock, or a kernel nobody named) a SKIP.
+klp_lacks() {
+	[[ $KLP_UNDER_TEST != ours ]] || die "this implementation lacks a feature of its own: $*"
+	skip "$*"
+}
+
+# klp_lacks_part TEXT: the same for one part of a test: FAIL on this
+# implementation; elsewhere a "SKIP: TEXT" line, and the test goes on.
+klp_lacks_part() {
+	[[ $KLP_UNDER_TEST != ours ]] || die "this implementation lacks a feature of its own: $*"
+	klp_info "SKIP: $*"
+}
+
 # klp_pass: report success and exit 0 (kselftest PASS).
 klp_pass() {
 	echo "$KLP_TEST_NAME: PASS"
@@ -540,6 +567,40 @@ klp_has_feature() {
 		[[ -e $d$name ]] && return 0
 	done
 	return 1
+}
+
+# klp_tracefs: find tracefs (mounting it for the test when nobody has) and
+# put its directory in KLP_TRACEFS; false when this kernel has no ftrace
+# hooks to list (no enabled_functions).
+klp_tracefs() {
+	local d
+	KLP_TRACEFS=""
+	for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+		[[ -r $d/enabled_functions ]] && KLP_TRACEFS=$d && return 0
+	done
+	mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null || return 1
+	klp_at_exit umount /sys/kernel/tracing
+	[[ -r /sys/kernel/tracing/enabled_functions ]] || return 1
+	KLP_TRACEFS=/sys/kernel/tracing
+}
+
+# klp_ftrace_snapshot: remember the ftrace hooks of the whole kernel (every
+# line of enabled_functions: function, users, flags, trampoline, handler).
+klp_ftrace_snapshot() {
+	klp_read "$KLP_TRACEFS/enabled_functions" || die "cannot read $KLP_TRACEFS/enabled_functions"
+	KLP_FTRACE_SNAP=$REPLY
+}
+
+# klp_ftrace_unchanged WHAT: the ftrace hooks are those of the last
+# klp_ftrace_snapshot; a hook registered or removed fails the test.
+klp_ftrace_unchanged() {
+	klp_read "$KLP_TRACEFS/enabled_functions" || die "$1: cannot read $KLP_TRACEFS/enabled_functions"
+	[[ $REPLY == "$KLP_FTRACE_SNAP" ]] && return 0
+	echo "ftrace hooks before:" >&2
+	echo "${KLP_FTRACE_SNAP:-(none)}" >&2
+	echo "ftrace hooks now:" >&2
+	echo "${REPLY:-(none)}" >&2
+	die "$1: the ftrace hooks changed ($KLP_TRACEFS/enabled_functions)"
 }
 
 # klp_dyndbg_save_enable: remember which livepatch pr_debug sites are on, then

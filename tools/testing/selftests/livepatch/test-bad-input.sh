@@ -29,8 +29,15 @@
 # Some inputs are documented to succeed without effect: a write of 0 bytes
 # (no write for sysfs), 0 to force, and the one writer of many whose write
 # was legitimate; they are checked the same way but only counted on the
-# "also:" line.  The last line gives the figures:
-#	bad input: N inputs tried, N refused with the documented error, nothing lost
+# "also:" line.  After every input the ftrace hooks of the whole kernel
+# (tracefs enabled_functions) must be those from before it.  The last line
+# gives the figures: the distinct inputs (those refused by the VFS or the
+# module loader before any livepatch code runs counted apart: writes to
+# read-only files and as another user, loading a loaded module), the
+# writes of the groups of concurrent writers, and that each was refused:
+#	bad input: N distinct inputs (N reached livepatch code, N refused
+#	before it by the VFS or the module loader), N concurrent writes;
+#	all N refused with the documented error, nothing lost
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
@@ -46,8 +53,10 @@ NOBODY=65534
 # Upper bound of a reader's sleep in a held function, in seconds: well
 # above what the held parts take on a slow (debug, TCG) kernel.
 HOLD_SECS=600
-TRIED=0		# bad inputs tried
+TRIED=0		# bad inputs tried, the concurrent writes included
 REFUSED=0	# bad inputs that got their documented error
+CONCURRENT=0	# bad inputs that were writes of a group of concurrent writers
+EARLY=0		# distinct bad inputs that no livepatch code sees (EACCES, EEXIST)
 NOOPS=0		# writes documented to be accepted without effect
 WINNERS=0	# the one writer of many whose write was legitimate
 MOVES=0		# target module loads and unloads during an open transition
@@ -58,6 +67,7 @@ READER=""
 
 klp_setup
 klp_require_mod "$LP" "$LP2" "$T" "$H" "$T2" "$TT"
+klp_tracefs || skip "no tracefs enabled_functions to check the ftrace hooks with"
 for m in "$LP" "$LP2" "$T" "$H" "$T2" "$TT"; do
 	! klp_mod_loaded "$m" || die "$m is already loaded"
 done
@@ -145,11 +155,20 @@ get /proc/cmdline
 ORIG_CMDLINE=$REPLY
 
 # STATE: the function that checks that nothing changed (set per part).
-STATE=:
+# set_state FUNC: from now on FUNC checks that nothing changed, and so do
+# the ftrace hooks, as they are now.
+set_state() {
+	STATE=$1
+	klp_ftrace_snapshot
+}
+set_state :
 
 # try DESC EXPECTED RESULT: count one input and compare its result with the
 # documented one, EXPECTED (an errno name, or OK for an input documented to
-# be accepted without effect); then check with $STATE that nothing changed.
+# be accepted without effect); then check with $STATE and the ftrace hooks
+# that nothing changed.  EACCES comes from the VFS (file modes) and EEXIST
+# from the module loader (a module of that name is loaded): those inputs
+# never reach livepatch code.
 try() {
 	if [[ $2 == OK ]]; then
 		[[ $3 == OK ]] || die "$1: got $3, expected it to be accepted"
@@ -159,8 +178,10 @@ try() {
 		[[ $3 == "$2" ]] ||
 			die "$1: got $3, expected $2 (bad input $TRIED, after $REFUSED refused)"
 		REFUSED=$((REFUSED + 1))
+		[[ $2 == EACCES || $2 == EEXIST ]] && EARLY=$((EARLY + 1))
 	fi
 	"$STATE" "after $1"
+	klp_ftrace_unchanged "after $1"
 }
 
 # try_write FILE DATA EXPECTED [USER]: write DATA to FILE as USER (root).
@@ -221,6 +242,7 @@ try_concurrent() {
 	got=$(sort <<< "${got%$'\n'}" | tr '\n' ' ')
 	got=${got% }
 	TRIED=$((TRIED + WRITERS - want_ok))
+	CONCURRENT=$((CONCURRENT + WRITERS - want_ok))
 	[[ $got == "$3" ]] ||
 		die "$WRITERS writers of '$data' to $file at once: got $got, expected $3"
 	ok=${count[OK]:-0}
@@ -231,6 +253,7 @@ try_concurrent() {
 	fi
 	REFUSED=$((REFUSED + WRITERS - ok))
 	"$STATE" "after $WRITERS writers of '$data' to $file"
+	klp_ftrace_unchanged "after $WRITERS writers of '$data' to $file"
 }
 
 # check_patch PATCH ENABLED TRANSITION
@@ -274,7 +297,7 @@ lp_unchanged() {
 	expect_refcnt "$1" "$LP" 1
 	expect "$1" /proc/cmdline "$LP: cmdline replaced"
 }
-STATE=lp_unchanged
+set_state lp_unchanged
 for v in 2 -1 $'\n' abc "$BIG4K" "$BIG5K" 1 $'1\n' y on " 0" +0 o; do
 	try_write "$ELP/enabled" "$v" EINVAL
 done
@@ -302,7 +325,7 @@ for f in replace stack_order transition_tasks transition_ms \
 	fi
 done
 [[ -z $missing ]] ||
-	klp_info "SKIP: writes to${missing}: this implementation has no such files (stock 6.1)"
+	klp_lacks_part "writes to${missing}: no such files (stock 6.1 has none)"
 # shellcheck disable=SC2031 # ERRF is only changed in the writers' subshells
 { read -r _ < "$ELP/force"; } 2> "$ERRF" && die "reading $ELP/force succeeded"
 # shellcheck disable=SC2031
@@ -346,7 +369,7 @@ h_unpatching() {
 	expect "$1" /proc/cmdline "$LP: cmdline replaced"
 }
 disable_lp_nowait "$H"
-STATE=h_unpatching
+set_state h_unpatching
 expect_held "$H"
 h_unpatching "after writing 0 to $EH/enabled"
 # 0 a second time, then the rest.
@@ -378,13 +401,13 @@ h_reversed() {
 	check_patch "$LP" 1 0
 	expect_refcnt "$1" "$H" 1
 }
-STATE=h_reversed
+set_state h_reversed
 try_concurrent "$EH/enabled" 1 "EINVAL=$((WRITERS - 1)) OK=1"
 # And one of many writers of 0 starts the unpatching transition again.
-STATE=h_unpatching
+set_state h_unpatching
 try_concurrent "$EH/enabled" 0 "EINVAL=$((WRITERS - 1)) OK=1"
 expect_held "$H"
-STATE=:
+set_state :
 release_reader "/sys/module/$H/parameters/release" "$H: released"
 wait_patch_gone "$H"
 expect_refcnt "after disabling $H" "$H" 0
@@ -437,7 +460,7 @@ tt_without_t2() {
 	! klp_mod_loaded "$T2" || die "$T2 loaded $1"
 	expect_no_module "$1" "$T2"
 }
-STATE=tt_without_t2
+set_state tt_without_t2
 try_insmod "$T2" ENODEV init_err=-19
 try_insmod "$T2" EINVAL init_err=1
 load_mod "$T2"
@@ -445,7 +468,7 @@ check_file "$KLP_SYSFS/$TT/$T2/patched" 1
 check_file "/proc/$T2" "$TT: patched greeting"
 expect_refcnt "with $T2 loaded" "$T2" 0
 unload_mod "$T2"
-STATE=:
+set_state :
 tt_without_t2 "after unloading $T2"
 disable_lp "$TT"
 expect_refcnt "after disabling $TT" "$TT" 0
@@ -565,9 +588,9 @@ KLP_LOG_DROP=${KLP_LOG_DROP%"|^$T2: init: "}
 # ---------------------------------------------------------------------------
 start_test "a patch naming a function its target module lacks"
 load_lp "$TT" bad_name=1
-STATE=tt_without_t2
+set_state tt_without_t2
 try_insmod "$T2" EINVAL
-STATE=:
+set_state :
 disable_lp "$TT"
 unload_mod "$TT"
 unload_mod "$T"
@@ -595,5 +618,6 @@ done
 ((NONROOT_SKIPPED == 0)) ||
 	klp_info "SKIP: $NONROOT_SKIPPED writes as uid $NOBODY not tried (no setpriv)"
 klp_info "also: $NOOPS writes documented to do nothing (0 bytes, or 0 to force) accepted without effect, $WINNERS legitimate writers out of groups of $WRITERS, $MOVES loads and unloads of a target module during an open transition"
-echo "bad input: $TRIED inputs tried, $REFUSED refused with the documented error, nothing lost"
+DISTINCT=$((TRIED - CONCURRENT))
+echo "bad input: $DISTINCT distinct inputs ($((DISTINCT - EARLY)) reached livepatch code, $EARLY refused before it by the VFS or the module loader), $CONCURRENT concurrent writes; all $REFUSED refused with the documented error, nothing lost"
 klp_pass

@@ -27,7 +27,7 @@ PROC=/proc/$T
 klp_setup
 klp_require_mod "$T" "$P"
 grep -qaF ".klp.rela.$T." "$(mod_path "$P")" ||
-	skip "$P.ko has no livepatch relocations (not converted by lib/livepatch/klp_convert.py)"
+	klp_lacks "$P.ko has no livepatch relocations (not converted by lib/livepatch/klp_convert.py)"
 if klp_mod_loaded "$T" || ! klp_patch_gone "$P"; then
 	die "$T or $P is already loaded"
 fi
@@ -77,7 +77,7 @@ check_file "$KLP_SYSFS/$P/$T/patched" 0
 check_file "$KLP_SYSFS/$P/enabled" 1
 if ! klp_insmod "$T" secret=9; then
 	if klp_log_since_start | grep -qi 'invalid relocation target, existing value is nonzero'; then
-		skip "this kernel does not clear livepatch relocations when the target module unloads (stock 6.1; Linux 6.3 does)"
+		klp_lacks "this kernel does not clear livepatch relocations when the target module unloads (stock 6.1; Linux 6.3 does)"
 	fi
 	klp_log_since_start >&2
 	die "insmod $T secret=9 failed: $KLP_INSMOD_ERR"

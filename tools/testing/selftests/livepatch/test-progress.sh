@@ -42,9 +42,9 @@ if [[ -z $TRACEFS ]] && mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null;
 fi
 [[ -n $TRACEFS ]] || skip "tracefs is not available (CONFIG_FTRACE?)"
 [[ -d $TRACEFS/events/livepatch ]] ||
-	skip "no livepatch tracepoints ($TRACEFS/events/livepatch missing): this kernel has no transition progress reporting (stock 6.1?)"
+	klp_lacks "no livepatch tracepoints ($TRACEFS/events/livepatch missing): this kernel has no transition progress reporting (stock 6.1?)"
 KLPCTL=${KLPCTL:-$(command -v klpctl)} ||
-	skip "klpctl not found in PATH (build tools/livepatch, or set KLPCTL)"
+	klp_lacks "klpctl not found in PATH (build tools/livepatch, or set KLPCTL)"
 
 HOLD_OUT=$(mktemp)
 ERR_OUT=$(mktemp)
@@ -233,7 +233,7 @@ start_reader "$OLD_COUNT"
 trace_reset
 load_lp_nowait "$P"
 [[ -e $KLP_SYSFS/$P/transition_blockers ]] ||
-	skip "$KLP_SYSFS/$P/transition_blockers missing: this kernel has no transition progress reporting (stock 6.1?)"
+	klp_lacks "$KLP_SYSFS/$P/transition_blockers missing: this kernel has no transition progress reporting (stock 6.1?)"
 expect_only_reader
 check_file "$KLP_SYSFS/$P/transition_signals" 0
 ms1=$(attr transition_ms)

@@ -37,26 +37,14 @@ check_funcs() {
 }
 
 # The ftrace hooks, through tracefs' enabled_functions.
-TRACEFS=""
-for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
-	if [[ -r $d/enabled_functions ]]; then
-		TRACEFS=$d
-		break
-	fi
-done
-if [[ -z $TRACEFS ]] && mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null; then
-	klp_at_exit umount /sys/kernel/tracing
-	TRACEFS=/sys/kernel/tracing
-fi
-[[ -r $TRACEFS/enabled_functions ]] ||
-	skip "no tracefs enabled_functions to check the ftrace hooks with"
+klp_tracefs || skip "no tracefs enabled_functions to check the ftrace hooks with"
 
 # check_hooked FUNC yes|no: whether ftrace has a hook on FUNC.
 check_hooked() {
 	local got=no fn
 	while read -r fn _; do
 		[[ $fn == "$1" ]] && got=yes
-	done < "$TRACEFS/enabled_functions"
+	done < "$KLP_TRACEFS/enabled_functions"
 	check_eq "ftrace hook on $1" "$2" "$got"
 }
 

@@ -40,7 +40,7 @@ check_orders() {
 start_test "replace and stack_order of a single plain patch"
 load_lp "$P1"
 if ! klp_has_feature replace "$P1" || ! klp_has_feature stack_order "$P1"; then
-	skip "no replace/stack_order in $KLP_SYSFS/$P1 (added in Linux 6.11/6.14)"
+	klp_lacks "no replace/stack_order in $KLP_SYSFS/$P1 (added in Linux 6.11/6.14)"
 fi
 check_mode "$KLP_SYSFS/$P1/replace" 444
 check_mode "$KLP_SYSFS/$P1/stack_order" 444

@@ -3,8 +3,9 @@
 #
 # klp_enable_patch() refuses invalid patches: one test_klp_bad_* module per
 # kind of bad input, each failing insmod with an exact errno and log, and
-# leaving neither the module nor /sys/kernel/livepatch/<name> behind.  Also:
-# no second patch while a transition is running.
+# leaving neither the module nor /sys/kernel/livepatch/<name> behind, nor
+# an ftrace hook (tracefs enabled_functions is as before the insmod).
+# Also: no second patch while a transition is running.
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
@@ -16,6 +17,8 @@ L=test_klp_livepatch
 
 klp_setup
 klp_require_mod "$D" "$T" "$H" "$L"
+klp_tracefs || skip "no tracefs enabled_functions to check the ftrace hooks with"
+REFUSED=0
 if klp_mod_loaded "$D" || klp_mod_loaded "$T"; then
 	die "$D or $T is already loaded"
 fi
@@ -37,8 +40,11 @@ expect_refused() {
 	*) die "no number known for $errno" ;;
 	esac
 	start_test "$m: refused with $errno"
+	klp_ftrace_snapshot
 	load_mod_expect_fail "$m" "$errno"
 	klp_info "insmod said: $KLP_INSMOD_ERR"
+	klp_ftrace_unchanged "after the refused insmod of $m"
+	REFUSED=$((REFUSED + 1))
 	# dynamic scope: klp_log_filtered sees this KLP_LOG_DROP
 	local KLP_LOG_DROP=$KLP_LOG_DROP
 	[[ $# -eq 0 ]] && KLP_LOG_DROP+="|^livepatch: .*$m"
@@ -81,8 +87,11 @@ reader=$!
 klp_wait_for 10 klp_sleepers_are "/proc/$T/sleepers" 1 || die "the reader did not start sleeping"
 load_lp_nowait "$H"
 klp_in_transition "$H" || die "transition of $H not running"
+klp_ftrace_snapshot
 load_mod_expect_fail "$L" EBUSY
 klp_info "insmod said: $KLP_INSMOD_ERR"
+klp_ftrace_unchanged "after the refused insmod of $L"
+REFUSED=$((REFUSED + 1))
 klp_in_transition "$H" || die "transition of $H ended early"
 klp_log "release"
 echo 1 > "/proc/$T/release"
@@ -111,4 +120,5 @@ klptest: rmmod $T
 $T: module unloaded
 EOF
 
+echo "validation: $REFUSED patch modules refused with the documented errno, no module, sysfs entry or ftrace hook left"
 klp_pass
