@@ -14,6 +14,13 @@
  * token, or a patched caller whose callee did not confirm it, returns a
  * TEST_KLP_STRESS_MIX_* value.  A task that sees one of those ran versions
  * of one patch mixed with versions of another (or with the originals).
+ * Every version of the caller goes through test_klp_stress_call(): a
+ * scheduling point (req->pause) between its entry and the call of the
+ * callee, and a store after that call, so that the call is never a tail
+ * call and the caller stays on the stack while the callee runs.  A task
+ * can then be preempted or put to sleep inside any caller, and one whose
+ * switch the implementation got wrong would run an old caller with a new
+ * callee or the reverse.
  *
  * test_klp_stress_target2 has one function, test_klp_stress_mod2_val(),
  * with the index TEST_KLP_STRESS_MOD2.
@@ -21,12 +28,13 @@
 #ifndef _TEST_KLP_STRESS_H
 #define _TEST_KLP_STRESS_H
 
+#include <linux/compiler.h>
 #include <linux/livepatch.h>
 #include <linux/types.h>
 
 #define TEST_KLP_STRESS_NFUNCS	1000
 /* Calls of the pair per read of /proc/test_klp_stress_target/check. */
-#define TEST_KLP_STRESS_PAIR_CALLS	50
+#define TEST_KLP_STRESS_PAIR_CALLS	1000
 /* Calls of test_klp_stress_mod2_val() per read of its check file. */
 #define TEST_KLP_STRESS_MOD2_CALLS	20
 
@@ -47,10 +55,22 @@
 #define TEST_KLP_STRESS_SHADOW_V2	0x57e552
 #define TEST_KLP_STRESS_SHADOW_V3	0x57e553
 
-/* What the caller passes to the callee (through req->callee). */
+/*
+ * What the caller passes to the callee (through req->callee).  The
+ * function pointers are read at run time, so that the compiler cannot
+ * specialise a caller for them.
+ */
 struct test_klp_stress_req {
 	u32 (*callee)(struct test_klp_stress_req *req);
+	/* called by every caller before the callee: a scheduling point */
+	void (*pause)(struct test_klp_stress_req *req);
 	unsigned long seq;
+	/* the callee's result, stored by the caller after the call */
+	u32 ret;
+	/* pause() sleeps until released (see the target's hold file) */
+	bool hold;
+	/* set by pause() when such a sleep ended with a release */
+	bool released;
 };
 
 /* test_klp_stress_valid - is R a result version 1, 2 or 3 of function I? */
@@ -59,6 +79,15 @@ static inline bool test_klp_stress_valid(u32 r, u32 i)
 	u32 v = TEST_KLP_STRESS_VERSION(r);
 
 	return TEST_KLP_STRESS_INDEX(r) == i && v >= 1 && v <= 3;
+}
+
+/*
+ * test_klp_stress_seen - the bit of result R of function I in a mask of the
+ * versions a reader saw (bit v - 1 for version v), 0 for a bad result.
+ */
+static inline unsigned int test_klp_stress_seen(u32 r, u32 i)
+{
+	return test_klp_stress_valid(r, i) ? 1U << (TEST_KLP_STRESS_VERSION(r) - 1) : 0;
 }
 
 /*
@@ -90,6 +119,21 @@ static inline bool test_klp_stress_valid(u32 r, u32 i)
 #define TEST_KLP_STRESS_NAME(a, b, c)	"test_klp_stress_f" #a #b #c
 
 /*
+ * test_klp_stress_call - the part of every version of the caller around its
+ * call of the callee: the scheduling point, the call, and a store of the
+ * result after it (which keeps the call from becoming a tail call).
+ */
+static __always_inline u32 test_klp_stress_call(struct test_klp_stress_req *req)
+{
+	u32 ret;
+
+	req->pause(req);
+	ret = req->callee(req);
+	WRITE_ONCE(req->ret, ret);
+	return ret;
+}
+
+/*
  * The patched pair, version V with shadow id ID: the caller attaches the
  * token V to the request, calls the callee (whichever version this task
  * runs) and checks that the callee understood it.
@@ -103,7 +147,7 @@ static inline u32 test_klp_stress_new_caller(struct test_klp_stress_req *req,
 	if (!token)
 		return TEST_KLP_STRESS_NOMEM;
 	*token = v;
-	ret = req->callee(req);
+	ret = test_klp_stress_call(req);
 	klp_shadow_free(req, id, NULL);
 
 	if (ret != TEST_KLP_STRESS_VAL(v, TEST_KLP_STRESS_PAIR))

@@ -7,7 +7,9 @@
  *
  * /proc/test_klp_stress_target2/check	each read calls
  *		test_klp_stress_mod2_val() TEST_KLP_STRESS_MOD2_CALLS times,
- *		checks every result and prints "calls <n> bad <n>"
+ *		checks every result and prints "calls <n> bad <n> seen <hex>"
+ *		(seen: the mask of the versions the reader saw, bit v - 1 for
+ *		version v)
  * /proc/test_klp_stress_target2/version	the version the reader runs
  */
 
@@ -29,17 +31,20 @@ static noinline u32 test_klp_stress_mod2_val(void)
 static int check_show(struct seq_file *m, void *v)
 {
 	unsigned long bad = 0;
+	unsigned int seen = 0;
 	u32 i, r, first = 0;
 
 	for (i = 0; i < TEST_KLP_STRESS_MOD2_CALLS; i++) {
 		r = test_klp_stress_mod2_val();
 		if (!test_klp_stress_valid(r, TEST_KLP_STRESS_MOD2) && !bad++)
 			first = r;
+		seen |= test_klp_stress_seen(r, TEST_KLP_STRESS_MOD2);
 	}
 	if (bad)
 		pr_err_ratelimited("mismatch: test_klp_stress_mod2_val() returned %#x\n",
 				   first);
-	seq_printf(m, "calls %u bad %lu\n", TEST_KLP_STRESS_MOD2_CALLS, bad);
+	seq_printf(m, "calls %u bad %lu seen %x\n", TEST_KLP_STRESS_MOD2_CALLS,
+		   bad, seen);
 	if (bad)
 		seq_printf(m, "first bad: returned %#x\n", first);
 	return 0;

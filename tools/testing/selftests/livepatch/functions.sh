@@ -154,11 +154,18 @@ klp_start_reader() {
 # every CPU but the first offline until the test exits.  QEMU 7.2's TCG can
 # hang when code is rewritten while another vCPU runs it (the ftrace
 # updates of a patch under a task calling the patched function in a loop).
+# Not in auto mode when the kernel command line has klp.tcg=single: that
+# guest's vCPUs take turns in one host thread (harness/run-vm.sh), so none
+# runs while another rewrites code.
 klp_one_cpu_under_tcg() {
 	local mode=$1 f
 	if [[ $mode == auto ]]; then
 		mode=0
 		grep -q '^model name.*QEMU TCG CPU' /proc/cpuinfo && mode=1
+		if ((mode)) && [[ " $(< /proc/cmdline) " == *" klp.tcg=single "* ]]; then
+			klp_info "QEMU TCG with one host thread for all vCPUs (klp.tcg=single): every CPU stays online"
+			mode=0
+		fi
 	fi
 	[[ $mode == 1 ]] || return 0
 	KLP_OFFLINE_CPUS=()

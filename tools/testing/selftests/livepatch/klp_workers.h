@@ -100,7 +100,7 @@ static int workers_start(int n, pid_t *pids, void (*loop)(int i))
 }
 
 /* workers_wait() - sleep until SIGTERM/SIGINT; call report_fn on SIGUSR1. */
-static void workers_wait(void (*report_fn)(void))
+static inline void workers_wait(void (*report_fn)(void))
 {
 	while (!READ(stop)) {
 		sigsuspend(&workers_old_mask);

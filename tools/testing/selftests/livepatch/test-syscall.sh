@@ -16,8 +16,9 @@
 # lock a page while translating it, and the guest then loops forever on an
 # int3 that ftrace's text_poke_bp() has already removed (the helpers call
 # getpid() while ftrace rewrites its first instruction).  So under TCG the
-# test runs with one online CPU (KLP_SYSCALL_ONE_CPU=0 keeps them all, =1
-# forces one elsewhere).
+# test runs with one online CPU, unless the guest's vCPUs share one host
+# thread (klp.tcg=single, see klp_one_cpu_under_tcg in functions.sh)
+# (KLP_SYSCALL_ONE_CPU=0 keeps them all, =1 forces one elsewhere).
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
