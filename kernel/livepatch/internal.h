@@ -6,7 +6,10 @@
 #ifndef _LIVEPATCH_INTERNAL_H
 #define _LIVEPATCH_INTERNAL_H
 
+#include <linux/bug.h>
 #include <linux/livepatch.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
 
 /*
  * klp_mutex serialises every change to the set of patches: enabling,
@@ -42,6 +45,53 @@ void klp_run_pre_unpatch(struct klp_object *obj);
 void klp_run_post_unpatch(struct klp_object *obj);
 
 /* patch.c */
+
+/*
+ * klp_pick_func() - the code the current task runs for a patched function
+ * @func_stack: the replacements of one function, newest first
+ *
+ * The top of the stack, or, while the top is in a transition that the task
+ * has not gone through yet (patch_state KLP_UNPATCHED), the one below it.
+ * NULL means the original code: the stack is empty, or the task is to run
+ * what lies below the only function, or the function chosen is a nop.
+ *
+ * Called by the ftrace handler (patch.c) with preemption disabled; inline
+ * so that nothing it runs can be traced.
+ *
+ * Ordering: the transition code publishes func->transition before it adds
+ * the function to a stack or before it sets TIF_PATCH_PENDING on any task,
+ * and it sets the tasks' patch_state before func->transition (smp_wmb() on
+ * that side).  The read barriers below pair with those.
+ */
+static __always_inline struct klp_func *
+klp_pick_func(struct list_head *func_stack)
+{
+	struct klp_func *func;
+
+	func = list_first_or_null_rcu(func_stack, struct klp_func, stack_node);
+	if (!func)
+		return NULL;
+
+	/* Read func->transition after the function; see above. */
+	smp_rmb();
+	if (unlikely(READ_ONCE(func->transition))) {
+		int state;
+
+		/* Read patch_state after func->transition; see above. */
+		smp_rmb();
+		state = READ_ONCE(current->patch_state);
+		WARN_ON_ONCE(state == KLP_UNDEFINED);
+		if (state == KLP_UNPATCHED) {
+			func = list_entry_rcu(func->stack_node.next,
+					      struct klp_func, stack_node);
+			if (&func->stack_node == func_stack)
+				return NULL;
+		}
+	}
+
+	return func->nop ? NULL : func;
+}
+
 int klp_redirect_object(struct klp_object *obj);
 void klp_restore_object(struct klp_object *obj);
 void klp_restore_patch(struct klp_patch *patch);
@@ -49,6 +99,14 @@ void klp_restore_nops(struct klp_patch *patch);
 struct klp_func *klp_func_below(struct klp_func *func);
 
 /* transition.c */
+
+/* Code that no task may be inside when it switches: [start, end). */
+struct klp_range {
+	unsigned long start;
+	unsigned long end;
+	const char *name;	/* old_name of the function */
+};
+
 extern struct klp_patch *klp_trans_patch;
 extern int klp_trans_target;
 
@@ -79,6 +137,21 @@ bool klp_states_compatible(struct klp_patch *patch);
 int klp_lookup_symbol(const char *objname, const char *name,
 		      unsigned long sympos, unsigned long *addr);
 int klp_check_patch(struct klp_patch *patch);
+
+/* transition.c */
+void klp_switch_task(struct task_struct *task, int target);
+void klp_task_mark_pending(struct task_struct *task, int target);
+void klp_task_clear_pending(struct task_struct *task, int unused);
+void klp_task_force(struct task_struct *task, int target);
+void klp_func_left_behind(const struct klp_func *func,
+			  const struct klp_func *below, int target,
+			  struct klp_range *range);
+const struct klp_range *klp_find_range(const struct klp_range *ranges,
+				       unsigned int nr, unsigned long addr);
+const struct klp_range *klp_stack_blocked_by(const struct klp_range *ranges,
+					     unsigned int nr,
+					     const unsigned long *entries,
+					     unsigned int nr_entries);
 
 /* livepatch_kunit_twin.c: a function named like one in livepatch_kunit.c */
 extern int (*const klp_kunit_twin_b)(int x);

@@ -5,10 +5,18 @@
  * They cover what can be checked without a patch module and without patching
  * anything: the shadow-variable table, the compatibility of system states,
  * symbol resolution by name and position, the validation of patch
- * descriptions, and livepatch relocations (section and symbol names,
- * resolution, applying and clearing).  Patches are built by hand; the module
- * they claim to belong to is a zeroed struct module with a name, which is
- * not a livepatch module, so nothing can ever be enabled by these tests.
+ * descriptions, livepatch relocations (section and symbol names, resolution,
+ * applying and clearing), the function the ftrace handler picks for a task
+ * (klp_pick_func()), and the per-task decisions of a transition: which tasks
+ * have to switch, switching, forcing, reversal, fork, a task switching
+ * itself, and which code on a task's stack keeps it from switching.  Patches
+ * are built by hand; the module they claim to belong to is a zeroed struct
+ * module with a name, which is not a livepatch module, so nothing can ever
+ * be enabled by these tests.  Tasks are zeroed task_structs that never run.
+ *
+ * harness/kunit.sh (make kunit) counts the suites, cases and parameters
+ * defined here and fails when fewer ran, so that a suite compiled out does
+ * not vanish silently.
  *
  *   tools/testing/kunit/kunit.py run --arch=x86_64 \
  *		--kunitconfig=kernel/livepatch
@@ -852,6 +860,498 @@ static struct kunit_suite klp_kunit_check_suite = {
 
 kunit_test_suites(&klp_kunit_shadow_suite, &klp_kunit_state_suite,
 		  &klp_kunit_lookup_suite, &klp_kunit_check_suite);
+
+/* ---- the ftrace handler's choice of function ----------------------------- */
+
+#define KLP_KUNIT_STACK_MAX	3
+#define KLP_KUNIT_ORIGINAL	-1	/* klp_pick_func() returns NULL */
+
+/**
+ * struct klp_kunit_pick_case - a stack of replacements and a task calling it
+ * @desc:	the situation
+ * @depth:	functions on the stack, at most KLP_KUNIT_STACK_MAX
+ * @nop:	which of them are nops (bit 0: the top of the stack)
+ * @transition:	which of them have func->transition set (bit 0: the top)
+ * @state:	the calling task's patch_state
+ * @expect:	position on the stack (0: the top) of the function that
+ *		klp_pick_func() picks, or KLP_KUNIT_ORIGINAL
+ */
+struct klp_kunit_pick_case {
+	const char *desc;
+	int depth;
+	unsigned int nop;
+	unsigned int transition;
+	int state;
+	int expect;
+};
+
+static const struct klp_kunit_pick_case klp_kunit_pick_cases[] = {
+	{ "empty stack: the original", 0, 0, 0, KLP_UNDEFINED,
+	  KLP_KUNIT_ORIGINAL },
+	{ "no transition: the top", 2, 0, 0, KLP_UNDEFINED, 0 },
+	{ "no transition: the top, whatever the task's state", 2, 0, 0,
+	  KLP_UNPATCHED, 0 },
+	{ "patching, task switched: the new function", 2, 0, BIT(0),
+	  KLP_PATCHED, 0 },
+	{ "patching, task not switched: the function below", 2, 0, BIT(0),
+	  KLP_UNPATCHED, 1 },
+	{ "unpatching, task not switched: the patch's function", 3, 0,
+	  BIT(0), KLP_PATCHED, 0 },
+	{ "unpatching, task switched: the function just below", 3, 0, BIT(0),
+	  KLP_UNPATCHED, 1 },
+	{ "one function, task unpatched: the original", 1, 0, BIT(0),
+	  KLP_UNPATCHED, KLP_KUNIT_ORIGINAL },
+	{ "only the top's transition flag counts", 2, 0, BIT(1),
+	  KLP_UNPATCHED, 0 },
+	{ "replace, task switched: its nop runs the original", 2, BIT(0),
+	  BIT(0), KLP_PATCHED, KLP_KUNIT_ORIGINAL },
+	{ "replace, task not switched: the replaced function", 2, BIT(0),
+	  BIT(0), KLP_UNPATCHED, 1 },
+	{ "replace complete: a nop runs the original", 2, BIT(0), 0,
+	  KLP_UNDEFINED, KLP_KUNIT_ORIGINAL },
+};
+
+static void klp_kunit_pick_desc(const struct klp_kunit_pick_case *c,
+				char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(klp_kunit_pick, klp_kunit_pick_cases, klp_kunit_pick_desc);
+
+/*
+ * klp_pick_func() reads the patch_state of current, the test's own thread:
+ * nothing is patched in a KUnit kernel, so the test may set it for the call.
+ */
+static void klp_kunit_pick_func(struct kunit *test)
+{
+	const struct klp_kunit_pick_case *c = test->param_value;
+	struct klp_func funcs[KLP_KUNIT_STACK_MAX] = { };
+	int saved = current->patch_state;
+	struct klp_func *picked;
+	LIST_HEAD(stack);
+	int i, pos;
+
+	KUNIT_ASSERT_LE(test, c->depth, KLP_KUNIT_STACK_MAX);
+	for (i = 0; i < c->depth; i++) {
+		funcs[i].old_name = "klp_kunit_twin";
+		funcs[i].new_func = klp_kunit_twin;
+		funcs[i].patched = true;
+		funcs[i].nop = c->nop & BIT(i);
+		funcs[i].transition = c->transition & BIT(i);
+		list_add_tail(&funcs[i].stack_node, &stack);
+	}
+
+	current->patch_state = c->state;
+	picked = klp_pick_func(&stack);
+	current->patch_state = saved;
+
+	pos = KLP_KUNIT_ORIGINAL;
+	if (picked)
+		pos = picked - funcs;
+	KUNIT_EXPECT_EQ(test, pos, c->expect);
+}
+
+static struct kunit_case klp_kunit_pick_test_cases[] = {
+	KUNIT_CASE_PARAM(klp_kunit_pick_func, klp_kunit_pick_gen_params),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_pick_suite = {
+	.name = "livepatch_pick_func",
+	.test_cases = klp_kunit_pick_test_cases,
+};
+
+/* ---- per-task state of a transition -------------------------------------- */
+
+/*
+ * A task for the per-task helpers of transition.c, which touch only its
+ * thread flags and patch_state: zeroed memory, never run, never listed.
+ */
+static struct task_struct *klp_kunit_task(struct kunit *test, int state,
+					  bool pending)
+{
+	struct task_struct *task;
+
+	task = kunit_kzalloc(test, sizeof(*task), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, task);
+	task->patch_state = state;
+	if (pending)
+		set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	return task;
+}
+
+/*
+ * Expect @task in @state, with TIF_PATCH_PENDING set when @pending; @what
+ * names the check in a failure message.
+ */
+static void klp_kunit_expect_task(struct kunit *test, const char *what,
+				  struct task_struct *task, int state,
+				  bool pending)
+{
+	KUNIT_EXPECT_EQ_MSG(test, task->patch_state, state, "%s", what);
+	KUNIT_EXPECT_EQ_MSG(test, klp_patch_pending(task), pending, "%s",
+			    what);
+}
+
+/* klp_trans_begin(): a task has to switch unless it is in the target. */
+static void klp_kunit_task_mark_pending(struct kunit *test)
+{
+	static const int states[] = { KLP_UNPATCHED, KLP_PATCHED };
+	struct task_struct *task;
+	unsigned int s, t;
+
+	for (s = 0; s < ARRAY_SIZE(states); s++) {
+		for (t = 0; t < ARRAY_SIZE(states); t++) {
+			task = klp_kunit_task(test, states[s], false);
+			klp_task_mark_pending(task, states[t]);
+			KUNIT_EXPECT_EQ_MSG(test, task->patch_state, states[s],
+					    "state %d, target %d", states[s],
+					    states[t]);
+			KUNIT_EXPECT_EQ_MSG(test, klp_patch_pending(task),
+					    states[s] != states[t],
+					    "state %d, target %d", states[s],
+					    states[t]);
+		}
+	}
+}
+
+/* A task found safe takes the target state and has nothing left to do. */
+static void klp_kunit_task_switch(struct kunit *test)
+{
+	struct task_struct *task;
+
+	task = klp_kunit_task(test, KLP_UNPATCHED, true);
+	klp_switch_task(task, KLP_PATCHED);
+	klp_kunit_expect_task(test, "patching", task, KLP_PATCHED, false);
+
+	task = klp_kunit_task(test, KLP_PATCHED, true);
+	klp_switch_task(task, KLP_UNPATCHED);
+	klp_kunit_expect_task(test, "unpatching", task, KLP_UNPATCHED, false);
+}
+
+/* Forcing switches exactly the tasks that still have to switch. */
+static void klp_kunit_task_force(struct kunit *test)
+{
+	struct task_struct *task;
+
+	task = klp_kunit_task(test, KLP_UNPATCHED, true);
+	klp_task_force(task, KLP_PATCHED);
+	klp_kunit_expect_task(test, "pending, patching", task, KLP_PATCHED,
+			      false);
+
+	task = klp_kunit_task(test, KLP_PATCHED, true);
+	klp_task_force(task, KLP_UNPATCHED);
+	klp_kunit_expect_task(test, "pending, unpatching", task, KLP_UNPATCHED,
+			      false);
+
+	task = klp_kunit_task(test, KLP_PATCHED, false);
+	klp_task_force(task, KLP_PATCHED);
+	klp_kunit_expect_task(test, "switched", task, KLP_PATCHED, false);
+
+	/* Not marked (not in the walk of klp_trans_begin()): left alone. */
+	task = klp_kunit_task(test, KLP_UNPATCHED, false);
+	klp_task_force(task, KLP_PATCHED);
+	klp_kunit_expect_task(test, "not marked", task, KLP_UNPATCHED, false);
+}
+
+/*
+ * klp_trans_reverse() clears every task's flag, then klp_trans_begin()
+ * marks the tasks against the flipped target: the tasks that had switched
+ * have to switch back, the others are already there.  Nobody's state, and
+ * so nobody's code (klp_pick_func()), changes at the reversal itself.
+ */
+static void klp_kunit_task_reverse(struct kunit *test)
+{
+	static const int targets[] = { KLP_PATCHED, KLP_UNPATCHED };
+	struct task_struct *switched, *waiting;
+	unsigned int i;
+	int target;
+
+	for (i = 0; i < ARRAY_SIZE(targets); i++) {
+		target = targets[i];
+		switched = klp_kunit_task(test, !target, false);
+		waiting = klp_kunit_task(test, !target, false);
+
+		/* klp_trans_begin(), then one task switches. */
+		klp_task_mark_pending(switched, target);
+		klp_task_mark_pending(waiting, target);
+		klp_switch_task(switched, target);
+		klp_kunit_expect_task(test, "switched, before", switched,
+				      target, false);
+		klp_kunit_expect_task(test, "waiting, before", waiting,
+				      !target, true);
+
+		/* The reversal. */
+		klp_task_clear_pending(switched, 0);
+		klp_task_clear_pending(waiting, 0);
+		klp_task_mark_pending(switched, !target);
+		klp_task_mark_pending(waiting, !target);
+		klp_kunit_expect_task(test, "switched, after", switched,
+				      target, true);
+		klp_kunit_expect_task(test, "waiting, after", waiting,
+				      !target, false);
+	}
+}
+
+/*
+ * A task switches itself (return to user space, idle loop) only when it
+ * has to, and then to the target of the transition.  The test sets
+ * klp_trans_target under klp_mutex, with no transition running.
+ */
+static void klp_kunit_task_update(struct kunit *test)
+{
+	struct task_struct *pending, *done, *other;
+	bool busy;
+
+	pending = klp_kunit_task(test, KLP_UNPATCHED, true);
+	done = klp_kunit_task(test, KLP_PATCHED, false);
+	other = klp_kunit_task(test, KLP_UNPATCHED, false);
+
+	mutex_lock(&klp_mutex);
+	busy = klp_trans_patch || klp_trans_target != KLP_UNDEFINED;
+	if (!busy) {
+		klp_trans_target = KLP_PATCHED;
+		klp_update_patch_state(pending);
+		klp_update_patch_state(done);
+		klp_update_patch_state(other);
+		klp_trans_target = KLP_UNDEFINED;
+	}
+	mutex_unlock(&klp_mutex);
+	KUNIT_ASSERT_FALSE_MSG(test, busy, "a transition is running");
+
+	klp_kunit_expect_task(test, "pending", pending, KLP_PATCHED, false);
+	klp_kunit_expect_task(test, "switched", done, KLP_PATCHED, false);
+	klp_kunit_expect_task(test, "not marked", other, KLP_UNPATCHED, false);
+}
+
+/*
+ * A child starts where its parent (current) is: same state, same flag,
+ * whatever flag it got with the copy of the parent's thread info.
+ */
+static void klp_kunit_task_fork(struct kunit *test)
+{
+	bool saved_pending = klp_patch_pending(current);
+	int saved_state = current->patch_state;
+	struct task_struct *child1, *child2;
+
+	child1 = klp_kunit_task(test, KLP_UNDEFINED, false);
+	child2 = klp_kunit_task(test, KLP_UNDEFINED, true);
+
+	current->patch_state = KLP_PATCHED;
+	set_tsk_thread_flag(current, TIF_PATCH_PENDING);
+	klp_copy_process(child1);
+
+	current->patch_state = KLP_UNPATCHED;
+	clear_tsk_thread_flag(current, TIF_PATCH_PENDING);
+	klp_copy_process(child2);
+
+	current->patch_state = saved_state;
+	update_tsk_thread_flag(current, TIF_PATCH_PENDING, saved_pending);
+
+	klp_kunit_expect_task(test, "parent pending", child1, KLP_PATCHED,
+			      true);
+	klp_kunit_expect_task(test, "parent switched", child2, KLP_UNPATCHED,
+			      false);
+}
+
+/* Code addresses for hand-built functions; never called. */
+#define KLP_KUNIT_OLD		0x10000UL
+#define KLP_KUNIT_OLD_SIZE	0x100UL
+#define KLP_KUNIT_NEW		0x20000UL
+#define KLP_KUNIT_NEW_SIZE	0x80UL
+#define KLP_KUNIT_BELOW		0x30000UL
+#define KLP_KUNIT_BELOW_SIZE	0x40UL
+
+static void klp_kunit_funcs(struct klp_func *func, struct klp_func *below)
+{
+	memset(func, 0, sizeof(*func));
+	func->old_name = "klp_kunit_old";
+	func->old_func = (void *)KLP_KUNIT_OLD;
+	func->old_size = KLP_KUNIT_OLD_SIZE;
+	func->new_func = (void *)KLP_KUNIT_NEW;
+	func->new_size = KLP_KUNIT_NEW_SIZE;
+	*below = *func;
+	below->new_func = (void *)KLP_KUNIT_BELOW;
+	below->new_size = KLP_KUNIT_BELOW_SIZE;
+}
+
+/*
+ * Expect @range to be [@start, @start + @size) of the function of
+ * klp_kunit_funcs(); @what names the check in a failure message.
+ */
+static void klp_kunit_expect_range(struct kunit *test, const char *what,
+				   const struct klp_range *range,
+				   unsigned long start, unsigned long size)
+{
+	KUNIT_EXPECT_EQ_MSG(test, range->start, start, "%s", what);
+	KUNIT_EXPECT_EQ_MSG(test, range->end, start + size, "%s", what);
+	KUNIT_EXPECT_STREQ_MSG(test, range->name, "klp_kunit_old", "%s", what);
+}
+
+/* The code a task must have left to switch, for each kind of transition. */
+static void klp_kunit_left_behind(struct kunit *test)
+{
+	struct klp_func func, below;
+	struct klp_range range;
+
+	klp_kunit_funcs(&func, &below);
+
+	/* Patching: the code that runs now. */
+	klp_func_left_behind(&func, NULL, KLP_PATCHED, &range);
+	klp_kunit_expect_range(test, "patching", &range, KLP_KUNIT_OLD,
+			       KLP_KUNIT_OLD_SIZE);
+	klp_func_left_behind(&func, &below, KLP_PATCHED, &range);
+	klp_kunit_expect_range(test, "patching over another patch", &range,
+			       KLP_KUNIT_BELOW, KLP_KUNIT_BELOW_SIZE);
+
+	/* Unpatching: the patch's own function, whatever lies below. */
+	klp_func_left_behind(&func, NULL, KLP_UNPATCHED, &range);
+	klp_kunit_expect_range(test, "unpatching", &range, KLP_KUNIT_NEW,
+			       KLP_KUNIT_NEW_SIZE);
+	klp_func_left_behind(&func, &below, KLP_UNPATCHED, &range);
+	klp_kunit_expect_range(test, "unpatching over another patch", &range,
+			       KLP_KUNIT_NEW, KLP_KUNIT_NEW_SIZE);
+
+	/* A nop of a replace patch: the replaced function, or the original. */
+	func.nop = true;
+	klp_func_left_behind(&func, &below, KLP_PATCHED, &range);
+	klp_kunit_expect_range(test, "patching, nop", &range, KLP_KUNIT_BELOW,
+			       KLP_KUNIT_BELOW_SIZE);
+	klp_func_left_behind(&func, &below, KLP_UNPATCHED, &range);
+	klp_kunit_expect_range(test, "unpatching, nop", &range, KLP_KUNIT_OLD,
+			       KLP_KUNIT_OLD_SIZE);
+}
+
+static const struct klp_range klp_kunit_ranges[] = {
+	{ 0x1000, 0x1100, "a" },
+	{ 0x2000, 0x2010, "b" },
+	{ 0x2010, 0x2011, "c" },
+	{ 0x3000, 0x3400, "d" },
+};
+
+/* The name of the range holding @addr, or "-". */
+static const char *klp_kunit_find(const struct klp_range *ranges,
+				  unsigned int nr, unsigned long addr)
+{
+	const struct klp_range *range = klp_find_range(ranges, nr, addr);
+
+	return range ? range->name : "-";
+}
+
+static void klp_kunit_find_range(struct kunit *test)
+{
+	const struct klp_range *r = klp_kunit_ranges;
+	unsigned int nr = ARRAY_SIZE(klp_kunit_ranges);
+	struct klp_range *many;
+	unsigned int i;
+
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, 0, 0x1000), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0xfff), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x1000), "a");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x10ff), "a");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x1100), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x200f), "b");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x2010), "c");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x2011), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x3000), "d");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x33ff), "d");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, 0x3400), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_find(r, nr, ULONG_MAX), "-");
+
+	/* Every start, last byte and end of 100 ranges with gaps. */
+	many = kunit_kcalloc(test, 100, sizeof(*many), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, many);
+	for (i = 0; i < 100; i++) {
+		many[i].start = 0x1000 * (i + 1);
+		many[i].end = many[i].start + 0x10 + i;
+	}
+	for (i = 0; i < 100; i++) {
+		KUNIT_EXPECT_PTR_EQ(test,
+				    klp_find_range(many, 100, many[i].start),
+				    &many[i]);
+		KUNIT_EXPECT_PTR_EQ(test,
+				    klp_find_range(many, 100, many[i].end - 1),
+				    &many[i]);
+		KUNIT_EXPECT_NULL(test, klp_find_range(many, 100, many[i].end));
+	}
+}
+
+/* The name of the range that blocks a task with stack @entries, or "-". */
+static const char *klp_kunit_blocked_by(const struct klp_range *ranges,
+					unsigned int nr,
+					const unsigned long *entries,
+					unsigned int nr_entries)
+{
+	const struct klp_range *range;
+
+	range = klp_stack_blocked_by(ranges, nr, entries, nr_entries);
+	return range ? range->name : "-";
+}
+
+static void klp_kunit_stack_blocked(struct kunit *test)
+{
+	static const unsigned long clear[] = { 0x500, 0x1100, 0x2011, 0x3400 };
+	static const unsigned long deep[] = { 0x500, 0x1100, 0x9000, 0x2008 };
+	static const unsigned long two[] = { 0x4000, 0x3001, 0x500, 0x1000 };
+	const struct klp_range *r = klp_kunit_ranges;
+	unsigned int nr = ARRAY_SIZE(klp_kunit_ranges);
+
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, clear, 4), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, deep, 4), "b");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, deep, 3), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, two, 4), "d");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, two, 0), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, 0, two, 4), "-");
+}
+
+/*
+ * Whether a task sleeping in a function of the patch can switch: in the old
+ * code it blocks patching, not unpatching; in the new code the reverse.
+ */
+static void klp_kunit_stack_old_or_new(struct kunit *test)
+{
+	static const unsigned long in_old[] = { 0x500, KLP_KUNIT_OLD + 0x10 };
+	static const unsigned long in_new[] = { 0x500, KLP_KUNIT_NEW + 0x10 };
+	struct klp_func func, below;
+	struct klp_range range;
+
+	klp_kunit_funcs(&func, &below);
+
+	klp_func_left_behind(&func, NULL, KLP_PATCHED, &range);
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, in_old, 2),
+			   "klp_kunit_old");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, in_new, 2),
+			   "-");
+
+	klp_func_left_behind(&func, NULL, KLP_UNPATCHED, &range);
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, in_old, 2),
+			   "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, in_new, 2),
+			   "klp_kunit_old");
+}
+
+static struct kunit_case klp_kunit_transition_cases[] = {
+	KUNIT_CASE(klp_kunit_task_mark_pending),
+	KUNIT_CASE(klp_kunit_task_switch),
+	KUNIT_CASE(klp_kunit_task_force),
+	KUNIT_CASE(klp_kunit_task_reverse),
+	KUNIT_CASE(klp_kunit_task_update),
+	KUNIT_CASE(klp_kunit_task_fork),
+	KUNIT_CASE(klp_kunit_left_behind),
+	KUNIT_CASE(klp_kunit_find_range),
+	KUNIT_CASE(klp_kunit_stack_blocked),
+	KUNIT_CASE(klp_kunit_stack_old_or_new),
+	{ }
+};
+
+static struct kunit_suite klp_kunit_transition_suite = {
+	.name = "livepatch_transition",
+	.test_cases = klp_kunit_transition_cases,
+};
+
+kunit_test_suites(&klp_kunit_pick_suite, &klp_kunit_transition_suite);
 
 /* ---- livepatch relocations (x86-64) -------------------------------------- */
 

@@ -9,7 +9,7 @@
  * newest patch on top.  All sites share ONE ftrace_ops, klp_ops, whose filter
  * holds exactly the sites' addresses.  Its handler finds the site of the
  * traced address in a hash table and jumps to the replacement chosen from the
- * stack (see klp_pick_func()).
+ * stack (see klp_pick_func() in internal.h).
  *
  * Why one ops: the ops is static data of the core kernel, so ftrace treats it
  * as permanent.  Changing its filter needs no RCU-tasks grace period, and a
@@ -84,45 +84,6 @@ static __always_inline struct klp_site *klp_site_find(unsigned long ip)
 	return NULL;
 }
 
-/*
- * Choose the code the current task runs for a call of @site: the top of the
- * stack, or, while that function is in a transition that this task has not
- * gone through yet, the one below it.  NULL means the original code.
- *
- * Ordering: the transition code publishes func->transition before it adds
- * the function to a stack or before it sets TIF_PATCH_PENDING on any task,
- * and it sets the tasks' patch_state before func->transition (smp_wmb() on
- * that side).  The read barriers below pair with those.
- */
-static __always_inline struct klp_func *klp_pick_func(struct klp_site *site)
-{
-	struct klp_func *func;
-
-	func = list_first_or_null_rcu(&site->func_stack, struct klp_func,
-				      stack_node);
-	if (!func)
-		return NULL;
-
-	/* Read func->transition after the function; see above. */
-	smp_rmb();
-	if (unlikely(READ_ONCE(func->transition))) {
-		int state;
-
-		/* Read patch_state after func->transition; see above. */
-		smp_rmb();
-		state = READ_ONCE(current->patch_state);
-		WARN_ON_ONCE(state == KLP_UNDEFINED);
-		if (state == KLP_UNPATCHED) {
-			func = list_entry_rcu(func->stack_node.next,
-					      struct klp_func, stack_node);
-			if (&func->stack_node == &site->func_stack)
-				return NULL;
-		}
-	}
-
-	return func->nop ? NULL : func;
-}
-
 static void notrace klp_ftrace_handler(unsigned long ip,
 				       unsigned long parent_ip,
 				       struct ftrace_ops *fops,
@@ -139,7 +100,7 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 	preempt_disable_notrace();
 
 	site = klp_site_find(ip);
-	func = site ? klp_pick_func(site) : NULL;
+	func = site ? klp_pick_func(&site->func_stack) : NULL;
 	if (func)
 		ftrace_instruction_pointer_set(fregs,
 					       (unsigned long)func->new_func);

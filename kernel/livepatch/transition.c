@@ -56,15 +56,10 @@ static unsigned long klp_stack_entries[KLP_MAX_STACK_ENTRIES];
 static DEFINE_PER_CPU(unsigned long [KLP_MAX_STACK_ENTRIES], klp_walk_entries);
 
 /*
- * The code ranges that no task may be inside when it switches, sorted by
- * start address, rebuilt for every round of checks under klp_mutex.
+ * The code ranges that no task may be inside when it switches (struct
+ * klp_range), sorted by start address, rebuilt for every round of checks
+ * under klp_mutex.
  */
-struct klp_range {
-	unsigned long start;
-	unsigned long end;
-	const char *name;
-};
-
 static struct klp_range *klp_ranges;
 static unsigned int klp_nr_ranges;
 
@@ -182,11 +177,14 @@ static void klp_trans_work_fn(struct work_struct *work)
 	mutex_unlock(&klp_mutex);
 }
 
-/* Switch @task to the target state; it must not be in patched code. */
-static void klp_switch_task(struct task_struct *task)
+/*
+ * Switch @task to @target, the target state of the transition; it must not
+ * be in code that the transition leaves behind.
+ */
+KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
 {
 	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-	task->patch_state = klp_trans_target;
+	task->patch_state = target;
 }
 
 /*
@@ -213,21 +211,25 @@ static void klp_task_set_state(struct task_struct *task, int state)
 	task->patch_state = state;
 }
 
-static void klp_task_mark_pending(struct task_struct *task, int unused)
+/* A task not in the target state @target yet has to switch. */
+KLP_VISIBLE_IF_KUNIT void klp_task_mark_pending(struct task_struct *task,
+						int target)
 {
-	if (task->patch_state != klp_trans_target)
+	if (task->patch_state != target)
 		set_tsk_thread_flag(task, TIF_PATCH_PENDING);
 }
 
-static void klp_task_clear_pending(struct task_struct *task, int unused)
+KLP_VISIBLE_IF_KUNIT void klp_task_clear_pending(struct task_struct *task,
+						 int unused)
 {
 	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
 }
 
-static void klp_task_force(struct task_struct *task, int unused)
+/* Switch @task to @target unchecked if it still has to switch. */
+KLP_VISIBLE_IF_KUNIT void klp_task_force(struct task_struct *task, int target)
 {
 	if (klp_patch_pending(task))
-		klp_switch_task(task);
+		klp_switch_task(task, target);
 }
 
 static void klp_task_forget_state(struct task_struct *task, int unused)
@@ -247,20 +249,20 @@ static void klp_set_transition_flags(struct klp_patch *patch, bool value)
 }
 
 /*
- * The code a task leaves behind when it switches: for patching, what runs
- * now (the function below, or the original); for unpatching, the patch's own
- * replacement (the original for a nop).
+ * The code of @func that a task leaves behind when it switches to @target,
+ * into @range: for patching, what runs now (@below, the function below
+ * @func on its stack, or the original when @below is NULL); for unpatching,
+ * the patch's own replacement (the original for a nop).  A task inside that
+ * code cannot switch.
  */
-static bool klp_func_range(struct klp_func *func, struct klp_range *range)
+KLP_VISIBLE_IF_KUNIT void klp_func_left_behind(const struct klp_func *func,
+					       const struct klp_func *below,
+					       int target,
+					       struct klp_range *range)
 {
 	unsigned long start, size;
-	struct klp_func *below;
 
-	if (!func->patched)
-		return false;
-
-	if (klp_trans_target == KLP_PATCHED) {
-		below = klp_func_below(func);
+	if (target == KLP_PATCHED) {
 		if (below) {
 			start = (unsigned long)below->new_func;
 			size = below->new_size;
@@ -279,6 +281,19 @@ static bool klp_func_range(struct klp_func *func, struct klp_range *range)
 	range->start = start;
 	range->end = start + size;
 	range->name = func->old_name;
+}
+
+/* What @func of the transition patch leaves behind, if it is patched. */
+static bool klp_func_range(struct klp_func *func, struct klp_range *range)
+{
+	struct klp_func *below = NULL;
+
+	if (!func->patched)
+		return false;
+
+	if (klp_trans_target == KLP_PATCHED)
+		below = klp_func_below(func);
+	klp_func_left_behind(func, below, klp_trans_target, range);
 	return true;
 }
 
@@ -325,20 +340,45 @@ static int klp_build_ranges(void)
 	return 0;
 }
 
-/* The range containing @addr, found by binary search, or NULL. */
-static const struct klp_range *klp_find_range(unsigned long addr)
+/*
+ * The range of @ranges (@nr of them, sorted by start, not overlapping) that
+ * contains @addr, found by binary search, or NULL.
+ */
+KLP_VISIBLE_IF_KUNIT const struct klp_range *
+klp_find_range(const struct klp_range *ranges, unsigned int nr,
+	       unsigned long addr)
 {
-	unsigned int lo = 0, hi = klp_nr_ranges;
+	unsigned int lo = 0, hi = nr;
 
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (addr < klp_ranges[mid].start)
+		if (addr < ranges[mid].start)
 			hi = mid;
-		else if (addr >= klp_ranges[mid].end)
+		else if (addr >= ranges[mid].end)
 			lo = mid + 1;
 		else
-			return &klp_ranges[mid];
+			return &ranges[mid];
+	}
+	return NULL;
+}
+
+/*
+ * Whether a task whose stack holds the addresses @entries (@nr_entries of
+ * them, innermost first) can switch: NULL when none lies in one of @ranges
+ * (see klp_find_range()), else the range of the innermost one that does.
+ */
+KLP_VISIBLE_IF_KUNIT const struct klp_range *
+klp_stack_blocked_by(const struct klp_range *ranges, unsigned int nr,
+		     const unsigned long *entries, unsigned int nr_entries)
+{
+	const struct klp_range *range;
+	unsigned int i;
+
+	for (i = 0; i < nr_entries; i++) {
+		range = klp_find_range(ranges, nr, entries[i]);
+		if (range)
+			return range;
 	}
 	return NULL;
 }
@@ -352,19 +392,18 @@ struct klp_check {
 static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
 {
 	const struct klp_range *range;
-	int nr, i;
+	int nr;
 
 	nr = stack_trace_save_tsk_reliable(task, check->entries,
 					   KLP_MAX_STACK_ENTRIES);
 	if (nr < 0)
 		return -EINVAL;
 
-	for (i = 0; i < nr; i++) {
-		range = klp_find_range(check->entries[i]);
-		if (range) {
-			check->fname = range->name;
-			return -EADDRINUSE;
-		}
+	range = klp_stack_blocked_by(klp_ranges, klp_nr_ranges, check->entries,
+				     nr);
+	if (range) {
+		check->fname = range->name;
+		return -EADDRINUSE;
 	}
 	return 0;
 }
@@ -385,7 +424,7 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
 	if (ret)
 		return ret;
 
-	klp_switch_task(task);
+	klp_switch_task(task, klp_trans_target);
 	trace_klp_task_switch(task->pid, task->comm, klp_trans_target, false);
 	return 0;
 }
@@ -689,7 +728,7 @@ static bool klp_switch_all_tasks(void)
 				wake_up_if_idle(cpu);
 			}
 		} else if (task->patch_state != klp_trans_target) {
-			klp_switch_task(task);
+			klp_switch_task(task, klp_trans_target);
 		}
 	}
 	cpus_read_unlock();
@@ -871,7 +910,7 @@ void klp_trans_begin(void)
 	 * test_and_clear_tsk_thread_flag() in klp_update_patch_state().
 	 */
 	smp_mb__before_atomic();
-	klp_each_task(klp_task_mark_pending, 0);
+	klp_each_task(klp_task_mark_pending, klp_trans_target);
 
 	klp_trans_started_at = ktime_get();
 	klp_nr_nudged = 0;
@@ -966,7 +1005,7 @@ void klp_trans_force(void)
 	trace_klp_transition_force(klp_trans_patch->mod->name,
 				   klp_trans_target);
 
-	klp_each_task(klp_task_force, 0);
+	klp_each_task(klp_task_force, klp_trans_target);
 
 	if (klp_trans_target == KLP_UNPATCHED) {
 		klp_trans_patch->forced = true;
