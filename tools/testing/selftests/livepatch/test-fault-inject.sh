@@ -236,7 +236,8 @@ ALLOC_RE='^(dump_stack(_lvl)?|fail_dump|should_fail(_ex)?|(__)?should_failslab|s
 # loader, quiet: an allocation made with __GFP_NOWARN, no stack to tell),
 # FI_SITE (the function that allocated, and the innermost klp_ function
 # above it), FI_ALLOC (the function that allocated), FI_ENABLING (1 when
-# "enabling patch" was logged before the failure), FI_LINES (the
+# "enabling patch" was logged before the failure, -1 when the failure was
+# quiet, 0 otherwise), FI_LINES (the
 # "livepatch: " lines logged after the failure, all of them when quiet),
 # FI_BEFORE and FI_AFTER (the count the patch module reported around
 # klp_enable_patch(), or "").
@@ -306,8 +307,9 @@ inject() {
 		elif [[ $FI_CLASS == - ]]; then
 			FI_CLASS=loader
 		fi
-		# No "FAULT_INJECTION" line: FI_LINES has every line.
-		((after)) || FI_ENABLING=0
+		# No "FAULT_INJECTION" line: FI_LINES has every line, and
+		# which step failed is not known.
+		((after)) || FI_ENABLING=-1
 	fi
 	FI_SITE=${FI_ALLOC:--}
 	[[ -n $klp && $klp != "$FI_ALLOC" ]] && FI_SITE+="<$klp"
@@ -342,10 +344,12 @@ expect_error_lines() {
 		expect_logged "$what" "livepatch: patch '$p' failed for module '$m', refusing to load module '$m'"
 		return
 	fi
-	if ((FI_ENABLING)); then
+	if ((FI_ENABLING == 1)); then
 		expect_logged "$what" "livepatch: failed to enable patch '$p'"
 		return
 	fi
+	# A quiet allocation: the error line of either step.
+	((FI_ENABLING == -1)) && logged "livepatch: failed to enable patch '$p'" && return
 	# Building the patch: its sysfs entries, the nop functions of a
 	# replace.
 	logged "livepatch: $p: cannot .* \(-12\)" && return
