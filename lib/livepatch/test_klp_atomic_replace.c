@@ -17,6 +17,8 @@
 #include <linux/livepatch.h>
 #include <linux/seq_file.h>
 
+#include "test_klp_failnth.h"
+
 static bool replace = true;
 module_param(replace, bool, 0444);
 MODULE_PARM_DESC(replace, "Atomically replace the enabled patches (default Y)");
@@ -67,7 +69,7 @@ static int __init klpt_atomic_replace_init(void)
 	if (!cmdline)
 		ar_objs[0].funcs = &ar_funcs[1];
 	ar_patch.replace = replace;
-	return klp_enable_patch(&ar_patch);
+	return test_klp_enable_patch(&ar_patch);
 }
 
 static void __exit klpt_atomic_replace_exit(void)

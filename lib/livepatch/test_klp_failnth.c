@@ -4,18 +4,17 @@
  * cmdline_proc_show(), so that /proc/cmdline reads
  * "test_klp_failnth: cmdline replaced".
  *
- * With CONFIG_FAULT_INJECTION it also logs the loading task's fail-nth
- * count (/proc/<pid>/fail-nth: allocations left before the one made to
- * fail) right before and right after klp_enable_patch(), which tells the
- * test which allocations of a load are livepatch's.
+ * Enabled through test_klp_enable_patch() (test_klp_failnth.h), which
+ * tells the test which allocations of a load are klp_enable_patch()'s.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/livepatch.h>
 #include <linux/module.h>
-#include <linux/sched.h>
 #include <linux/seq_file.h>
+
+#include "test_klp_failnth.h"
 
 static int test_klp_failnth_cmdline(struct seq_file *m, void *v)
 {
@@ -43,23 +42,9 @@ static struct klp_patch test_klp_failnth_patch = {
 	.objs = test_klp_failnth_objs,
 };
 
-static void test_klp_failnth_report(const char *when)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	if (current->fail_nth)
-		pr_info("fail-nth %s klp_enable_patch(): %u\n", when,
-			current->fail_nth);
-#endif
-}
-
 static int __init test_klp_failnth_init(void)
 {
-	int ret;
-
-	test_klp_failnth_report("before");
-	ret = klp_enable_patch(&test_klp_failnth_patch);
-	test_klp_failnth_report("after");
-	return ret;
+	return test_klp_enable_patch(&test_klp_failnth_patch);
 }
 
 static void __exit test_klp_failnth_exit(void)

@@ -4,9 +4,13 @@
  * test_klp_target, whether that module is loaded before or after this patch.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/livepatch.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+
+#include "test_klp_failnth.h"
 
 static void test_klp_modpatch_greeting(struct seq_file *m)
 {
@@ -36,7 +40,7 @@ static struct klp_patch test_klp_modpatch_patch = {
 
 static int __init test_klp_modpatch_init(void)
 {
-	return klp_enable_patch(&test_klp_modpatch_patch);
+	return test_klp_enable_patch(&test_klp_modpatch_patch);
 }
 
 static void __exit test_klp_modpatch_exit(void)

@@ -1,42 +1,56 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Allocation failures while a patch is being enabled.  For N = 1, 2, ...
-# the N-th slab allocation of the loading task fails (fail-nth, armed by
-# klp_fail_nth just before finit_module(), so the count starts in the module
-# loader and runs through the module's init and klp_enable_patch()), until a
-# load makes fewer than N allocations.  After each failed load:
-#   - insmod failed with ENOMEM, inside livepatch and in the module loader
-#     alike;
-#   - the module is not loaded, /sys/kernel/livepatch/<patch> is gone,
-#     ftrace has no hook on the functions the patch changes (tracefs
-#     enabled_functions), and the patches already enabled are untouched;
-#   - a failure inside livepatch left a "livepatch: " error line in the
-#     kernel log, and a normal load of the same module then succeeds and
-#     patches (and is removed again).
-# A load that succeeds although an allocation failed (one the kernel can do
-# without, e.g. kmemleak's or dynamic debug's bookkeeping) must patch
-# correctly.  The last load of each scenario, with no failure, must too.
-# Leaks are left to kmemleak (KCONFIG=debug scans after the run).
-#
-# Scenarios:
-#   vmlinux  test_klp_failnth: cmdline_proc_show()
-#   module   test_klp_modpatch, its target test_klp_target already loaded
-#   coming   test_klp_target loading while test_klp_modpatch is enabled
+# Allocation failures while a patch is being enabled, in four scenarios:
+#   vmlinux  test_klp_failnth patches cmdline_proc_show()
+#   module   test_klp_modpatch patches test_klp_target, already loaded
+#   coming   test_klp_target loads while test_klp_modpatch is enabled
 #            (klp_module_coming())
-#   replace  test_klp_atomic_replace replacing test_klp_replace_base and
+#   replace  test_klp_atomic_replace replaces test_klp_replace_base and
 #            test_klp_modpatch (nop functions and a generated object)
+#
+# For N = 1, 2, ... the N-th slab allocation of the loading task fails
+# (fail-nth, armed by klp_fail_nth just before finit_module(); it counts
+# the allocations of that task only, not those of workqueues or other
+# tasks), until a load makes fewer than N allocations and succeeds: every
+# allocation of the load fails once.  failslab dumps the stack of each
+# forced failure: an allocation under klp_enable_patch() (under
+# klp_module_coming() in the coming scenario) is a livepatch point; the
+# others are the module loader's or the module init's.  The patch modules
+# also report which allocations of their load are klp_enable_patch()'s
+# (test_klp_failnth.h), and the stack and the count must agree.  The
+# module and replace scenarios try only those: the module loader's
+# allocations before and after are the ones the vmlinux scenario tries.
+#
+# After every failed load:
+#   - insmod failed with ENOMEM;
+#   - the module is not loaded, /sys/kernel/livepatch holds the patches it
+#     held before, ftrace hooks the patched functions as often as before
+#     (tracefs enabled_functions), the modules' reference counts are as
+#     before, and the functions return what they returned before;
+#   - at a livepatch point, the kernel logged, after the failure, the error
+#     line of the step that failed: "failed to enable patch '<patch>'" once
+#     "enabling patch" was logged, "<patch>: cannot ... (-12)" before it
+#     (stock 6.1 logs nothing there: counted, and reported as a SKIP line),
+#     "failed to apply patch '<patch>' to module '<module>' (-12)" (or
+#     "failed to initialize patch ...") and "refusing to load module" for
+#     a coming module.  The next load, and in the end the load without a
+#     failure, show that nothing left behind stands in their way.
+# A load that succeeds although an allocation failed must patch correctly;
+# it does not count as a clean failure, and it must not be one of
+# livepatch's own allocations (the allocating function is no klp_
+# function): only code that can do without an allocation (kernfs falls
+# back on preloaded nodes, ftrace on its common trampoline, ...) may.
 #
 # On a kernel with kmemleak (KCONFIG=debug), where every kobject release is
 # delayed by seconds and one failed load takes about 15 s, only the vmlinux
-# scenario runs, and only on KLP_FI_DEBUG_POINTS (10) allocations spread
-# evenly over those made inside klp_enable_patch(), which test_klp_failnth
-# reports (a point that hits one of kmemleak's or debug objects' own quiet
-# allocations gives way to the next allocation); kmemleak then looks for
-# what their error paths leaked.
+# scenario runs, on KLP_FI_DEBUG_POINTS (10) allocations spread evenly over
+# those of klp_enable_patch(), each of which must be a livepatch point (a
+# quiet allocation of kmemleak or debug objects gives way to the next
+# one); kmemleak then looks for what their error paths leaked.
 #
 # Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and
-# CONFIG_FAULT_INJECTION_DEBUG_FS (harness KCONFIG=debug); SKIPs without.
+# CONFIG_FAULT_INJECTION_DEBUG_FS (harness/configs/base.config).
 
 # shellcheck disable=SC2317 # sc_* hooks are called as "sc_${sc}_<hook>"
 # shellcheck source=functions.sh
@@ -65,7 +79,7 @@ fi
 
 klp_setup
 [[ -e /proc/self/fail-nth ]] ||
-	skip "no /proc/self/fail-nth (CONFIG_FAULT_INJECTION not set; run with KCONFIG=debug)"
+	skip "no /proc/self/fail-nth (CONFIG_FAULT_INJECTION not set)"
 [[ -w $FAILSLAB/ignore-gfp-wait ]] ||
 	skip "no $FAILSLAB (CONFIG_FAILSLAB / CONFIG_FAULT_INJECTION_DEBUG_FS not set)"
 [[ -x $HELPER ]] || skip "helper $HELPER not built"
@@ -214,35 +228,53 @@ done
 # failure's stack that is none of these made the allocation.
 ALLOC_RE='^(dump_stack(_lvl)?|fail_dump|should_fail(_ex)?|(__)?should_failslab|slab_pre_alloc_hook.*|slab_alloc(_node)?|__slab_alloc|kmem_cache_alloc.*|__kmem_cache_alloc.*|kmalloc.*|__kmalloc.*|kzalloc.*|kcalloc|kvmalloc.*|kstrdup.*|kmemdup|kvasprintf.*|kasprintf|kobject_set_name_vargs)$'
 
-# inject N MOD: load MOD with the N-th allocation failing.  Sets FI_ERR
+# inject N MOD: load MOD with the N-th allocation failing (kN: the N-th of
+# its klp_enable_patch(), see test_klp_failnth.h).  Sets FI_ERR
 # (OK or the errno name), FI_HIT (1 when the failure was injected),
 # FI_CLASS (enable: under klp_enable_patch(), coming: under
 # klp_module_coming(), init: another module init, loader: the module
 # loader, quiet: an allocation made with __GFP_NOWARN, no stack to tell),
 # FI_SITE (the function that allocated, and the innermost klp_ function
-# above it), FI_KLPMSG (1 when a "livepatch: " line was logged), FI_BEFORE
-# and FI_AFTER (the count test_klp_failnth reported around
+# above it), FI_ALLOC (the function that allocated), FI_ENABLING (1 when
+# "enabling patch" was logged before the failure, -1 when the failure was
+# quiet, 0 otherwise), FI_LINES (the
+# "livepatch: " lines logged after the failure, all of them when quiet),
+# FI_BEFORE and FI_AFTER (the count the patch module reported around
 # klp_enable_patch(), or "").
 inject() {
-	local n=$1 mod=$2 rc text line f inj=0 klp=""
+	local n=$1 mod=$2 rc text line f inj=0 after=0 klp="" params=""
 	klp_log "fault-inject $mod fail-nth=$n"
-	"$HELPER" "$n" "$MODDIR/$mod.ko" > "$OUT" || die "$HELPER $n $mod failed"
-	FI_CLASS=- FI_SITE="" FI_KLPMSG=0 FI_BEFORE="" FI_AFTER=""
+	if [[ $n == k* ]]; then
+		params=fail_nth=${n#k}
+		n=$FI_NONE
+	fi
+	"$HELPER" "$n" "$MODDIR/$mod.ko" "$params" > "$OUT" ||
+		die "$HELPER $n $mod $params failed"
+	FI_CLASS=- FI_SITE="" FI_ALLOC="" FI_ENABLING=0 FI_LINES=()
+	FI_BEFORE="" FI_AFTER=""
 	{
 		read -r rc FI_HIT text
 		while read -r line; do
 			case $line in
-			"livepatch: "*) FI_KLPMSG=1 ;;
-			"$LP: fail-nth before klp_enable_patch(): "*) FI_BEFORE=${line##* } ;;
-			"$LP: fail-nth after klp_enable_patch(): "*) FI_AFTER=${line##* } ;;
-			"FAULT_INJECTION: forcing a failure"*) inj=1 ;;
+			"livepatch: "*)
+				if ((after || FI_HIT == 1)); then
+					FI_LINES+=("$line")
+				fi
+				[[ $line == "livepatch: enabling patch '$mod'" ]] &&
+					((!after)) && FI_ENABLING=1
+				;;
+			"$mod: fail-nth before klp_enable_patch(): "*) FI_BEFORE=${line##* } ;;
+			"$mod: fail-nth after klp_enable_patch(): "*) FI_AFTER=${line##* } ;;
+			"FAULT_INJECTION: forcing a failure"*)
+				inj=1 after=1 FI_LINES=()
+				;;
 			"? "*) ;;	# a stale return address, not a caller
 			*+0x*/0x*)
 				((inj)) || continue
 				f=${line%%+0x*}
 				f=${f%%.*}
 				[[ $f == *" "* ]] && continue
-				[[ -z $FI_SITE && ! $f =~ $ALLOC_RE ]] && FI_SITE=$f
+				[[ -z $FI_ALLOC && ! $f =~ $ALLOC_RE ]] && FI_ALLOC=$f
 				[[ -z $klp && $f == klp_* ]] && klp=$f
 				case $f in
 				klp_enable_patch) FI_CLASS=enable ;;
@@ -254,6 +286,13 @@ inject() {
 			esac
 		done
 	} < "$OUT"
+	# With fail_nth=K the module disarms the count after
+	# klp_enable_patch(): it failed an allocation when it did not log the
+	# "after" count.
+	if [[ -n $params ]]; then
+		FI_HIT=1
+		[[ -n $FI_AFTER ]] && FI_HIT=0
+	fi
 	if [[ $rc == 0 ]]; then
 		FI_ERR=OK
 		klp_track "$mod"
@@ -263,15 +302,82 @@ inject() {
 	# No stack (or no "FAULT_INJECTION" line at all: __GFP_NOWARN
 	# allocations fail without a word): quiet.
 	if [[ $FI_HIT == 1 ]]; then
-		if [[ -z $FI_SITE ]]; then
+		if [[ -z $FI_ALLOC ]]; then
 			FI_CLASS=quiet
 		elif [[ $FI_CLASS == - ]]; then
 			FI_CLASS=loader
 		fi
-		[[ -n $klp && $klp != "$FI_SITE" ]] && FI_SITE+="<$klp"
+		# No "FAULT_INJECTION" line: FI_LINES has every line, and
+		# which step failed is not known.
+		((after)) || FI_ENABLING=-1
 	fi
-	FI_SITE=${FI_SITE:--}
+	FI_SITE=${FI_ALLOC:--}
+	[[ -n $klp && $klp != "$FI_ALLOC" ]] && FI_SITE+="<$klp"
 	return 0
+}
+
+# logged REGEX: one of FI_LINES matches REGEX (extended, anchored).
+logged() {
+	local l
+	for l in "${FI_LINES[@]}"; do
+		[[ $l =~ ^$1$ ]] && return 0
+	done
+	return 1
+}
+
+# expect_logged WHAT REGEX
+expect_logged() {
+	logged "$2" || {
+		cat "$OUT" >&2
+		die "$1: no kernel log line '$2' after the failure"
+	}
+}
+
+# expect_error_lines WHAT SCENARIO MOD: the error lines of a failure at a
+# livepatch point (see the top of the file).
+expect_error_lines() {
+	local what=$1 sc=$2 mod=$3 p=$3 m=$T
+	# (Module names are plain words: no regex quoting needed.)
+	if [[ $sc == coming ]]; then
+		p=$MP
+		expect_logged "$what" "livepatch: failed to (apply patch '$p' to|initialize patch '$p' for) module '$m' \(-12\)"
+		expect_logged "$what" "livepatch: patch '$p' failed for module '$m', refusing to load module '$m'"
+		return
+	fi
+	if ((FI_ENABLING == 1)); then
+		expect_logged "$what" "livepatch: failed to enable patch '$p'"
+		return
+	fi
+	# A quiet allocation: the error line of either step.
+	((FI_ENABLING == -1)) && logged "livepatch: failed to enable patch '$p'" && return
+	# Building the patch: its sysfs entries, the nop functions of a
+	# replace.
+	logged "livepatch: $p: cannot .* \(-12\)" && return
+	if ((!OURS)); then
+		STOCK_SILENT=$((STOCK_SILENT + 1))
+		return
+	fi
+	cat "$OUT" >&2
+	die "$what: no kernel log line '$mod: cannot ... (-12)' after the failure"
+}
+
+# refcounts MOD...: "MOD=count ..." of the loaded ones among MOD..., in REPLY.
+refcounts() {
+	local m out=""
+	for m in "$@"; do
+		loaded "$m" || continue
+		get "/sys/module/$m/refcnt"
+		out+=" $m=$REPLY"
+	done
+	REPLY=${out# }
+}
+
+# expect_refcounts WHAT: the modules' reference counts are those of the
+# scenario's start (REFS).
+expect_refcounts() {
+	refcounts "$LP" "$MP" "$T" "$BASE" "$AR"
+	[[ $REPLY == "$REFS" ]] ||
+		die "$1: module reference counts '$REPLY', expected '$REFS'"
 }
 
 # expected_errno SCENARIO: the errno the failed load must end in, in REPLY.
@@ -286,124 +392,223 @@ expected_errno() {
 	return 0
 }
 
-POINTS=0
+# Over all scenarios: livepatch points, clean failures among them, other
+# points, their clean failures, loads that did without the allocation.
+ALL_LP=0
+ALL_OTHER=0
 TOLERATED=0
-# Debug kernel: quiet allocations passed over (see run_points).
+# Build-step failures stock 6.1 logs nothing for.
+STOCK_SILENT=0
+# Debug kernel: quiet allocations passed over (see try_point).
 PASSED_OVER=0
-declare -A CLASS_COUNT=() ERRNO_COUNT=() SITES=()
+declare -A CLASS_COUNT=() SITES=() TOL_SITES=()
+# Allocations of klp_enable_patch() that failed once, by index.
+declare -a COVERED=()
 
-# klp_range: from FI_BEFORE/FI_AFTER of a load armed with n, the first and
-# last allocation made inside klp_enable_patch(), in KLP_FIRST, KLP_LAST.
-klp_range() {
-	[[ -n $FI_BEFORE && -n $FI_AFTER ]] || die "$LP did not report its fail-nth counts"
-	KLP_FIRST=$(($1 - FI_BEFORE + 1))
-	KLP_LAST=$(($1 - FI_AFTER))
-}
-
-# points SCENARIO MOD: the fail-nth values to try, in PTS: 1, 2, ... up
-# to FI_MAX, or on a debug kernel DEBUG_POINTS of the vmlinux patch's own.
+# points SCENARIO MOD: the failure points to try, in PTS: "N" fails the
+# N-th allocation of the load, "kK" (a patch module's fail_nth=K) the K-th
+# of its klp_enable_patch().  For a patch module, KLP_NR is the number of
+# allocations klp_enable_patch() makes (measured on a second load: the
+# first load of the boot makes a few allocations that later ones do not).
+# The vmlinux patch and the coming module: 1, 2, ... up to FI_MAX, the
+# module loader's allocations too.  The module and replace patches: k1, k2,
+# ... those of klp_enable_patch() (their module loader's are the vmlinux
+# patch's).  Both until a load without failure.  On a debug kernel:
+# DEBUG_POINTS of the vmlinux patch's klp_enable_patch() allocations,
+# spread evenly.
 points() {
-	local sc=$1 mod=$2 i n=0
+	local sc=$1 mod=$2 i k
 	PTS=()
-	if ((!FI_DEBUG)); then
+	KLP_NR=0
+	if [[ $sc != coming ]]; then
+		for i in 1 2; do
+			inject "$FI_NONE" "$mod"
+			[[ $FI_ERR == OK && $FI_HIT == 0 ]] ||
+				die "$sc: load of $mod failed with $FI_ERR"
+			"sc_${sc}_patched" "$sc: normal load"
+			"sc_${sc}_undo"
+		done
+		[[ -n $FI_BEFORE && -n $FI_AFTER ]] ||
+			die "$sc: $mod did not report its fail-nth counts"
+		KLP_NR=$((FI_BEFORE - FI_AFTER))
+		klp_info "$sc: klp_enable_patch() makes $KLP_NR allocations"
+		((KLP_NR > 0)) || die "$sc: klp_enable_patch() allocated nothing"
+	fi
+	if ((FI_DEBUG)); then
+		[[ $mod == "$LP" ]] || die "$sc: only $LP can be tried on a debug kernel"
+		for ((i = 0; i < DEBUG_POINTS; i++)); do
+			k=k$((1 + i * (KLP_NR - 1) / (DEBUG_POINTS - 1)))
+			((${#PTS[@]})) && [[ ${PTS[-1]} == "$k" ]] || PTS+=("$k")
+		done
+		PTS+=("$FI_NONE")
+	elif [[ $mod == "$LP" || $sc == coming ]]; then
 		for ((i = 1; i <= FI_MAX; i++)); do
 			PTS+=("$i")
 		done
-		return
+	else
+		for ((i = 1; i <= FI_MAX; i++)); do
+			PTS+=("k$i")
+		done
 	fi
-	[[ $mod == "$LP" ]] || die "$sc: only $LP can be tried on a debug kernel"
-	# The first load of the boot makes a few allocations that later ones
-	# do not (and the other way round): measure on the second.
-	for i in 1 2; do
-		inject "$FI_NONE" "$mod"
-		[[ $FI_ERR == OK && $FI_HIT == 0 ]] || die "$sc: load of $mod failed with $FI_ERR"
-		"sc_${sc}_patched" "$sc: normal load"
-		"sc_${sc}_undo"
-	done
-	klp_range "$FI_NONE"
-	klp_info "$sc: klp_enable_patch() makes allocations $KLP_FIRST to $KLP_LAST of the load"
-	for ((i = 0; i < DEBUG_POINTS; i++)); do
-		n=$((KLP_FIRST + i * (KLP_LAST - KLP_FIRST) / (DEBUG_POINTS - 1)))
-		((${#PTS[@]})) && [[ ${PTS[-1]} == "$n" ]] || PTS+=("$n")
-	done
-	PTS+=("$FI_NONE")
 }
 
-# run_points SCENARIO MOD: the fail-nth loop of one scenario, with the
+# try_point SCENARIO MOD POINT: one failure point; sets RESULT to "normal"
+# (no failure injected), "lp" or "other" (a livepatch point or another
+# one, failed cleanly) or "tolerated" (the load did without).
+try_point() {
+	local sc=$1 mod=$2 pt=$3 tries what in_klp
+	inject "$pt" "$mod"
+	# With kmemleak and debug objects about every other allocation is the
+	# checkers' own bookkeeping (a kmemleak_object for each object
+	# allocated, debug objects' pool refills), made with __GFP_NOWARN and
+	# done without when it fails (kmemleak falls back on its reserve
+	# pool).  On the debug kernel such a point says nothing about
+	# livepatch and is not counted: after checking that the patch still
+	# works, the next allocation takes its place (at most 3 times in a
+	# row).
+	for ((tries = 0; tries < 3; tries++)); do
+		((FI_DEBUG && FI_HIT == 1)) || break
+		[[ $FI_CLASS == quiet && $FI_ERR == OK ]] || break
+		"sc_${sc}_patched" "$sc: fail-nth=$pt (quiet): tolerated"
+		"sc_${sc}_undo"
+		PASSED_OVER=$((PASSED_OVER + 1))
+		pt=k$((${pt#k} + 1))
+		inject "$pt" "$mod"
+	done
+	what="$sc: fail-nth=$pt ($FI_CLASS $FI_SITE)"
+	if [[ $FI_HIT == 0 ]]; then
+		[[ $FI_ERR == OK ]] ||
+			die "$sc: load of $mod without an injected failure failed with $FI_ERR"
+		"sc_${sc}_patched" "$what: normal load"
+		"sc_${sc}_undo"
+		RESULT="normal"
+		return
+	fi
+	# Where the allocation was made: the stack, and for a patch module
+	# its counts (a failure inside klp_enable_patch() leaves the "before"
+	# count, the index of the failed allocation, and no "after" count).
+	# A quiet allocation inside klp_enable_patch() is livepatch's too.
+	if [[ $sc != coming ]]; then
+		in_klp=0
+		[[ -n $FI_BEFORE && -z $FI_AFTER ]] && in_klp=1
+		if ((in_klp)); then
+			[[ $FI_CLASS == enable || $FI_CLASS == quiet ]] ||
+				die "$what: $mod counts allocation $FI_BEFORE of klp_enable_patch(), the stack says $FI_CLASS"
+			FI_CLASS=enable
+			COVERED[FI_BEFORE]=1
+		else
+			[[ $FI_CLASS != enable ]] ||
+				die "$what: the stack says klp_enable_patch(), $mod's counts say outside"
+		fi
+	fi
+	if ((FI_DEBUG)) && [[ $FI_CLASS != enable ]]; then
+		die "$what: not an allocation of klp_enable_patch()"
+	fi
+	CLASS_COUNT[$FI_CLASS]=$((${CLASS_COUNT[$FI_CLASS]:-0} + 1))
+	RESULT="other"
+	if [[ $FI_CLASS == "$LP_CLASS" ]]; then
+		RESULT="lp"
+		SITES[$FI_SITE]=$((${SITES[$FI_SITE]:-0} + 1))
+	fi
+	if [[ $FI_ERR == OK ]]; then
+		# The kernel did without that allocation; livepatch may not do
+		# without its own.
+		[[ $FI_ALLOC != klp_* ]] || {
+			cat "$OUT" >&2
+			die "$what: the load succeeded although livepatch's own allocation failed"
+		}
+		TOL_SITES[$FI_CLASS:$FI_SITE]=$((${TOL_SITES[$FI_CLASS:$FI_SITE]:-0} + 1))
+		"sc_${sc}_patched" "$what: tolerated"
+		"sc_${sc}_undo"
+		if [[ $RESULT == lp ]]; then
+			RESULT="lp-tolerated"
+		else
+			RESULT="tolerated"
+		fi
+		return
+	fi
+	expected_errno "$sc"
+	[[ $FI_ERR == "$REPLY" ]] || {
+		cat "$OUT" >&2
+		die "$what: load failed with $FI_ERR, expected $REPLY"
+	}
+	[[ $FI_ERR == ENOMEM ]] || [[ ${#FI_LINES[@]} -gt 0 ]] ||
+		die "$what: livepatch refused $mod without a word"
+	"sc_${sc}_clean" "$what"
+	expect_refcounts "$what"
+	[[ $RESULT == lp ]] && expect_error_lines "$what" "$sc" "$mod"
+	return 0
+}
+
+# run_points SCENARIO MOD: the failure points of one scenario, with the
 # scenario's hooks sc_<SCENARIO>_{clean,patched,undo}.
 run_points() {
-	local sc=$1 mod=$2 n points=0 tries what start=$SECONDS
+	local sc=$1 mod=$2 pt k start=$SECONDS
+	local lp=0 lp_clean=0 other=0 other_clean=0 tol=0 normal=0
 	if ((FI_DEBUG)); then
 		start_test "$sc: $DEBUG_POINTS allocations of klp_enable_patch() fail once"
-	else
+	elif [[ $sc == coming || $mod == "$LP" ]]; then
 		start_test "$sc: every allocation of loading $mod fails once"
+	else
+		start_test "$sc: every allocation of $mod's klp_enable_patch() fails once"
 	fi
+	LP_CLASS=enable
+	[[ $sc == coming ]] && LP_CLASS=coming
+	refcounts "$LP" "$MP" "$T" "$BASE" "$AR"
+	REFS=$REPLY
+	COVERED=()
 	points "$sc" "$mod"
-	for n in "${PTS[@]}"; do
-		inject "$n" "$mod"
-		# With kmemleak and debug objects about every other allocation
-		# is the checkers' own bookkeeping (a kmemleak_object for each
-		# object allocated, debug objects' pool refills), made with
-		# __GFP_NOWARN and done without when it fails (kmemleak falls
-		# back on its reserve pool).  On the debug kernel such a point
-		# says nothing about livepatch and is not counted: after
-		# checking that the patch still works, the next allocation
-		# takes its place (at most 3 times in a row).
-		for ((tries = 0; tries < 3; tries++)); do
-			((FI_DEBUG && FI_HIT == 1)) || break
-			[[ $FI_CLASS == quiet && $FI_ERR == OK ]] || break
-			"sc_${sc}_patched" "$sc: fail-nth=$n (quiet): tolerated"
-			"sc_${sc}_undo"
-			PASSED_OVER=$((PASSED_OVER + 1))
-			n=$((n + 1))
-			inject "$n" "$mod"
-		done
-		what="$sc: fail-nth=$n ($FI_CLASS $FI_SITE)"
-		if [[ $FI_HIT == 0 ]]; then
-			# Fewer than n allocations: a normal load.
-			[[ $FI_ERR == OK ]] ||
-				die "$sc: load of $mod without an injected failure failed with $FI_ERR"
-			"sc_${sc}_patched" "$what: normal load"
-			"sc_${sc}_undo"
-			if [[ $mod == "$LP" ]] && ((!FI_DEBUG)); then
-				klp_range "$n"
-				klp_info "$sc: allocations $KLP_FIRST to $KLP_LAST of $((n - 1)) are klp_enable_patch()'s"
-			fi
-			break
-		fi
-		points=$((points + 1))
-		CLASS_COUNT[$FI_CLASS]=$((${CLASS_COUNT[$FI_CLASS]:-0} + 1))
-		ERRNO_COUNT[$FI_ERR]=$((${ERRNO_COUNT[$FI_ERR]:-0} + 1))
-		[[ $FI_CLASS == enable || $FI_CLASS == coming ]] &&
-			SITES[$FI_SITE]=$((${SITES[$FI_SITE]:-0} + 1))
-		if [[ $FI_ERR == OK ]]; then
-			# The kernel did without that allocation.
-			TOLERATED=$((TOLERATED + 1))
-			"sc_${sc}_patched" "$what: tolerated"
-			"sc_${sc}_undo"
-			continue
-		fi
-		expected_errno "$sc"
-		[[ $FI_ERR == "$REPLY" ]] || {
-			cat "$OUT" >&2
-			die "$what: load failed with $FI_ERR, expected $REPLY"
-		}
-		[[ $FI_ERR == ENOMEM ]] || ((FI_KLPMSG)) ||
-			die "$what: livepatch refused $mod without a word"
-		"sc_${sc}_clean" "$what"
-		if [[ $FI_CLASS == enable || $FI_CLASS == coming ]]; then
-			((FI_KLPMSG)) || {
-				cat "$OUT" >&2
-				die "$what: no livepatch line in the kernel log"
-			}
-			plain_load "$mod"
-			"sc_${sc}_patched" "$what: next normal load"
-			"sc_${sc}_undo"
-		fi
+	for pt in "${PTS[@]}"; do
+		((normal)) && break
+		try_point "$sc" "$mod" "$pt"
+		case $RESULT in
+		normal)
+			normal=1
+			[[ $pt == k* ]] && KLP_NR=$((${pt#k} - 1))
+			;;
+		lp) lp=$((lp + 1)) lp_clean=$((lp_clean + 1)) ;;
+		lp-tolerated) lp=$((lp + 1)) tol=$((tol + 1)) ;;
+		other) other=$((other + 1)) other_clean=$((other_clean + 1)) ;;
+		tolerated) other=$((other + 1)) tol=$((tol + 1)) ;;
+		esac
 	done
-	[[ $FI_HIT == 0 ]] || die "$sc: still failing after $FI_MAX failure points"
-	klp_info "$sc: $points failure points, then a normal load ($((SECONDS - start)) s)"
-	POINTS=$((POINTS + points))
+	((normal)) || die "$sc: still failing after $FI_MAX failure points"
+	# Now and then a load allocates once more or less than another
+	# (radix tree nodes preloaded for kernfs or not), before or inside
+	# klp_enable_patch(): the vmlinux patch's allocations of
+	# klp_enable_patch() that no load above failed are tried with
+	# fail_nth=K.
+	if [[ $mod == "$LP" ]] && ((!FI_DEBUG)); then
+		for ((k = 1; k <= KLP_NR; k++)); do
+			[[ -z ${COVERED[k]:-} ]] || continue
+			try_point "$sc" "$mod" "k$k"
+			case $RESULT in
+			normal) COVERED[k]=0 ;;	# one allocation fewer this time
+			lp) lp=$((lp + 1)) lp_clean=$((lp_clean + 1)) ;;
+			lp-tolerated) lp=$((lp + 1)) tol=$((tol + 1)) ;;
+			*) die "$sc: fail_nth=$k of $mod failed outside klp_enable_patch()" ;;
+			esac
+		done
+	fi
+	((lp > 0)) || die "$sc: no allocation failed inside livepatch"
+	if ((FI_DEBUG)); then
+		((lp == DEBUG_POINTS)) || die "$sc: $lp of $DEBUG_POINTS points inside klp_enable_patch()"
+	elif [[ $sc != coming ]]; then
+		# Every allocation of klp_enable_patch() failed once.
+		for ((k = 1; k <= KLP_NR; k++)); do
+			[[ -n ${COVERED[k]:-} ]] ||
+				die "$sc: allocation $k of klp_enable_patch()'s $KLP_NR never failed"
+		done
+	fi
+	if [[ $sc == coming ]]; then
+		echo "fault-inject: $sc: $lp points, $lp_clean failed cleanly"
+	else
+		echo "fault-inject: $sc: $lp points (the $KLP_NR allocations of klp_enable_patch()), $lp_clean failed cleanly"
+	fi
+	klp_info "$sc: $other allocations outside livepatch (module loader, module init), $other_clean failed cleanly; $tol loads did without the allocation ($((SECONDS - start)) s)"
+	ALL_LP=$((ALL_LP + lp))
+	ALL_OTHER=$((ALL_OTHER + other))
+	TOLERATED=$((TOLERATED + tol))
 }
 
 # --- vmlinux: test_klp_failnth -------------------------------------------
@@ -518,6 +723,21 @@ ORIG_CMDLINE=$REPLY
 get /proc/version
 ORIG_VERSION=$REPLY
 
+# This implementation or stock 6.1 (which logs no error line when building
+# a patch fails): klp.impl= on the kernel command line, or else the
+# stack_order attribute stock 6.1 lacks.
+case " $ORIG_CMDLINE " in
+*" klp.impl=ours "*) OURS=1 ;;
+*" klp.impl=stock "*) OURS=0 ;;
+*)
+	plain_load "$LP"
+	settle "$LP"
+	OURS=0
+	[[ -e $KLP_SYSFS/$LP/stack_order ]] && OURS=1
+	drop "$LP"
+	;;
+esac
+
 for sc in $SCENARIOS; do
 	case $sc in
 	vmlinux)
@@ -556,13 +776,14 @@ summary() {
 	echo "${out# }"
 }
 klp_info "by place: $(summary CLASS_COUNT)"
-klp_info "by result: $(summary ERRNO_COUNT) (OK: the kernel did without the allocation)"
 klp_info "livepatch allocation sites (function<klp_ caller=count): $(summary SITES)"
-((POINTS > 0)) || die "no failure point was exercised"
+klp_info "loads that did without the allocation (place:function=count): $(summary TOL_SITES)"
+((ALL_LP > 0)) || die "no failure point was exercised"
 if ((FI_DEBUG)); then
 	klp_info "quiet allocations of the checkers passed over: $PASSED_OVER"
-	((${CLASS_COUNT[enable]:-0} > 0)) ||
-		die "no failure point fell inside klp_enable_patch()"
 fi
-echo "fault injection: $POINTS failure points exercised, all clean"
+if ((STOCK_SILENT)); then
+	echo "$KLP_TEST_NAME: SKIP: error lines of build-step failures: stock 6.1 logs none ($STOCK_SILENT failed loads without a livepatch line)"
+fi
+echo "fault injection: $ALL_LP livepatch points, all failed cleanly or patched; $ALL_OTHER points outside livepatch, $TOLERATED loads did without the allocation"
 klp_pass
