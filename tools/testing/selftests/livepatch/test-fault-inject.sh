@@ -726,9 +726,9 @@ ORIG_VERSION=$REPLY
 # This implementation or stock 6.1 (which logs no error line when building
 # a patch fails): klp.impl= on the kernel command line, or else the
 # stack_order attribute stock 6.1 lacks.
-case " $ORIG_CMDLINE " in
-*" klp.impl=ours "*) OURS=1 ;;
-*" klp.impl=stock "*) OURS=0 ;;
+case $KLP_UNDER_TEST in
+ours) OURS=1 ;;
+stock) OURS=0 ;;
 *)
 	plain_load "$LP"
 	settle "$LP"
