@@ -920,8 +920,13 @@ static void klp_kunit_pick_desc(const struct klp_kunit_pick_case *c,
 KUNIT_ARRAY_PARAM(klp_kunit_pick, klp_kunit_pick_cases, klp_kunit_pick_desc);
 
 /*
- * klp_pick_func() reads the patch_state of current, the test's own thread:
- * nothing is patched in a KUnit kernel, so the test may set it for the call.
+ * klp_pick_func() reads the patch_state of current, the test's own thread,
+ * so the test sets it for the call and puts it back.  That is safe because
+ * 6.1 runs built-in KUnit suites once, from kernel_init(), before any live
+ * patch module can be loaded: no transition can switch this thread
+ * meanwhile.  Were the suite run again later (newer kernels can, through
+ * debugfs), it would have to hold klp_mutex and check that no transition
+ * runs, as klp_kunit_task_update() does.
  */
 static void klp_kunit_pick_func(struct kunit *test)
 {
