@@ -97,6 +97,7 @@ void klp_restore_object(struct klp_object *obj);
 void klp_restore_patch(struct klp_patch *patch);
 void klp_restore_nops(struct klp_patch *patch);
 struct klp_func *klp_func_below(struct klp_func *func);
+unsigned long klp_func_ip(struct klp_func *func);
 
 /* transition.c */
 
@@ -110,6 +111,7 @@ struct klp_range {
 extern struct klp_patch *klp_trans_patch;
 extern int klp_trans_target;
 
+int klp_trans_init(void);
 void klp_trans_prepare(struct klp_patch *patch, int state);
 void klp_trans_cancel(void);
 void klp_trans_begin(void);
@@ -148,6 +150,7 @@ void klp_func_left_behind(const struct klp_func *func,
 			  struct klp_range *range);
 const struct klp_range *klp_find_range(const struct klp_range *ranges,
 				       unsigned int nr, unsigned long addr);
+unsigned int klp_merge_ranges(struct klp_range *ranges, unsigned int nr);
 const struct klp_range *klp_stack_blocked_by(const struct klp_range *ranges,
 					     unsigned int nr,
 					     const unsigned long *entries,

@@ -1337,6 +1337,35 @@ static void klp_kunit_stack_old_or_new(struct kunit *test)
 			   "klp_kunit_old");
 }
 
+/*
+ * The return address of a redirection lies inside the original function
+ * when patching leaves that behind: the sorted ranges are merged so that
+ * the binary search sees no overlap; separate ones stay as they are.
+ */
+static void klp_kunit_merge_ranges(struct kunit *test)
+{
+	struct klp_range r[] = {
+		{ .start = 0x100, .end = 0x180, .name = "a" },
+		{ .start = 0x105, .end = 0x106, .name = "a+5" },
+		{ .start = 0x180, .end = 0x181, .name = "b+5" },
+		{ .start = 0x200, .end = 0x280, .name = "c" },
+		{ .start = 0x250, .end = 0x300, .name = "d" },
+	};
+	static const unsigned long at_b[] = { 0x180 };
+	static const unsigned long at_d[] = { 0x2ff };
+	unsigned int nr = klp_merge_ranges(r, ARRAY_SIZE(r));
+
+	KUNIT_ASSERT_EQ(test, nr, 3U);
+	KUNIT_EXPECT_EQ(test, r[0].start, 0x100UL);
+	KUNIT_EXPECT_EQ(test, r[0].end, 0x180UL);
+	KUNIT_EXPECT_STREQ(test, r[1].name, "b+5");
+	KUNIT_EXPECT_EQ(test, r[2].start, 0x200UL);
+	KUNIT_EXPECT_EQ(test, r[2].end, 0x300UL);
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, at_b, 1), "b+5");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, nr, at_d, 1), "c");
+	KUNIT_EXPECT_EQ(test, klp_merge_ranges(r, 0), 0U);
+}
+
 static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_task_mark_pending),
 	KUNIT_CASE(klp_kunit_task_switch),
@@ -1348,6 +1377,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_find_range),
 	KUNIT_CASE(klp_kunit_stack_blocked),
 	KUNIT_CASE(klp_kunit_stack_old_or_new),
+	KUNIT_CASE(klp_kunit_merge_ranges),
 	{ }
 };
 

@@ -21,14 +21,18 @@
  *
  * Invariants
  * ----------
- * - A site is in klp_sites exactly while its address is in klp_ops' filter
- *   (it is hashed before ftrace can call the handler for it and unhashed
- *   only after ftrace stopped doing so for new calls).
- * - klp_ops is registered exactly while klp_sites is non-empty: an ops with
- *   an empty filter would trace every function.
- * - The handler runs with preemption disabled (by the ftrace recursion lock)
- *   and may run where RCU is not watching.  Unhashed sites are therefore freed
- *   only after klp_sync_handlers(), which schedules on every CPU.
+ * - A site is hashed in klp_sites before its address enters klp_ops'
+ *   filter, and unhashed when its stack of functions becomes empty, before
+ *   its address leaves the filter.  A handler that finds no site for a
+ *   traced address therefore leaves the call alone: the original function
+ *   runs, which is what an empty stack means.
+ * - klp_ops is registered while klp_sites is non-empty, and unregistered
+ *   before the filter loses its last address: an ops with an empty filter
+ *   would trace every function.
+ * - The handler disables preemption itself (it takes no ftrace recursion
+ *   lock, see klp_ftrace_handler()) and may run where RCU is not watching.
+ *   Unhashed sites are therefore freed only after klp_sync_handlers(), which
+ *   schedules on every CPU.
  * - Func stacks and klp_sites are modified only under klp_mutex.
  */
 
@@ -69,6 +73,15 @@ static struct ftrace_ops klp_ops = {
 
 static bool klp_ops_registered;
 
+/*
+ * Set when addresses could not leave the filter (ftrace_set_filter_ips()
+ * allocates, and may fail): the filter holds addresses without a site.
+ * Harmless for correctness, as the handler leaves such calls alone, but
+ * each costs a trip through the handler; the next patch operation puts the
+ * filter right (klp_ftrace_resync()).  Protected by klp_mutex.
+ */
+static bool klp_filter_stale;
+
 static __always_inline struct hlist_head *klp_site_bucket(unsigned long ip)
 {
 	return &klp_sites[hash_long(ip, KLP_SITE_HASH_BITS)];
@@ -108,7 +121,8 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 	preempt_enable_notrace();
 }
 
-static unsigned long klp_func_ip(struct klp_func *func)
+/* The ftrace location of @func's original function: its site's address. */
+unsigned long klp_func_ip(struct klp_func *func)
 {
 	return ftrace_location((unsigned long)func->old_func);
 }
@@ -144,8 +158,11 @@ struct klp_batch {
 };
 
 /*
- * Unpatching must not fail, so it allocates nothing: addresses leave the
- * filter in chunks of this buffer (protected by klp_mutex).
+ * Unpatching cannot be refused, so it allocates nothing of its own:
+ * addresses leave the filter in chunks of this buffer (protected by
+ * klp_mutex).  ftrace itself allocates to change the filter; when that
+ * fails the functions are restored all the same and only their addresses
+ * stay in the filter (klp_filter_stale).
  */
 #define KLP_UNPATCH_CHUNK	256
 static unsigned long klp_unpatch_ips[KLP_UNPATCH_CHUNK];
@@ -207,6 +224,8 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
  */
 static void klp_ftrace_remove(struct klp_batch *batch)
 {
+	int ret;
+
 	if (!batch->nr)
 		return;
 
@@ -214,8 +233,86 @@ static void klp_ftrace_remove(struct klp_batch *batch)
 		WARN_ON(unregister_ftrace_function(&klp_ops));
 		klp_ops_registered = false;
 	}
-	WARN_ON(ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0));
+	ret = ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0);
+	if (ret) {
+		pr_warn("failed to remove %u addresses from the ftrace filter (%d): they stay traced until the next patch operation\n",
+			batch->nr, ret);
+		klp_filter_stale = true;
+	}
 	batch->nr = 0;
+}
+
+/*
+ * After a failed removal, make the filter hold exactly the sites' addresses
+ * again.  Failing once more leaves it as it was, for the next try.
+ */
+static void klp_ftrace_resync(void)
+{
+	struct klp_site *site;
+	unsigned long *ips;
+	unsigned int i, nr = 0;
+
+	if (!klp_filter_stale)
+		return;
+
+	ips = kcalloc(max(klp_nr_sites, 1U), sizeof(*ips), GFP_KERNEL);
+	if (!ips)
+		return;
+	for (i = 0; i < ARRAY_SIZE(klp_sites); i++)
+		hlist_for_each_entry(site, &klp_sites[i], hash)
+			ips[nr++] = site->ip;
+
+	/* Replaces the whole filter; empty only while unregistered. */
+	if (!ftrace_set_filter_ips(&klp_ops, ips, nr, 0, 1))
+		klp_filter_stale = false;
+	kfree(ips);
+}
+
+static bool klp_batch_has_ip(const struct klp_batch *batch, unsigned long ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < batch->nr; i++)
+		if (batch->ips[i] == ip)
+			return true;
+	return false;
+}
+
+/*
+ * A batch of @obj's functions could not be traced: find the first function
+ * that fails alone, to name it (when ftrace cannot be used at all, that is
+ * the first of @obj, as a stock kernel names it), or NULL when each works
+ * alone (ftrace ran out of memory for the batch).  Called only after the
+ * batch failed, so the cost of trying each address does not matter.
+ */
+static struct klp_func *klp_failing_func(struct klp_object *obj,
+					 const struct klp_batch *batch)
+{
+	struct klp_func *func;
+
+	klp_for_each_func(obj, func) {
+		unsigned long ip = klp_func_ip(func);
+
+		/* Sites of other patches: their addresses stay untouched. */
+		if (!klp_batch_has_ip(batch, ip))
+			continue;
+		if (ftrace_set_filter_ips(&klp_ops, &ip, 1, 0, 0))
+			return func;
+		if (!klp_ops_registered) {
+			int ret = register_ftrace_function(&klp_ops);
+
+			if (!ret)
+				WARN_ON(unregister_ftrace_function(&klp_ops));
+			if (ftrace_set_filter_ips(&klp_ops, &ip, 1, 1, 0))
+				klp_filter_stale = true;
+			if (ret)
+				return func;
+			continue;
+		}
+		if (ftrace_set_filter_ips(&klp_ops, &ip, 1, 1, 0))
+			klp_filter_stale = true;
+	}
+	return NULL;
 }
 
 /* Take @func off its stack; an emptied site leaves the filter via @batch. */
@@ -297,6 +394,7 @@ static void klp_unpatch_batch_init(struct klp_batch *batch)
 static void klp_unpatch_batch_finish(struct klp_batch *batch)
 {
 	klp_ftrace_remove(batch);
+	klp_ftrace_resync();
 	klp_batch_free_sites(batch);
 }
 
@@ -340,6 +438,22 @@ static void klp_patch_object_undo(struct klp_object *obj,
 	klp_batch_free_sites(batch);
 }
 
+/*
+ * Log which function of @obj the failed @step of @batch (the addresses of
+ * the sites it created, already undone) is about.
+ */
+static void klp_report_failing_func(struct klp_object *obj,
+				    const struct klp_batch *batch,
+				    const char *step, int ret)
+{
+	struct klp_func *func = klp_failing_func(obj, batch);
+
+	if (!func)
+		func = list_first_entry(&obj->func_list, struct klp_func, node);
+	pr_err("failed to %s for function '%s' (%d)\n", step, func->old_name,
+	       ret);
+}
+
 /**
  * klp_redirect_object() - redirect every function of a loaded object
  * @obj: object whose functions have been resolved
@@ -376,19 +490,17 @@ int klp_redirect_object(struct klp_object *obj)
 	}
 
 	if (!ret) {
+		klp_ftrace_resync();
 		ret = klp_ftrace_add(&batch, &step);
-		if (ret) {
-			func = list_first_entry(&obj->func_list,
-						struct klp_func, node);
-			pr_err("failed to %s for function '%s' (%d)\n",
-			       step, func->old_name, ret);
-		}
 	}
 
-	if (ret)
+	if (ret) {
 		klp_patch_object_undo(obj, &batch);
-	else
+		if (*step)
+			klp_report_failing_func(obj, &batch, step, ret);
+	} else {
 		obj->patched = true;
+	}
 
 	kfree(batch.ips);
 	return ret;

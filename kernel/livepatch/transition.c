@@ -14,18 +14,28 @@
  *  - when a check of its stack (reliable unwinding) shows that it is not
  *    inside any function the transition changes (klp_check_task()).
  *
- * Completion is prompt: a task that switches itself kicks the transition
- * work, which re-checks at once instead of waiting for the next retry, and
- * a user task found running on another CPU gets a reschedule IPI so that it
- * switches on its way back to user space at once, not at the next tick.
- * Retries of tasks that stay blocked back off from KLP_RETRY_MIN to
- * KLP_RETRY_MAX.  Tasks still blocked after KLP_SIGNAL_PERIOD get a fake
- * signal (user tasks) or a wake-up (kernel threads).
+ * Completion is prompt without extra rounds: the transition counts the
+ * tasks that still have to switch (klp_nr_pending), a task that switches
+ * itself counts itself off, and the one that brings the count to zero kicks
+ * the transition work, which then finds every task switched.  Tasks that
+ * switch themselves one after the other therefore cost no round each.  A
+ * user task found running on another (housekeeping) CPU gets a reschedule
+ * IPI so that it switches on its way back to user space at once, not at the
+ * next tick.  Retries of tasks that stay blocked back off from
+ * KLP_RETRY_MIN to KLP_RETRY_MAX.  Tasks still blocked after
+ * KLP_SIGNAL_PERIOD get a fake signal (user tasks) or a wake-up (kernel
+ * threads).
+ *
+ * CPU isolation: the transition work runs on an unbound workqueue, so on
+ * housekeeping CPUs only, and tasks running on isolated or nohz_full CPUs
+ * get no IPI from a round; they switch on their next exit from the kernel,
+ * or at the fake signal.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/ftrace.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
@@ -97,17 +107,56 @@ static unsigned long klp_retry_delay;		/* jiffies */
 /* Set while a switching task should kick the transition work. */
 static unsigned long klp_kick_armed;
 
+/*
+ * Tasks that still have to switch: incremented before a task's
+ * TIF_PATCH_PENDING is set (klp_flag_pending()), decremented by whoever
+ * clears a set flag (klp_unflag_pending()), so it never drops below the
+ * true number for long enough to matter.  Tasks that exit with the flag
+ * set are never counted off; every round that leaves tasks blocked brings
+ * the count back down to what it found (klp_rebase_pending()).  The count
+ * only decides when to kick a round; whether the transition is complete is
+ * always decided by a round that finds every task switched.
+ */
+static atomic_t klp_nr_pending;
+
+/*
+ * Rounds run here: an unbound, high-priority workqueue.  Unbound workers
+ * run on housekeeping CPUs only (the workqueue's cpumask leaves out
+ * isolated and nohz_full CPUs), and at nice -20 they preempt CPU-bound
+ * tasks at once.  System_highpri_wq only if the allocation at boot failed.
+ */
+static struct workqueue_struct *klp_trans_wq;
+
 static bool klp_trans_advance(void);
 static void klp_trans_work_fn(struct work_struct *work);
 static bool klp_blocker_still_pending(struct klp_blocker *b);
 /*
- * The rounds of checks run on the high-priority workqueue, for the reason
- * given at klp_sync_handlers(): a task that switched itself on a CPU busy
- * with user tasks kicks the work onto that CPU.  A round is bounded work
- * (one stack check of each task not yet switched), so the higher priority
+ * The rounds of checks, on klp_trans_wq.  A round is bounded work (one
+ * stack check of each task not yet switched), so the higher priority
  * starves no one for long, though with many tasks it is not short.
  */
 static DECLARE_DELAYED_WORK(klp_trans_work, klp_trans_work_fn);
+
+static void klp_queue_round(unsigned long delay)
+{
+	mod_delayed_work(klp_trans_wq, &klp_trans_work, delay);
+}
+
+/**
+ * klp_trans_init() - set up the transition's workqueue, at boot
+ *
+ * Return: 0; without the workqueue rounds run on system_highpri_wq.
+ */
+int __init klp_trans_init(void)
+{
+	klp_trans_wq = alloc_workqueue("klp_transition",
+				       WQ_UNBOUND | WQ_HIGHPRI, 1);
+	if (!klp_trans_wq) {
+		pr_warn("no workqueue for transitions, using system_highpri_wq\n");
+		klp_trans_wq = system_highpri_wq;
+	}
+	return 0;
+}
 
 static const char *klp_state_name(int state)
 {
@@ -155,16 +204,53 @@ void klp_sync_handlers(void)
 	cpus_read_unlock();
 }
 
-/* Called when a task switched by itself: re-check soon. */
+/* Called when the last task to switch switched itself: complete now. */
 static void klp_kick_transition(void)
 {
 	if (READ_ONCE(klp_kick_armed) && xchg(&klp_kick_armed, 0))
-		mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
+		klp_queue_round(0);
+}
+
+/*
+ * Mark @task as one that has to switch.  Counted first, so that the task
+ * cannot count itself off before it was counted.
+ */
+static void klp_flag_pending(struct task_struct *task)
+{
+	atomic_inc(&klp_nr_pending);
+	set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+}
+
+/*
+ * Clear @task's mark, if it has one, and count it off.  Return true when it
+ * was the last task counted.  The test-and-clear makes each mark counted
+ * off exactly once, whoever clears it.
+ */
+static bool klp_unflag_pending(struct task_struct *task)
+{
+	if (!test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
+		return false;
+	return atomic_dec_and_test(&klp_nr_pending);
+}
+
+/*
+ * After a round that found @blocked tasks not switched: no more than those
+ * can still have to switch (plus tasks forked since, which are counted when
+ * they fork), so drop what the count has above that, i.e. tasks that exited
+ * with their mark.  A task counting itself off meanwhile only makes the
+ * result too high, which delays the kick until the next retry's round.
+ */
+static void klp_rebase_pending(unsigned int blocked)
+{
+	int now = atomic_read(&klp_nr_pending);
+
+	if (now > (int)blocked)
+		atomic_sub(now - blocked, &klp_nr_pending);
 }
 
 static void klp_schedule_retry(void)
 {
-	queue_delayed_work(system_highpri_wq, &klp_trans_work, klp_retry_delay);
+	queue_delayed_work(klp_trans_wq, &klp_trans_work, klp_retry_delay);
 	klp_retry_delay = min_t(unsigned long, klp_retry_delay * 2,
 				KLP_RETRY_MAX);
 }
@@ -183,7 +269,7 @@ static void klp_trans_work_fn(struct work_struct *work)
  */
 KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
 {
-	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	klp_unflag_pending(task);
 	task->patch_state = target;
 }
 
@@ -216,13 +302,13 @@ KLP_VISIBLE_IF_KUNIT void klp_task_mark_pending(struct task_struct *task,
 						int target)
 {
 	if (task->patch_state != target)
-		set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+		klp_flag_pending(task);
 }
 
 KLP_VISIBLE_IF_KUNIT void klp_task_clear_pending(struct task_struct *task,
 						 int unused)
 {
-	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	klp_unflag_pending(task);
 }
 
 /* Switch @task to @target unchecked if it still has to switch. */
@@ -297,6 +383,27 @@ static bool klp_func_range(struct klp_func *func, struct klp_range *range)
 	return true;
 }
 
+/*
+ * The redirection of @func, into @range: the handler runs in the ftrace
+ * trampoline called from the ftrace call at the start of the original
+ * function, and returns to the function it chose through the trampoline's
+ * return address, which it sets.  Under CONFIG_PREEMPTION a task can be
+ * preempted after the handler chose, with only the return address of the
+ * ftrace call (the call site plus MCOUNT_INSN_SIZE) on its stack, not the
+ * chosen function: switched there, it would still run what it chose for
+ * its old state, and return into code that may be freed once the
+ * transition completes.  No task may switch with that address on its stack,
+ * in either direction, whatever the preemption model: under the others
+ * the window is merely shorter (an interrupt, not preemption).
+ */
+static void klp_func_redirect_range(struct klp_func *func,
+				    struct klp_range *range)
+{
+	range->start = klp_func_ip(func) + MCOUNT_INSN_SIZE;
+	range->end = range->start + 1;
+	range->name = func->old_name;
+}
+
 static int klp_range_cmp(const void *a, const void *b)
 {
 	const struct klp_range *ra = a, *rb = b;
@@ -313,6 +420,29 @@ static void klp_free_ranges(void)
 	klp_nr_ranges = 0;
 }
 
+/*
+ * Merge the overlapping ones of @nr sorted @ranges (the return address of a
+ * redirection lies inside the original function when that is what a
+ * patching transition leaves behind); return how many are left.  A merged
+ * range keeps the name of its first part.
+ */
+KLP_VISIBLE_IF_KUNIT unsigned int klp_merge_ranges(struct klp_range *ranges,
+						   unsigned int nr)
+{
+	unsigned int i, out = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct klp_range *last = out ? &ranges[out - 1] : NULL;
+
+		if (last && ranges[i].start < last->end) {
+			last->end = max(last->end, ranges[i].end);
+			continue;
+		}
+		ranges[out++] = ranges[i];
+	}
+	return out;
+}
+
 static int klp_build_ranges(void)
 {
 	struct klp_object *obj;
@@ -325,18 +455,25 @@ static int klp_build_ranges(void)
 		klp_for_each_func(obj, func)
 			nr++;
 
-	klp_ranges = kvmalloc_array(max(nr, 1U), sizeof(*klp_ranges),
+	/* Two per function: what it leaves behind, and its redirection. */
+	klp_ranges = kvmalloc_array(max(nr, 1U), 2 * sizeof(*klp_ranges),
 				    GFP_KERNEL);
 	if (!klp_ranges)
 		return -ENOMEM;
 
-	klp_for_each_object(klp_trans_patch, obj)
-		klp_for_each_func(obj, func)
-			if (klp_func_range(func, &klp_ranges[klp_nr_ranges]))
-				klp_nr_ranges++;
+	klp_for_each_object(klp_trans_patch, obj) {
+		klp_for_each_func(obj, func) {
+			if (!klp_func_range(func, &klp_ranges[klp_nr_ranges]))
+				continue;
+			klp_nr_ranges++;
+			klp_func_redirect_range(func,
+						&klp_ranges[klp_nr_ranges++]);
+		}
+	}
 
 	sort(klp_ranges, klp_nr_ranges, sizeof(*klp_ranges), klp_range_cmp,
 	     NULL);
+	klp_nr_ranges = klp_merge_ranges(klp_ranges, klp_nr_ranges);
 	return 0;
 }
 
@@ -457,16 +594,12 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
  * A reschedule IPI (kick_process()) sends it through that path now, so a
  * CPU-bound task does not delay the transition by up to a tick per round.
  * Kernel threads never return to user space: they wait for a stack check.
- *
- * Return: false for a kernel thread (not kicked), true otherwise, whether
- * or not an IPI was needed.
+ * Isolated and nohz_full CPUs get no IPI: a task there switches on its next
+ * exit from the kernel, or at the fake signal (klp_nudge_blocked_tasks()).
  */
-static bool klp_hurry_running_task(struct task_struct *task)
+static bool klp_may_hurry(struct task_struct *task)
 {
-	if (task->flags & PF_KTHREAD)
-		return false;
-	kick_process(task);
-	return true;
+	return !(task->flags & PF_KTHREAD) && !cpu_is_isolated(task_cpu(task));
 }
 
 /*
@@ -498,8 +631,10 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 	 * (the usual case), is switchable here now, or was still running
 	 * when the IPI was sent.
 	 */
-	if (ret == -EBUSY && klp_hurry_running_task(task))
+	if (ret == -EBUSY && klp_may_hurry(task)) {
+		kick_process(task);
 		ret = task_call_func(task, klp_switch_if_safe, &check);
+	}
 	switch (ret) {
 	case 0:
 		return true;
@@ -755,16 +890,14 @@ static void klp_nudge_blocked_tasks(void)
 			wake_up_state(task, TASK_INTERRUPTIBLE);
 		} else {
 			/*
-			 * A fake signal: the task goes through the signal
-			 * code and back to user space, switching on the way,
-			 * without any signal being delivered.
+			 * A fake signal: the task leaves an interruptible
+			 * sleep and goes back to user space, switching on the
+			 * way, without any signal being delivered.
+			 * TIF_NOTIFY_SIGNAL stays set until the task gets
+			 * there, where TIF_SIGPENDING alone could be cleared
+			 * by recalc_sigpending() on the way and lost.
 			 */
-			unsigned long flags;
-
-			if (lock_task_sighand(task, &flags)) {
-				signal_wake_up(task, 0);
-				unlock_task_sighand(task, &flags);
-			}
+			set_notify_signal(task);
 		}
 	}
 	read_unlock(&tasklist_lock);
@@ -840,6 +973,7 @@ static bool klp_trans_advance(void)
 	WRITE_ONCE(klp_kick_armed, 1);
 
 	if (!klp_switch_all_tasks()) {
+		klp_rebase_pending(atomic_read(&klp_nr_blockers));
 		if (time_after_eq(jiffies, klp_next_signal)) {
 			klp_nudge_blocked_tasks();
 			klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
@@ -879,10 +1013,17 @@ void klp_trans_prepare(struct klp_patch *patch, int state)
 
 	klp_each_task(klp_task_set_state, !state);
 
-	/* Pairs with the first smp_rmb() in klp_pick_func(). */
+	/*
+	 * The tasks' patch_state before func->transition: pairs with the
+	 * second smp_rmb() in klp_pick_func(), which reads them the other
+	 * way round.
+	 */
 	smp_wmb();
 	klp_set_transition_flags(patch, true);
-	/* func->transition before the function appears on a stack. */
+	/*
+	 * func->transition before the function appears on a stack: pairs
+	 * with the first smp_rmb() in klp_pick_func().
+	 */
 	smp_wmb();
 }
 
@@ -910,6 +1051,7 @@ void klp_trans_begin(void)
 	 * test_and_clear_tsk_thread_flag() in klp_update_patch_state().
 	 */
 	smp_mb__before_atomic();
+	atomic_set(&klp_nr_pending, 0);
 	klp_each_task(klp_task_mark_pending, klp_trans_target);
 
 	klp_trans_started_at = ktime_get();
@@ -938,7 +1080,7 @@ void klp_trans_first_round(void)
 {
 	lockdep_assert_not_held(&klp_mutex);
 
-	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
+	klp_queue_round(0);
 	/* Waits for the round queued above, not for the retries it queues. */
 	flush_work(&klp_trans_work.work);
 }
@@ -988,7 +1130,7 @@ void klp_trans_reverse(void)
 	klp_trans_begin();
 
 	WRITE_ONCE(klp_kick_armed, 0);
-	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
+	klp_queue_round(0);
 }
 
 /**
@@ -1015,7 +1157,7 @@ void klp_trans_force(void)
 				patch->forced = true;
 	}
 
-	mod_delayed_work(system_highpri_wq, &klp_trans_work, 0);
+	klp_queue_round(0);
 }
 
 /**
@@ -1039,7 +1181,9 @@ void klp_update_patch_state(struct task_struct *task)
 		task->patch_state = READ_ONCE(klp_trans_target);
 		trace_klp_task_switch(task->pid, task->comm, task->patch_state,
 				      true);
-		klp_kick_transition();
+		/* Fully ordered: the kicked round sees the state above. */
+		if (atomic_dec_and_test(&klp_nr_pending))
+			klp_kick_transition();
 	}
 
 	preempt_enable_notrace();
@@ -1056,7 +1200,7 @@ void klp_update_patch_state(struct task_struct *task)
 void klp_copy_process(struct task_struct *child)
 {
 	if (klp_patch_pending(current))
-		set_tsk_thread_flag(child, TIF_PATCH_PENDING);
+		klp_flag_pending(child);
 	else
 		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
 
