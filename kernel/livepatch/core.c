@@ -493,39 +493,73 @@ static ssize_t stack_order_show(struct kobject *kobj,
 }
 
 /* Transition progress files; see Documentation/ABI. */
-static ssize_t klp_show_locked(struct kobject *kobj, char *buf,
-			       ssize_t (*show)(struct klp_patch *, char *))
-{
-	ssize_t ret;
-
-	mutex_lock(&klp_mutex);
-	ret = show(klp_kobj_to_patch(kobj), buf);
-	mutex_unlock(&klp_mutex);
-	return ret;
-}
-
+/*
+ * The transition attributes: what the transition hands out about @kobj's
+ * patch (nothing unless it is in transition), read under klp_mutex.
+ */
 static ssize_t transition_tasks_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
-	return klp_show_locked(kobj, buf, klp_show_pending_tasks);
+	unsigned int nr;
+
+	mutex_lock(&klp_mutex);
+	nr = klp_trans_pending_tasks(klp_kobj_to_patch(kobj));
+	mutex_unlock(&klp_mutex);
+	return sysfs_emit(buf, "%u\n", nr);
 }
 
 static ssize_t transition_ms_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
-	return klp_show_locked(kobj, buf, klp_show_duration);
+	s64 ms;
+
+	mutex_lock(&klp_mutex);
+	ms = klp_trans_duration_ms(klp_kobj_to_patch(kobj));
+	mutex_unlock(&klp_mutex);
+	return sysfs_emit(buf, "%lld\n", ms);
 }
 
 static ssize_t transition_signals_show(struct kobject *kobj,
 				       struct kobj_attribute *attr, char *buf)
 {
-	return klp_show_locked(kobj, buf, klp_show_nudged);
+	unsigned long nr;
+
+	mutex_lock(&klp_mutex);
+	nr = klp_trans_nudged(klp_kobj_to_patch(kobj));
+	mutex_unlock(&klp_mutex);
+	return sysfs_emit(buf, "%lu\n", nr);
 }
 
+/*
+ * One line per blocking task found by the last round of checks that has
+ * not switched since: "<pid> <comm> <user|kthread> <reason> <function or
+ * ->".
+ */
 static ssize_t transition_blockers_show(struct kobject *kobj,
 					struct kobj_attribute *attr, char *buf)
 {
-	return klp_show_locked(kobj, buf, klp_show_blockers);
+	struct klp_blocker *blockers;
+	unsigned int i, nr;
+	ssize_t len = 0;
+
+	blockers = kmalloc_array(KLP_MAX_BLOCKERS, sizeof(*blockers),
+				 GFP_KERNEL);
+	if (!blockers)
+		return -ENOMEM;
+
+	mutex_lock(&klp_mutex);
+	nr = klp_trans_copy_blockers(klp_kobj_to_patch(kobj), blockers);
+	mutex_unlock(&klp_mutex);
+
+	for (i = 0; i < nr; i++) {
+		const struct klp_blocker *b = &blockers[i];
+
+		len += sysfs_emit_at(buf, len, "%d %s %s %s %s\n", b->pid,
+				     b->comm, b->kthread ? "kthread" : "user",
+				     b->reason, b->func);
+	}
+	kfree(blockers);
+	return len;
 }
 
 static struct kobj_attribute klp_attr_transition_tasks =

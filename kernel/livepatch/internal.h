@@ -98,6 +98,7 @@ void klp_restore_patch(struct klp_patch *patch);
 void klp_restore_nops(struct klp_patch *patch);
 struct klp_func *klp_func_below(struct klp_func *func);
 unsigned long klp_func_ip(struct klp_func *func);
+void klp_sync_handlers(void);
 
 /* transition.c */
 
@@ -118,11 +119,25 @@ void klp_trans_begin(void);
 void klp_trans_first_round(void);
 void klp_trans_reverse(void);
 void klp_trans_force(void);
-void klp_sync_handlers(void);
-ssize_t klp_show_pending_tasks(struct klp_patch *patch, char *buf);
-ssize_t klp_show_duration(struct klp_patch *patch, char *buf);
-ssize_t klp_show_nudged(struct klp_patch *patch, char *buf);
-ssize_t klp_show_blockers(struct klp_patch *patch, char *buf);
+
+/* A task that a round of stack checks could not switch, for sysfs. */
+#define KLP_MAX_BLOCKERS	32
+#define KLP_BLOCKER_FUNC_LEN	64
+
+struct klp_blocker {
+	pid_t pid;
+	int idle_cpu;		/* -1 unless an idle task */
+	bool kthread;
+	const char *reason;
+	char comm[TASK_COMM_LEN];
+	char func[KLP_BLOCKER_FUNC_LEN];
+};
+
+unsigned int klp_trans_pending_tasks(struct klp_patch *patch);
+s64 klp_trans_duration_ms(struct klp_patch *patch);
+unsigned long klp_trans_nudged(struct klp_patch *patch);
+unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
+				     struct klp_blocker *out);
 
 /* state.c */
 bool klp_states_compatible(struct klp_patch *patch);

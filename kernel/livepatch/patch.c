@@ -44,6 +44,10 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/bug.h>
+#include <linux/cpu.h>
+#include <linux/workqueue.h>
+#include <linux/context_tracking_irq.h>
+#include <linux/sched/isolation.h>
 #include "internal.h"
 
 struct klp_site {
@@ -97,6 +101,26 @@ static __always_inline struct klp_site *klp_site_find(unsigned long ip)
 	return NULL;
 }
 
+/*
+ * With isolated or nohz_full CPUs, klp_sync_handlers() waits for handlers
+ * on those CPUs with an RCU grace period instead of a work item there, so
+ * a handler must not run where RCU is not watching (in 6.1 a traced
+ * function may run in the idle loop after RCU stopped watching the CPU):
+ * it makes RCU watch, as the "rcuidle" tracepoints do.  In NMI context RCU
+ * always watches.  Without CPU isolation this costs one static branch.
+ */
+static __always_inline bool klp_handler_rcu_enter(void)
+{
+#ifdef CONFIG_CPU_ISOLATION
+	if (static_branch_unlikely(&housekeeping_overridden) &&
+	    unlikely(!rcu_is_watching())) {
+		ct_irq_enter_irqson();
+		return true;
+	}
+#endif
+	return false;
+}
+
 static void notrace klp_ftrace_handler(unsigned long ip,
 				       unsigned long parent_ip,
 				       struct ftrace_ops *fops,
@@ -105,12 +129,16 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 	struct klp_site *site;
 	struct klp_func *func;
 
+	bool rcu_entered;
+
 	/*
 	 * klp_sync_handlers() relies on the handler running with preemption
 	 * disabled.  No recursion guard is needed: nothing below can be
-	 * traced (it is all inline, and the only call is the WARN of a bug).
+	 * traced (it is all inline or notrace, and the only other call is
+	 * the WARN of a bug).
 	 */
 	preempt_disable_notrace();
+	rcu_entered = klp_handler_rcu_enter();
 
 	site = klp_site_find(ip);
 	func = site ? klp_pick_func(&site->func_stack) : NULL;
@@ -118,7 +146,64 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 		ftrace_instruction_pointer_set(fregs,
 					       (unsigned long)func->new_func);
 
+	if (rcu_entered)
+		ct_irq_exit_irqson();
 	preempt_enable_notrace();
+}
+
+static void klp_sync_noop(struct work_struct *work)
+{
+}
+
+/* One work item per CPU for klp_sync_handlers(); used under klp_mutex. */
+static DEFINE_PER_CPU(struct work_struct, klp_sync_works);
+
+/**
+ * klp_sync_handlers() - wait for every running ftrace handler
+ *
+ * Context: klp_mutex held, which serializes the use of klp_sync_works.
+ *
+ * The handler runs with preemption disabled, possibly where RCU is not
+ * watching, so an RCU grace period alone is not enough.  Running a work
+ * item on every CPU is: once it ran everywhere, every handler that started
+ * before the call has returned.  The same holds for
+ * klp_update_patch_state(), which also runs with preemption disabled.
+ *
+ * The items go to the high-priority workqueue: its nice -20 workers preempt
+ * a CPU-bound task at once, where a nice 0 worker that ran a moment ago may
+ * wait for that task's time slice to end (several ticks).  The work items
+ * are static, so the wait cannot fail for want of memory.
+ *
+ * Isolated and nohz_full CPUs get no work item: there the handler makes
+ * sure that RCU watches (klp_ftrace_handler()), so its preemption-disabled
+ * section is an RCU read-side critical section, and an RCU grace period
+ * waits for it without disturbing those CPUs (one in user space or idle is
+ * in an RCU extended quiescent state).
+ */
+void klp_sync_handlers(void)
+{
+	bool isolated = false;
+	int cpu;
+
+	lockdep_assert_held(&klp_mutex);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct work_struct *work = per_cpu_ptr(&klp_sync_works, cpu);
+
+		INIT_WORK(work, klp_sync_noop);
+		if (cpu_is_isolated(cpu)) {
+			isolated = true;
+			continue;
+		}
+		queue_work_on(cpu, system_highpri_wq, work);
+	}
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&klp_sync_works, cpu));
+	cpus_read_unlock();
+
+	if (isolated)
+		synchronize_rcu();
 }
 
 /* The ftrace location of @func's original function: its site's address. */

@@ -58,66 +58,62 @@ struct klp_patch *klp_trans_patch;
 int klp_trans_target = KLP_UNDEFINED;
 
 /*
- * Scratch space for the stack checks of the work item that runs a round;
- * protected by klp_mutex.  The helpers of a shared round (see
- * klp_walk_help()) use klp_walk_entries of their CPU.
+ * The state of the running transition, besides klp_trans_patch and
+ * klp_trans_target (which the rest of the core reads under klp_mutex).
+ *
+ * Locking: everything is protected by klp_mutex, held by the transition
+ * work and by every caller of the klp_trans_*() functions, except
+ *  - blockers and nr_blockers, which the walkers of a shared round
+ *    (klp_walk_help()) fill while the leader holds klp_mutex: each walker
+ *    claims its slot with an atomic increment;
+ *  - kick_armed and nr_pending, which tasks switching themselves
+ *    (klp_update_patch_state()) and forks (klp_copy_process()) change
+ *    without any lock, with atomic operations.
  */
-static unsigned long klp_stack_entries[KLP_MAX_STACK_ENTRIES];
+static struct {
+	/* Scratch space for the stack checks of the leader of a round. */
+	unsigned long stack_entries[KLP_MAX_STACK_ENTRIES];
+
+	/*
+	 * The code ranges that no task may be inside when it switches,
+	 * sorted by start address, rebuilt for every round.
+	 */
+	struct klp_range *ranges;
+	unsigned int nr_ranges;
+
+	/*
+	 * The blockers found by the last round, at most KLP_MAX_BLOCKERS of
+	 * them (which ones, when a shared round finds more, depends on the
+	 * order in which the walkers get to them); nr_blockers counts them
+	 * all.
+	 */
+	struct klp_blocker blockers[KLP_MAX_BLOCKERS];
+	atomic_t nr_blockers;
+
+	unsigned long nr_nudged;	/* fake signals and wake-ups */
+	ktime_t started_at;
+	unsigned long next_signal;	/* jiffies */
+	unsigned long retry_delay;	/* jiffies */
+	unsigned int nr_counted;	/* see klp_count_pending_tasks() */
+
+	/* Set while the last task to switch itself should kick a round. */
+	unsigned long kick_armed;
+
+	/*
+	 * Tasks that still have to switch: incremented before a task's
+	 * TIF_PATCH_PENDING is set (klp_flag_pending()), decremented by
+	 * whoever clears a set flag (klp_unflag_pending()).  Tasks that exit
+	 * with the flag set are never counted off; every round that leaves
+	 * tasks to switch brings the count down to what it found
+	 * (klp_rebase_pending()).  The count only decides when to kick a
+	 * round; whether the transition is complete is always decided by a
+	 * round that finds every task switched.
+	 */
+	atomic_t nr_pending;
+} klp_trans;
+
+/* Scratch space of the helpers of a shared round (klp_walk_help()). */
 static DEFINE_PER_CPU(unsigned long [KLP_MAX_STACK_ENTRIES], klp_walk_entries);
-
-/*
- * The code ranges that no task may be inside when it switches (struct
- * klp_range), sorted by start address, rebuilt for every round of checks
- * under klp_mutex.
- */
-static struct klp_range *klp_ranges;
-static unsigned int klp_nr_ranges;
-
-/*
- * Progress of the running transition, for sysfs; protected by klp_mutex,
- * except that the walkers of a shared round (klp_walk_help()) fill the
- * blocker slots meanwhile.  The blockers are those found by the last round
- * of stack checks, at most KLP_MAX_BLOCKERS of them (which ones, when a
- * shared round finds more, depends on the order in which the walkers get
- * to them).
- */
-#define KLP_MAX_BLOCKERS	32
-#define KLP_BLOCKER_FUNC_LEN	64
-
-struct klp_blocker {
-	pid_t pid;
-	int idle_cpu;		/* -1 unless an idle task */
-	bool kthread;
-	const char *reason;
-	char comm[TASK_COMM_LEN];
-	char func[KLP_BLOCKER_FUNC_LEN];
-};
-
-static struct klp_blocker klp_blockers[KLP_MAX_BLOCKERS];
-/*
- * Blockers noted in the last round, possibly more than KLP_MAX_BLOCKERS:
- * each walker of a round claims its slot with an atomic increment.
- */
-static atomic_t klp_nr_blockers;
-static unsigned long klp_nr_nudged;
-static ktime_t klp_trans_started_at;
-static unsigned long klp_next_signal;		/* jiffies */
-static unsigned long klp_retry_delay;		/* jiffies */
-
-/* Set while a switching task should kick the transition work. */
-static unsigned long klp_kick_armed;
-
-/*
- * Tasks that still have to switch: incremented before a task's
- * TIF_PATCH_PENDING is set (klp_flag_pending()), decremented by whoever
- * clears a set flag (klp_unflag_pending()), so it never drops below the
- * true number for long enough to matter.  Tasks that exit with the flag
- * set are never counted off; every round that leaves tasks blocked brings
- * the count back down to what it found (klp_rebase_pending()).  The count
- * only decides when to kick a round; whether the transition is complete is
- * always decided by a round that finds every task switched.
- */
-static atomic_t klp_nr_pending;
 
 /*
  * Rounds run here: an unbound, high-priority workqueue.  Unbound workers
@@ -129,7 +125,6 @@ static struct workqueue_struct *klp_trans_wq;
 
 static bool klp_trans_advance(void);
 static void klp_trans_work_fn(struct work_struct *work);
-static bool klp_blocker_still_pending(struct klp_blocker *b);
 /*
  * The rounds of checks, on klp_trans_wq.  A round is bounded work (one
  * stack check of each task not yet switched), so the higher priority
@@ -163,51 +158,10 @@ static const char *klp_state_name(int state)
 	return state == KLP_PATCHED ? "patching" : "unpatching";
 }
 
-static void klp_sync_noop(struct work_struct *work)
-{
-}
-
-/* One work item per CPU for klp_sync_handlers(); used under klp_mutex. */
-static DEFINE_PER_CPU(struct work_struct, klp_sync_works);
-
-/**
- * klp_sync_handlers() - wait for every running ftrace handler
- *
- * Context: klp_mutex held, which serializes the use of klp_sync_works.
- *
- * The handler runs with preemption disabled, possibly where RCU is not
- * watching, so an RCU grace period is not enough.  Running a work item on
- * every CPU is: once it ran everywhere, every handler that started before
- * the call has returned.  The same holds for klp_update_patch_state(),
- * which also runs with preemption disabled.
- *
- * The items go to the high-priority workqueue: its nice -20 workers preempt
- * a CPU-bound task at once, where a nice 0 worker that ran a moment ago may
- * wait for that task's time slice to end (several ticks).  The work items
- * are static, so the wait cannot fail for want of memory.
- */
-void klp_sync_handlers(void)
-{
-	int cpu;
-
-	lockdep_assert_held(&klp_mutex);
-
-	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		struct work_struct *work = per_cpu_ptr(&klp_sync_works, cpu);
-
-		INIT_WORK(work, klp_sync_noop);
-		queue_work_on(cpu, system_highpri_wq, work);
-	}
-	for_each_online_cpu(cpu)
-		flush_work(per_cpu_ptr(&klp_sync_works, cpu));
-	cpus_read_unlock();
-}
-
 /* Called when the last task to switch switched itself: complete now. */
 static void klp_kick_transition(void)
 {
-	if (READ_ONCE(klp_kick_armed) && xchg(&klp_kick_armed, 0))
+	if (READ_ONCE(klp_trans.kick_armed) && xchg(&klp_trans.kick_armed, 0))
 		klp_queue_round(0);
 }
 
@@ -217,7 +171,7 @@ static void klp_kick_transition(void)
  */
 static void klp_flag_pending(struct task_struct *task)
 {
-	atomic_inc(&klp_nr_pending);
+	atomic_inc(&klp_trans.nr_pending);
 	set_tsk_thread_flag(task, TIF_PATCH_PENDING);
 }
 
@@ -230,7 +184,7 @@ static bool klp_unflag_pending(struct task_struct *task)
 {
 	if (!test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
 		return false;
-	return atomic_dec_and_test(&klp_nr_pending);
+	return atomic_dec_and_test(&klp_trans.nr_pending);
 }
 
 /*
@@ -242,17 +196,18 @@ static bool klp_unflag_pending(struct task_struct *task)
  */
 static void klp_rebase_pending(unsigned int blocked)
 {
-	int now = atomic_read(&klp_nr_pending);
+	int now = atomic_read(&klp_trans.nr_pending);
 
 	if (now > (int)blocked)
-		atomic_sub(now - blocked, &klp_nr_pending);
+		atomic_sub(now - blocked, &klp_trans.nr_pending);
 }
 
 static void klp_schedule_retry(void)
 {
-	queue_delayed_work(klp_trans_wq, &klp_trans_work, klp_retry_delay);
-	klp_retry_delay = min_t(unsigned long, klp_retry_delay * 2,
-				KLP_RETRY_MAX);
+	unsigned long delay = klp_trans.retry_delay;
+
+	queue_delayed_work(klp_trans_wq, &klp_trans_work, delay);
+	klp_trans.retry_delay = min_t(unsigned long, delay * 2, KLP_RETRY_MAX);
 }
 
 static void klp_trans_work_fn(struct work_struct *work)
@@ -274,19 +229,102 @@ KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
 }
 
 /*
- * Apply @fn to every task, the idle tasks included.  tasklist_lock keeps
- * fork (klp_copy_process()) from racing with the walk.
+ * Walking the task list without stalling the machine.
+ *
+ * Every walk of livepatch over the task list pauses after KLP_WALK_BATCH
+ * tasks (klp_walk_pause()): it drops what it holds (tasklist_lock, or the
+ * RCU read lock), lets the scheduler in, and goes on from where it was if
+ * the two tasks it stands on (the process and the thread) are still alive.
+ * So no hold of tasklist_lock by livepatch covers more than KLP_WALK_BATCH
+ * tasks, whatever their number; writers (fork, exit) wait for a batch at
+ * most.
+ *
+ * What may happen during a pause, and why a walk under tasklist_lock
+ * still meets every task it has to:
+ *  - Exits: a task gone needs nothing.  If one of the two tasks the walk
+ *    stands on is gone, the walk stops (klp_walk_pause() returns false)
+ *    and its caller starts over or decides nothing from it.
+ *  - Forks: klp_copy_process() runs under tasklist_lock held for writing,
+ *    before the child is linked, and gives the child its parent's state
+ *    and mark.  A new process is linked at the end of the process list and
+ *    a new thread at the end of its thread group, both ahead of the walk,
+ *    unless the walk has passed the whole group, and then it has passed
+ *    the parent too (a thread is created by a thread of its own group):
+ *    the child then has what the walk gave its parent, or the parent was
+ *    found still to switch (and the walk's caller knows the transition is
+ *    not complete).
+ *  - exec() by a thread that is not the group leader: it takes the
+ *    leader's place in the process list, and the old leader dies.  A walk
+ *    standing on that group stops; elsewhere nothing moves.
+ */
+#define KLP_WALK_BATCH		64
+#define KLP_WALK_TRIES		3
+
+/*
+ * Pause a walk standing on thread @t of process @g; @locked: it holds
+ * tasklist_lock for reading, else rcu_read_lock().  Return true when the
+ * walk can go on from @t.
+ */
+static bool klp_walk_pause(struct task_struct *g, struct task_struct *t,
+			   bool locked)
+{
+	bool alive;
+
+	get_task_struct(g);
+	get_task_struct(t);
+	if (locked)
+		read_unlock(&tasklist_lock);
+	else
+		rcu_read_unlock();
+	cond_resched();
+	if (locked)
+		read_lock(&tasklist_lock);
+	else
+		rcu_read_lock();
+	/* Unhashed (and unlinked) under tasklist_lock held for writing. */
+	alive = pid_alive(g) && pid_alive(t);
+	put_task_struct(t);
+	put_task_struct(g);
+	return alive;
+}
+
+/*
+ * One walk applying @fn to every task but the idle tasks, pausing every
+ * KLP_WALK_BATCH tasks when @pause.  Return false when it stopped early.
+ */
+static bool klp_each_task_once(void (*fn)(struct task_struct *task, int arg),
+			       int arg, bool pause)
+{
+	struct task_struct *g, *task;
+	unsigned int nr = 0;
+	bool whole = true;
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task) {
+		fn(task, arg);
+		if (pause && !(++nr % KLP_WALK_BATCH) &&
+		    !klp_walk_pause(g, task, true)) {
+			whole = false;
+			break;
+		}
+	}
+	read_unlock(&tasklist_lock);
+	return whole;
+}
+
+/*
+ * Apply @fn to every task, the idle tasks included.  @fn must be
+ * idempotent: a walk cut short by an exit starts over.  After
+ * KLP_WALK_TRIES of those, the last walk holds tasklist_lock throughout,
+ * as a walk without pauses would.
  */
 static void klp_each_task(void (*fn)(struct task_struct *task, int arg),
 			  int arg)
 {
-	struct task_struct *g, *task;
-	unsigned int cpu;
+	unsigned int cpu, tries = 1;
 
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		fn(task, arg);
-	read_unlock(&tasklist_lock);
+	while (!klp_each_task_once(fn, arg, tries++ < KLP_WALK_TRIES))
+		;
 
 	for_each_possible_cpu(cpu)
 		fn(idle_task(cpu), arg);
@@ -301,7 +339,7 @@ static void klp_task_set_state(struct task_struct *task, int state)
 KLP_VISIBLE_IF_KUNIT void klp_task_mark_pending(struct task_struct *task,
 						int target)
 {
-	if (task->patch_state != target)
+	if (task->patch_state != target && !klp_patch_pending(task))
 		klp_flag_pending(task);
 }
 
@@ -415,9 +453,9 @@ static int klp_range_cmp(const void *a, const void *b)
 
 static void klp_free_ranges(void)
 {
-	kvfree(klp_ranges);
-	klp_ranges = NULL;
-	klp_nr_ranges = 0;
+	kvfree(klp_trans.ranges);
+	klp_trans.ranges = NULL;
+	klp_trans.nr_ranges = 0;
 }
 
 /*
@@ -445,6 +483,7 @@ KLP_VISIBLE_IF_KUNIT unsigned int klp_merge_ranges(struct klp_range *ranges,
 
 static int klp_build_ranges(void)
 {
+	struct klp_range *ranges;
 	struct klp_object *obj;
 	struct klp_func *func;
 	unsigned int nr = 0;
@@ -456,24 +495,23 @@ static int klp_build_ranges(void)
 			nr++;
 
 	/* Two per function: what it leaves behind, and its redirection. */
-	klp_ranges = kvmalloc_array(max(nr, 1U), 2 * sizeof(*klp_ranges),
-				    GFP_KERNEL);
-	if (!klp_ranges)
+	ranges = kvmalloc_array(max(nr, 1U), 2 * sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
 		return -ENOMEM;
 
+	nr = 0;
 	klp_for_each_object(klp_trans_patch, obj) {
 		klp_for_each_func(obj, func) {
-			if (!klp_func_range(func, &klp_ranges[klp_nr_ranges]))
+			if (!klp_func_range(func, &ranges[nr]))
 				continue;
-			klp_nr_ranges++;
-			klp_func_redirect_range(func,
-						&klp_ranges[klp_nr_ranges++]);
+			klp_func_redirect_range(func, &ranges[nr + 1]);
+			nr += 2;
 		}
 	}
 
-	sort(klp_ranges, klp_nr_ranges, sizeof(*klp_ranges), klp_range_cmp,
-	     NULL);
-	klp_nr_ranges = klp_merge_ranges(klp_ranges, klp_nr_ranges);
+	sort(ranges, nr, sizeof(*ranges), klp_range_cmp, NULL);
+	klp_trans.ranges = ranges;
+	klp_trans.nr_ranges = klp_merge_ranges(ranges, nr);
 	return 0;
 }
 
@@ -536,8 +574,8 @@ static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
 	if (nr < 0)
 		return -EINVAL;
 
-	range = klp_stack_blocked_by(klp_ranges, klp_nr_ranges, check->entries,
-				     nr);
+	range = klp_stack_blocked_by(klp_trans.ranges, klp_trans.nr_ranges,
+				     check->entries, nr);
 	if (range) {
 		check->fname = range->name;
 		return -EADDRINUSE;
@@ -575,11 +613,11 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
 
 	trace_klp_task_blocked(task->pid, task->comm, reason, fname ?: "");
 
-	slot = atomic_fetch_inc(&klp_nr_blockers);
+	slot = atomic_fetch_inc(&klp_trans.nr_blockers);
 	if (slot >= KLP_MAX_BLOCKERS)
 		return;
 
-	b = &klp_blockers[slot];
+	b = &klp_trans.blockers[slot];
 	b->pid = task->pid;
 	b->idle_cpu = is_idle_task(task) ? task_cpu(task) : -1;
 	b->kthread = task->flags & PF_KTHREAD;
@@ -603,41 +641,29 @@ static bool klp_may_hurry(struct task_struct *task)
 }
 
 /*
- * Try to switch @task by checking its stack; if something stops it, note it
- * as a blocker.  @entries: scratch space for its stack,
- * KLP_MAX_STACK_ENTRIES long.  Return true when the task is in the target
- * state afterwards.
+ * Switch @task if its stack allows it.  A user task found running on a
+ * housekeeping CPU is sent towards user space (klp_may_hurry()) and looked
+ * at once more: kick_process() leaves a task that is not running alone,
+ * and one switched out just before would not switch itself before it next
+ * runs, a time slice of another task later.  By then it has usually
+ * switched itself; else it is switchable here now, or still running.
+ * Return 0 or why not (see klp_note_failure()).
  */
-static bool klp_check_task(struct task_struct *task, unsigned long *entries)
+static int klp_try_switch(struct task_struct *task, struct klp_check *check)
 {
-	struct klp_check check = { .entries = entries };
-	int ret;
+	int ret = task_call_func(task, klp_switch_if_safe, check);
 
-	/* Another walker of a shared round may be switching it. */
-	if (READ_ONCE(task->patch_state) == klp_trans_target)
-		return true;
+	if (ret != -EBUSY || !klp_may_hurry(task))
+		return ret;
+	kick_process(task);
+	return task_call_func(task, klp_switch_if_safe, check);
+}
 
-	if (!klp_have_reliable_stack() || !klp_ranges) {
-		klp_note_blocker(task, "no-stack-check", NULL);
-		return false;
-	}
-
-	ret = task_call_func(task, klp_switch_if_safe, &check);
-	/*
-	 * A task found running may have been switched out since, and
-	 * kick_process() leaves a task that is not running alone: it
-	 * would not switch itself before it next runs, a time slice of
-	 * another task later.  Look again: it has switched itself since
-	 * (the usual case), is switchable here now, or was still running
-	 * when the IPI was sent.
-	 */
-	if (ret == -EBUSY && klp_may_hurry(task)) {
-		kick_process(task);
-		ret = task_call_func(task, klp_switch_if_safe, &check);
-	}
+/* Note @task as a blocker for the reason @ret of klp_try_switch(). */
+static void klp_note_failure(struct task_struct *task, int ret,
+			     const struct klp_check *check)
+{
 	switch (ret) {
-	case 0:
-		return true;
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
@@ -650,8 +676,8 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 		break;
 	case -EADDRINUSE:
 		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
-			 task->comm, task->pid, check.fname);
-		klp_note_blocker(task, "in-patched-function", check.fname);
+			 task->comm, task->pid, check->fname);
+		klp_note_blocker(task, "in-patched-function", check->fname);
 		break;
 	default:
 		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n",
@@ -659,41 +685,65 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 		klp_note_blocker(task, "unknown", NULL);
 		break;
 	}
-	return false;
+}
+
+/*
+ * Try to switch @task by checking its stack; if something stops it, note it
+ * as a blocker.  @entries: scratch space for its stack,
+ * KLP_MAX_STACK_ENTRIES long.  Return true when the task is in the target
+ * state afterwards.
+ */
+static bool klp_check_task(struct task_struct *task, unsigned long *entries)
+{
+	struct klp_check check = { .entries = entries };
+	int ret;
+
+	/* Another walker of a shared round may have switched it. */
+	if (READ_ONCE(task->patch_state) == klp_trans_target)
+		return true;
+
+	if (!klp_have_reliable_stack() || !klp_trans.ranges) {
+		klp_note_blocker(task, "no-stack-check", NULL);
+		return false;
+	}
+
+	ret = klp_try_switch(task, &check);
+	if (ret)
+		klp_note_failure(task, ret, &check);
+	return !ret;
 }
 
 /*
  * Sharing a round of stack checks with the other CPUs.
  *
  * A stack check unwinds the task's stack: microseconds each, so a round
- * over thousands of tasks takes milliseconds on one CPU, all of it with
- * tasklist_lock held (forks and exits wait).  With at least
+ * over thousands of tasks takes milliseconds on one CPU.  With at least
  * KLP_WALK_SHARE_MIN tasks, the work item running the round (the leader)
- * queues klp_walk_help() on every other online CPU.  Leader and helpers
- * walk the same task list and check the tasks of the chunks of
- * KLP_WALK_CHUNK consecutive tasks that they claim from a shared counter,
- * each chunk by exactly one of them.  A helper that starts late, or only
- * after the round, leaves more chunks to the leader, nothing else: the
- * leader never waits for a helper to start, only for those that have
- * joined to finish (klp_walk_close()), and a joined helper runs with
- * preemption disabled until it is done.
+ * queues klp_walk_help() on every other online housekeeping CPU.  Leader
+ * and helpers walk the task list and check the tasks of the chunks of
+ * KLP_WALK_CHUNK consecutive tasks that they claim from a shared counter.
+ * A helper that starts late, or only after the round, leaves more chunks
+ * to the leader, nothing else: the leader never waits for a helper to
+ * start, only for those that have joined to finish (klp_walk_close()),
+ * and it waits for them asleep, holding no lock but klp_mutex and
+ * cpus_read_lock(), which the helpers never take.
  *
- * The task list cannot change during the round: the leader holds
- * tasklist_lock for reading until the last helper has left.  The helpers
- * walk under rcu_read_lock() without taking tasklist_lock: a writer queued
- * behind the leader's read lock would make a helper's read_lock() wait for
- * the leader, which waits for the helper.
+ * The walkers hold no tasklist_lock: they walk under rcu_read_lock(),
+ * pausing between chunks (klp_walk_pause()), and stay preemptible but for
+ * the RCU read-side sections of non-preemptible RCU, one chunk long.  The
+ * list may change under them, so a task may be checked twice (harmless:
+ * the second check finds it switched) or not at all.  The stack checks
+ * therefore only switch tasks and note blockers; whether every task
+ * switched is decided afterwards by klp_count_pending_tasks(), a walk
+ * under tasklist_lock that sees every task (see above).
  *
  * Each walker first switches itself, the leader before the helpers can
- * start: otherwise the one whose chunk holds another walker would find that
- * task running and note it as a blocker.  A walker can still be found
- * running before it switched itself; so when the walkers are done, the
- * leader looks at the blockers they noted once more (klp_walk_recheck()).
+ * start: otherwise the one whose chunk holds another walker would find
+ * that task running.
  *
  * Only rounds with many tasks left are shared (the first round, or one
- * after a round that found at least KLP_WALK_SHARE_MIN blockers), and
- * never with isolated or nohz_full CPUs: a helper keeps its CPU busy, not
- * preemptible, for about as long as the round takes.
+ * after a round that left at least KLP_WALK_SHARE_MIN tasks to switch),
+ * and never with isolated or nohz_full CPUs.
  */
 #define KLP_WALK_CHUNK		32
 #define KLP_WALK_SHARE_MIN	(4 * KLP_WALK_CHUNK)
@@ -702,8 +752,7 @@ static struct {
 	atomic_t next_chunk;	/* the next chunk not claimed yet */
 	atomic_t helpers;	/* helpers inside the round */
 	bool open;		/* helpers may join */
-	bool incomplete;	/* a task was left unswitched */
-	unsigned int last_blocked;	/* blockers of the last round */
+	unsigned int last_pending;	/* tasks left by the last round */
 } klp_walk;
 
 static DEFINE_PER_CPU(struct work_struct, klp_walk_works);
@@ -714,6 +763,7 @@ static void klp_walk_chunks(unsigned long *entries)
 	unsigned int pos = 0, start = 0, end = 0;
 	struct task_struct *g, *task;
 
+	rcu_read_lock();
 	for_each_process_thread(g, task) {
 		if (pos == end) {
 			start = atomic_fetch_inc(&klp_walk.next_chunk) *
@@ -721,48 +771,48 @@ static void klp_walk_chunks(unsigned long *entries)
 			end = start + KLP_WALK_CHUNK;
 		}
 		/* Each walker checked itself first. */
-		if (pos++ < start || task == current)
-			continue;
-		if (!klp_check_task(task, entries))
-			WRITE_ONCE(klp_walk.incomplete, true);
+		if (pos >= start && task != current)
+			klp_check_task(task, entries);
+		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause(g, task, false))
+			break;
 	}
+	rcu_read_unlock();
 }
 
+/*
+ * A helper's part of a shared round.  It runs in a kworker bound to its
+ * CPU, which the leader's cpus_read_lock() keeps online, so the scratch
+ * space of this CPU is this helper's alone, even when it is preempted.
+ */
 static void klp_walk_help(struct work_struct *work)
 {
-	preempt_disable();
-	rcu_read_lock();
 	atomic_inc(&klp_walk.helpers);
 	/* Pairs with the smp_mb() in klp_walk_close(). */
 	smp_mb__after_atomic();
 	/* Pairs with the smp_store_release() in klp_walk_open(). */
 	if (smp_load_acquire(&klp_walk.open)) {
-		unsigned long *entries = *this_cpu_ptr(&klp_walk_entries);
+		unsigned long *entries = *per_cpu_ptr(&klp_walk_entries,
+						      smp_processor_id());
 
-		if (!klp_check_task(current, entries))
-			WRITE_ONCE(klp_walk.incomplete, true);
+		klp_check_task(current, entries);
 		klp_walk_chunks(entries);
 	}
-	/* The checks before the leader can see the helper gone. */
-	smp_mb__before_atomic();
-	atomic_dec(&klp_walk.helpers);
-	rcu_read_unlock();
-	preempt_enable();
+	/* Fully ordered: the checks come before the leader sees us gone. */
+	if (atomic_dec_and_test(&klp_walk.helpers))
+		wake_up_var(&klp_walk.helpers);
 }
 
-/*
- * Called with cpus_read_lock() held, so the CPUs stay online, and with
- * tasklist_lock held for reading, which disables preemption.
- */
+/* Called with cpus_read_lock() held, so the CPUs stay online. */
 static void klp_walk_open(void)
 {
-	int cpu, self = smp_processor_id();
+	int cpu, self = raw_smp_processor_id();
 
 	/* Ranges, counters and flags set before a helper can read them. */
 	smp_store_release(&klp_walk.open, true);
 	for_each_online_cpu(cpu) {
 		struct work_struct *work = per_cpu_ptr(&klp_walk_works, cpu);
 
+		/* The leader may migrate: @self only spares its CPU now. */
 		if (cpu == self || cpu_is_isolated(cpu))
 			continue;
 		/* Set up once; a work item still queued is left as it is. */
@@ -781,74 +831,72 @@ static void klp_walk_close(void)
 	 * pairs with the smp_mb__after_atomic() in klp_walk_help().
 	 */
 	smp_mb();
-	while (atomic_read_acquire(&klp_walk.helpers))
-		cpu_relax();
-}
-
-/*
- * True when every blocker the walk noted has switched since (a walker found
- * running before it switched itself, a user task kicked back to user
- * space).  Only the slots say which tasks failed their check, so this
- * needs all of them noted.
- */
-static bool klp_walk_recheck(void)
-{
-	unsigned int i, nr = atomic_read(&klp_nr_blockers);
-
-	if (nr > KLP_MAX_BLOCKERS)
-		return false;
-	for (i = 0; i < nr; i++)
-		if (klp_blocker_still_pending(&klp_blockers[i]))
-			return false;
-	return true;
+	wait_var_event(&klp_walk.helpers, !atomic_read(&klp_walk.helpers));
 }
 
 static bool klp_walk_worth_sharing(void)
 {
 	return num_online_cpus() > 1 &&
 	       READ_ONCE(nr_threads) >= KLP_WALK_SHARE_MIN &&
-	       klp_walk.last_blocked >= KLP_WALK_SHARE_MIN;
+	       klp_walk.last_pending >= KLP_WALK_SHARE_MIN;
 }
 
 /*
- * Check every task but the idle tasks; true when all of them switched.
+ * Check every task but the idle tasks, switching those that can switch.
  * Context: klp_mutex and cpus_read_lock() held.
  */
-static bool klp_walk_tasks(void)
+static void klp_walk_tasks(void)
 {
 	bool share = klp_walk_worth_sharing();
-	bool switched;
 
-	read_lock(&tasklist_lock);
 	atomic_set(&klp_walk.next_chunk, 0);
-	switched = klp_check_task(current, klp_stack_entries);
-	WRITE_ONCE(klp_walk.incomplete, !switched);
+	klp_check_task(current, klp_trans.stack_entries);
 	if (share)
 		klp_walk_open();
-	klp_walk_chunks(klp_stack_entries);
+	klp_walk_chunks(klp_trans.stack_entries);
 	if (share)
 		klp_walk_close();
-	switched = !READ_ONCE(klp_walk.incomplete) || klp_walk_recheck();
-	klp_walk.last_blocked = atomic_read(&klp_nr_blockers);
-	read_unlock(&tasklist_lock);
-
-	return switched;
 }
 
-/* One round of stack checks over every task; true when all switched. */
-static bool klp_switch_all_tasks(void)
+static void klp_task_count_pending(struct task_struct *task, int unused)
+{
+	klp_trans.nr_counted += klp_patch_pending(task);
+}
+
+/*
+ * The tasks still to switch, idle tasks included, counted by a walk that
+ * sees every task (see "Walking the task list" above): 0 means that the
+ * transition is complete.  Context: klp_mutex held.
+ */
+static unsigned int klp_count_pending_tasks(void)
+{
+	unsigned int cpu, tries = 1;
+
+	do {
+		klp_trans.nr_counted = 0;
+	} while (!klp_each_task_once(klp_task_count_pending, 0,
+				     tries++ < KLP_WALK_TRIES));
+
+	for_each_possible_cpu(cpu)
+		klp_task_count_pending(idle_task(cpu), 0);
+	return klp_trans.nr_counted;
+}
+
+/*
+ * One round of stack checks over every task.  Return how many tasks are
+ * still to switch after it (0: the transition is complete).
+ */
+static unsigned int klp_switch_all_tasks(void)
 {
 	struct task_struct *task;
-	bool complete = true;
-	unsigned int cpu;
+	unsigned int cpu, pending;
 
-	atomic_set(&klp_nr_blockers, 0);
-	if (klp_build_ranges())
-		complete = false;
+	atomic_set(&klp_trans.nr_blockers, 0);
+	/* Without ranges every check notes a blocker. */
+	klp_build_ranges();
 
 	cpus_read_lock();
-	if (!klp_walk_tasks())
-		complete = false;
+	klp_walk_tasks();
 
 	/*
 	 * Idle tasks switch themselves in the idle loop; wake them up.  The
@@ -858,10 +906,8 @@ static bool klp_switch_all_tasks(void)
 	for_each_possible_cpu(cpu) {
 		task = idle_task(cpu);
 		if (cpu_online(cpu)) {
-			if (!klp_check_task(task, klp_stack_entries)) {
-				complete = false;
+			if (!klp_check_task(task, klp_trans.stack_entries))
 				wake_up_if_idle(cpu);
-			}
 		} else if (task->patch_state != klp_trans_target) {
 			klp_switch_task(task, klp_trans_target);
 		}
@@ -869,7 +915,10 @@ static bool klp_switch_all_tasks(void)
 	cpus_read_unlock();
 
 	klp_free_ranges();
-	return complete;
+
+	pending = klp_count_pending_tasks();
+	klp_walk.last_pending = pending;
+	return pending;
 }
 
 /* Nudge tasks that have been blocking the transition for a long time. */
@@ -884,7 +933,7 @@ static void klp_nudge_blocked_tasks(void)
 		if (!klp_patch_pending(task))
 			continue;
 
-		klp_nr_nudged++;
+		klp_trans.nr_nudged++;
 		if (task->flags & PF_KTHREAD) {
 			/* Only sleeping kthreads can be woken; they recheck. */
 			wake_up_state(task, TASK_INTERRUPTIBLE);
@@ -948,7 +997,7 @@ static void klp_trans_finish(void)
 
 	klp_trans_target = KLP_UNDEFINED;
 	klp_trans_patch = NULL;
-	WRITE_ONCE(klp_kick_armed, 0);
+	WRITE_ONCE(klp_trans.kick_armed, 0);
 }
 
 /**
@@ -965,18 +1014,20 @@ static void klp_trans_finish(void)
 static bool klp_trans_advance(void)
 {
 	struct klp_patch *patch;
+	unsigned int pending;
 
 	lockdep_assert_held(&klp_mutex);
 	WARN_ON_ONCE(klp_trans_target == KLP_UNDEFINED);
 
-	/* Tasks switching during the round below kick another one. */
-	WRITE_ONCE(klp_kick_armed, 1);
+	/* The task switching last during the round below kicks another. */
+	WRITE_ONCE(klp_trans.kick_armed, 1);
 
-	if (!klp_switch_all_tasks()) {
-		klp_rebase_pending(atomic_read(&klp_nr_blockers));
-		if (time_after_eq(jiffies, klp_next_signal)) {
+	pending = klp_switch_all_tasks();
+	if (pending) {
+		klp_rebase_pending(pending);
+		if (time_after_eq(jiffies, klp_trans.next_signal)) {
 			klp_nudge_blocked_tasks();
-			klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
+			klp_trans.next_signal = jiffies + KLP_SIGNAL_PERIOD;
 		}
 		klp_schedule_retry();
 		return false;
@@ -1051,15 +1102,15 @@ void klp_trans_begin(void)
 	 * test_and_clear_tsk_thread_flag() in klp_update_patch_state().
 	 */
 	smp_mb__before_atomic();
-	atomic_set(&klp_nr_pending, 0);
+	atomic_set(&klp_trans.nr_pending, 0);
 	klp_each_task(klp_task_mark_pending, klp_trans_target);
 
-	klp_trans_started_at = ktime_get();
-	klp_nr_nudged = 0;
-	atomic_set(&klp_nr_blockers, 0);
-	klp_next_signal = jiffies + KLP_SIGNAL_PERIOD;
-	klp_retry_delay = KLP_RETRY_MIN;
-	klp_walk.last_blocked = UINT_MAX;
+	klp_trans.started_at = ktime_get();
+	klp_trans.nr_nudged = 0;
+	atomic_set(&klp_trans.nr_blockers, 0);
+	klp_trans.next_signal = jiffies + KLP_SIGNAL_PERIOD;
+	klp_trans.retry_delay = KLP_RETRY_MIN;
+	klp_walk.last_pending = UINT_MAX;
 }
 
 /**
@@ -1129,7 +1180,7 @@ void klp_trans_reverse(void)
 	trace_klp_transition_reverse(patch->mod->name, klp_trans_target);
 	klp_trans_begin();
 
-	WRITE_ONCE(klp_kick_armed, 0);
+	WRITE_ONCE(klp_trans.kick_armed, 0);
 	klp_queue_round(0);
 }
 
@@ -1182,7 +1233,7 @@ void klp_update_patch_state(struct task_struct *task)
 		trace_klp_task_switch(task->pid, task->comm, task->patch_state,
 				      true);
 		/* Fully ordered: the kicked round sees the state above. */
-		if (atomic_dec_and_test(&klp_nr_pending))
+		if (atomic_dec_and_test(&klp_trans.nr_pending))
 			klp_kick_transition();
 	}
 
@@ -1208,52 +1259,35 @@ void klp_copy_process(struct task_struct *child)
 }
 
 /*
- * Progress reports for sysfs, called with klp_mutex held.  Each reports
- * nothing (0, or an empty list) unless @patch is the one in transition.
+ * What the transition hands out for sysfs (core.c formats it), under
+ * klp_mutex.  Each reports nothing (0, or no blocker) unless @patch is the
+ * one in transition.
  */
-static unsigned int klp_count_pending_tasks(void)
-{
-	struct task_struct *g, *task;
-	unsigned int cpu, nr = 0;
-
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		nr += klp_patch_pending(task);
-	read_unlock(&tasklist_lock);
-
-	for_each_possible_cpu(cpu)
-		nr += klp_patch_pending(idle_task(cpu));
-	return nr;
-}
 
 /* Tasks that still have to switch, counted now. */
-ssize_t klp_show_pending_tasks(struct klp_patch *patch, char *buf)
+unsigned int klp_trans_pending_tasks(struct klp_patch *patch)
 {
 	lockdep_assert_held(&klp_mutex);
-	return sysfs_emit(buf, "%u\n", patch == klp_trans_patch ?
-			  klp_count_pending_tasks() : 0);
+	return patch == klp_trans_patch ? klp_count_pending_tasks() : 0;
 }
 
 /* How long the transition has run, in milliseconds. */
-ssize_t klp_show_duration(struct klp_patch *patch, char *buf)
+s64 klp_trans_duration_ms(struct klp_patch *patch)
 {
-	s64 ms = 0;
-
 	lockdep_assert_held(&klp_mutex);
-	if (patch == klp_trans_patch)
-		ms = ktime_ms_delta(ktime_get(), klp_trans_started_at);
-	return sysfs_emit(buf, "%lld\n", ms);
+	if (patch != klp_trans_patch)
+		return 0;
+	return ktime_ms_delta(ktime_get(), klp_trans.started_at);
 }
 
 /* Fake signals and wake-ups sent to blocking tasks. */
-ssize_t klp_show_nudged(struct klp_patch *patch, char *buf)
+unsigned long klp_trans_nudged(struct klp_patch *patch)
 {
 	lockdep_assert_held(&klp_mutex);
-	return sysfs_emit(buf, "%lu\n", patch == klp_trans_patch ?
-			  klp_nr_nudged : 0);
+	return patch == klp_trans_patch ? klp_trans.nr_nudged : 0;
 }
 
-static bool klp_blocker_still_pending(struct klp_blocker *b)
+static bool klp_blocker_still_pending(const struct klp_blocker *b)
 {
 	struct task_struct *task;
 	bool pending = false;
@@ -1271,29 +1305,22 @@ static bool klp_blocker_still_pending(struct klp_blocker *b)
 }
 
 /*
- * The blocking tasks found by the last round of checks that have not
- * switched since, one per line: "<pid> <comm> <user|kthread> <reason>
- * <function or ->".
+ * Copy into @out (room for KLP_MAX_BLOCKERS) the blocking tasks found by
+ * the last round of checks that have not switched since; return how many.
  */
-ssize_t klp_show_blockers(struct klp_patch *patch, char *buf)
+unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
+				     struct klp_blocker *out)
 {
-	ssize_t len = 0;
-	unsigned int i, nr;
+	unsigned int i, nr, copied = 0;
 
 	lockdep_assert_held(&klp_mutex);
 	if (patch != klp_trans_patch)
 		return 0;
 
-	nr = min_t(unsigned int, atomic_read(&klp_nr_blockers),
+	nr = min_t(unsigned int, atomic_read(&klp_trans.nr_blockers),
 		   KLP_MAX_BLOCKERS);
-	for (i = 0; i < nr; i++) {
-		struct klp_blocker *b = &klp_blockers[i];
-
-		if (!klp_blocker_still_pending(b))
-			continue;
-		len += sysfs_emit_at(buf, len, "%d %s %s %s %s\n", b->pid,
-				     b->comm, b->kthread ? "kthread" : "user",
-				     b->reason, b->func);
-	}
-	return len;
+	for (i = 0; i < nr; i++)
+		if (klp_blocker_still_pending(&klp_trans.blockers[i]))
+			out[copied++] = klp_trans.blockers[i];
+	return copied;
 }
