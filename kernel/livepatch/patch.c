@@ -106,7 +106,8 @@ static __always_inline struct klp_site *klp_site_find(unsigned long ip)
  * on those CPUs with an RCU grace period instead of a work item there, so
  * a handler must not run where RCU is not watching (in 6.1 a traced
  * function may run in the idle loop after RCU stopped watching the CPU):
- * it makes RCU watch, as the "rcuidle" tracepoints do.  In NMI context RCU
+ * it makes RCU watch, as the "rcuidle" tracepoints do, with interrupts
+ * off around the noinstr ct_irq_enter() and ct_irq_exit().  In NMI context RCU
  * always watches.  Without CPU isolation this costs one static branch.
  */
 static __always_inline bool klp_handler_rcu_enter(void)
@@ -114,11 +115,25 @@ static __always_inline bool klp_handler_rcu_enter(void)
 #ifdef CONFIG_CPU_ISOLATION
 	if (static_branch_unlikely(&housekeeping_overridden) &&
 	    unlikely(!rcu_is_watching())) {
-		ct_irq_enter_irqson();
+		unsigned long flags;
+
+		/* ct_irq_enter() is noinstr: the handler cannot recurse. */
+		raw_local_irq_save(flags);
+		ct_irq_enter();
+		raw_local_irq_restore(flags);
 		return true;
 	}
 #endif
 	return false;
+}
+
+static __always_inline void klp_handler_rcu_exit(void)
+{
+	unsigned long flags;
+
+	raw_local_irq_save(flags);
+	ct_irq_exit();
+	raw_local_irq_restore(flags);
 }
 
 static void notrace klp_ftrace_handler(unsigned long ip,
@@ -147,7 +162,7 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 					       (unsigned long)func->new_func);
 
 	if (rcu_entered)
-		ct_irq_exit_irqson();
+		klp_handler_rcu_exit();
 	preempt_enable_notrace();
 }
 
@@ -295,7 +310,8 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 	*step = "register ftrace handler";
 	ret = register_ftrace_function(&klp_ops);
 	if (ret) {
-		ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0);
+		if (ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0))
+			klp_filter_stale = true;
 		return ret;
 	}
 	klp_ops_registered = true;
@@ -568,16 +584,17 @@ int klp_redirect_object(struct klp_object *obj)
 	if (!batch.ips)
 		return -ENOMEM;
 
+	/* Before any site of @obj is hashed: it covers the others only. */
+	klp_ftrace_resync();
+
 	klp_for_each_func(obj, func) {
 		ret = klp_push_func(func, &batch);
 		if (ret)
 			break;
 	}
 
-	if (!ret) {
-		klp_ftrace_resync();
+	if (!ret)
 		ret = klp_ftrace_add(&batch, &step);
-	}
 
 	if (ret) {
 		klp_patch_object_undo(obj, &batch);

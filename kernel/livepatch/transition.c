@@ -112,9 +112,6 @@ static struct {
 	atomic_t nr_pending;
 } klp_trans;
 
-/* Scratch space of the helpers of a shared round (klp_walk_help()). */
-static DEFINE_PER_CPU(unsigned long [KLP_MAX_STACK_ENTRIES], klp_walk_entries);
-
 /*
  * Rounds run here: an unbound, high-priority workqueue.  Unbound workers
  * run on housekeeping CPUs only (the workqueue's cpumask leaves out
@@ -189,10 +186,14 @@ static bool klp_unflag_pending(struct task_struct *task)
 
 /*
  * After a round that found @blocked tasks not switched: no more than those
- * can still have to switch (plus tasks forked since, which are counted when
- * they fork), so drop what the count has above that, i.e. tasks that exited
- * with their mark.  A task counting itself off meanwhile only makes the
- * result too high, which delays the kick until the next retry's round.
+ * can still have to switch, so drop what the count has above that, i.e.
+ * tasks that exited with their mark.  A task counting itself off meanwhile
+ * makes the result too high, which delays the kick until the next retry's
+ * round.  A task forked by a marked parent after the counting walk and
+ * before the read below makes it too low: the kick then comes early, or
+ * the count goes below zero and no kick comes.  Neither decides anything:
+ * the round that a kick starts checks every task, and while tasks are
+ * left the retries go on.
  */
 static void klp_rebase_pending(unsigned int blocked)
 {
@@ -254,8 +255,12 @@ KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
  *    found still to switch (and the walk's caller knows the transition is
  *    not complete).
  *  - exec() by a thread that is not the group leader: it takes the
- *    leader's place in the process list, and the old leader dies.  A walk
- *    standing on that group stops; elsewhere nothing moves.
+ *    leader's place in the process list, and the old leader stops being a
+ *    group leader at once and dies later.  A walk standing on that group
+ *    stops; elsewhere nothing moves.
+ *
+ * for_each_process_thread() is a double loop: a walk that stops leaves
+ * both loops with a goto, never touching the process it stood on again.
  */
 #define KLP_WALK_BATCH		64
 #define KLP_WALK_TRIES		3
@@ -281,8 +286,12 @@ static bool klp_walk_pause(struct task_struct *g, struct task_struct *t,
 		read_lock(&tasklist_lock);
 	else
 		rcu_read_lock();
-	/* Unhashed (and unlinked) under tasklist_lock held for writing. */
-	alive = pid_alive(g) && pid_alive(t);
+	/*
+	 * Unhashed (and unlinked) under tasklist_lock held for writing.  A
+	 * leader that exec() replaced keeps a pid for a while, but has left
+	 * the process list at once and is no longer a group leader.
+	 */
+	alive = pid_alive(g) && thread_group_leader(g) && pid_alive(t);
 	put_task_struct(t);
 	put_task_struct(g);
 	return alive;
@@ -305,9 +314,10 @@ static bool klp_each_task_once(void (*fn)(struct task_struct *task, int arg),
 		if (pause && !(++nr % KLP_WALK_BATCH) &&
 		    !klp_walk_pause(g, task, true)) {
 			whole = false;
-			break;
+			goto out;
 		}
 	}
+out:
 	read_unlock(&tasklist_lock);
 	return whole;
 }
@@ -432,7 +442,13 @@ static bool klp_func_range(struct klp_func *func, struct klp_range *range)
  * its old state, and return into code that may be freed once the
  * transition completes.  No task may switch with that address on its stack,
  * in either direction, whatever the preemption model: under the others
- * the window is merely shorter (an interrupt, not preemption).
+ * the window is merely shorter (an interrupt, not preemption).  That the
+ * call's return address is its site plus MCOUNT_INSN_SIZE holds where the
+ * ftrace call is a plain call instruction at the site (x86_64, the only
+ * architecture this core supports; with IBT the site follows the endbr).
+ * Once the trampoline has written the chosen function into the return
+ * slot, that function is on the stack, and the ranges of what a
+ * transition leaves behind cover it.
  */
 static void klp_func_redirect_range(struct klp_func *func,
 				    struct klp_range *range)
@@ -637,7 +653,8 @@ static void klp_note_blocker(struct task_struct *task, const char *reason,
  */
 static bool klp_may_hurry(struct task_struct *task)
 {
-	return !(task->flags & PF_KTHREAD) && !cpu_is_isolated(task_cpu(task));
+	return !(task->flags & (PF_KTHREAD | PF_IO_WORKER)) &&
+	       !cpu_is_isolated(task_cpu(task));
 }
 
 /*
@@ -698,9 +715,17 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 	struct klp_check check = { .entries = entries };
 	int ret;
 
-	/* Another walker of a shared round may have switched it. */
-	if (READ_ONCE(task->patch_state) == klp_trans_target)
+	/*
+	 * Switched already (by itself, or by another walker of a shared
+	 * round).  A walk marking tasks may have marked it again between
+	 * the clearing of its mark and the setting of its state in
+	 * klp_update_patch_state(): clear such a mark, or the task would
+	 * count as pending until its next return to user space.
+	 */
+	if (READ_ONCE(task->patch_state) == klp_trans_target) {
+		klp_unflag_pending(task);
 		return true;
+	}
 
 	if (!klp_have_reliable_stack() || !klp_trans.ranges) {
 		klp_note_blocker(task, "no-stack-check", NULL);
@@ -755,7 +780,17 @@ static struct {
 	unsigned int last_pending;	/* tasks left by the last round */
 } klp_walk;
 
-static DEFINE_PER_CPU(struct work_struct, klp_walk_works);
+/*
+ * A helper of shared rounds, one per CPU.  Its scratch space belongs to the
+ * work item, not to the CPU: a work item never runs twice at once, even
+ * when a CPU went offline while it was queued and it runs elsewhere.
+ */
+struct klp_walk_helper {
+	struct work_struct work;
+	unsigned long entries[KLP_MAX_STACK_ENTRIES];
+};
+
+static DEFINE_PER_CPU(struct klp_walk_helper, klp_walk_helpers);
 
 /* Check the tasks of every chunk this walker can claim. */
 static void klp_walk_chunks(unsigned long *entries)
@@ -774,28 +809,25 @@ static void klp_walk_chunks(unsigned long *entries)
 		if (pos >= start && task != current)
 			klp_check_task(task, entries);
 		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause(g, task, false))
-			break;
+			goto out;
 	}
+out:
 	rcu_read_unlock();
 }
 
-/*
- * A helper's part of a shared round.  It runs in a kworker bound to its
- * CPU, which the leader's cpus_read_lock() keeps online, so the scratch
- * space of this CPU is this helper's alone, even when it is preempted.
- */
+/* A helper's part of a shared round. */
 static void klp_walk_help(struct work_struct *work)
 {
+	struct klp_walk_helper *helper =
+		container_of(work, struct klp_walk_helper, work);
+
 	atomic_inc(&klp_walk.helpers);
 	/* Pairs with the smp_mb() in klp_walk_close(). */
 	smp_mb__after_atomic();
 	/* Pairs with the smp_store_release() in klp_walk_open(). */
 	if (smp_load_acquire(&klp_walk.open)) {
-		unsigned long *entries = *per_cpu_ptr(&klp_walk_entries,
-						      smp_processor_id());
-
-		klp_check_task(current, entries);
-		klp_walk_chunks(entries);
+		klp_check_task(current, helper->entries);
+		klp_walk_chunks(helper->entries);
 	}
 	/* Fully ordered: the checks come before the leader sees us gone. */
 	if (atomic_dec_and_test(&klp_walk.helpers))
@@ -810,7 +842,8 @@ static void klp_walk_open(void)
 	/* Ranges, counters and flags set before a helper can read them. */
 	smp_store_release(&klp_walk.open, true);
 	for_each_online_cpu(cpu) {
-		struct work_struct *work = per_cpu_ptr(&klp_walk_works, cpu);
+		struct work_struct *work = &per_cpu_ptr(&klp_walk_helpers,
+							cpu)->work;
 
 		/* The leader may migrate: @self only spares its CPU now. */
 		if (cpu == self || cpu_is_isolated(cpu))
@@ -921,35 +954,36 @@ static unsigned int klp_switch_all_tasks(void)
 	return pending;
 }
 
-/* Nudge tasks that have been blocking the transition for a long time. */
+/* Nudge @task if it still has to switch (idle tasks are woken by rounds). */
+static void klp_nudge_task(struct task_struct *task, int unused)
+{
+	if (!klp_patch_pending(task) || is_idle_task(task))
+		return;
+
+	klp_trans.nr_nudged++;
+	if (task->flags & PF_KTHREAD) {
+		/* Only sleeping kthreads can be woken; they recheck. */
+		wake_up_state(task, TASK_INTERRUPTIBLE);
+		return;
+	}
+	/*
+	 * A fake signal: the task leaves an interruptible sleep and goes back
+	 * to user space, switching on the way, without any signal being
+	 * delivered.  TIF_NOTIFY_SIGNAL stays set until the task gets there,
+	 * where TIF_SIGPENDING alone could be cleared by recalc_sigpending()
+	 * on the way and lost.
+	 */
+	set_notify_signal(task);
+}
+
+/*
+ * Nudge tasks that have been blocking the transition for a long time.  A
+ * walk that starts over nudges (and counts) some tasks twice: harmless.
+ */
 static void klp_nudge_blocked_tasks(void)
 {
-	struct task_struct *g, *task;
-
 	pr_notice("signaling remaining tasks\n");
-
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task) {
-		if (!klp_patch_pending(task))
-			continue;
-
-		klp_trans.nr_nudged++;
-		if (task->flags & PF_KTHREAD) {
-			/* Only sleeping kthreads can be woken; they recheck. */
-			wake_up_state(task, TASK_INTERRUPTIBLE);
-		} else {
-			/*
-			 * A fake signal: the task leaves an interruptible
-			 * sleep and goes back to user space, switching on the
-			 * way, without any signal being delivered.
-			 * TIF_NOTIFY_SIGNAL stays set until the task gets
-			 * there, where TIF_SIGPENDING alone could be cleared
-			 * by recalc_sigpending() on the way and lost.
-			 */
-			set_notify_signal(task);
-		}
-	}
-	read_unlock(&tasklist_lock);
+	klp_each_task(klp_nudge_task, 0);
 }
 
 static void klp_trans_finish(void)
@@ -1120,18 +1154,28 @@ void klp_trans_begin(void)
  * disable paths after klp_trans_begin(), and after a reversal, once they
  * released klp_mutex.
  *
- * The round runs on the high-priority workqueue, not in the caller, whose
+ * The round runs on a high-priority workqueue, not in the caller, whose
  * priority is whatever user space gave it: with CPU-bound tasks around, a
  * caller preempted in the middle of the round, holding klp_mutex, held up
  * the whole transition for a time slice of those tasks (tens of ms).  The
  * caller waits for that round, so a transition that can complete at once
  * has completed when klp_enable_patch() or the write to "enabled" returns.
+ * It runs on the caller's CPU, which waits anyway (so it also follows the
+ * caller's events in a trace whose clocks differ between CPUs), unless
+ * that CPU is isolated; then it goes to klp_trans_wq like the others.
  */
 void klp_trans_first_round(void)
 {
+	int cpu;
+
 	lockdep_assert_not_held(&klp_mutex);
 
-	klp_queue_round(0);
+	cpu = get_cpu();
+	if (cpu_is_isolated(cpu))
+		klp_queue_round(0);
+	else
+		mod_delayed_work_on(cpu, system_highpri_wq, &klp_trans_work, 0);
+	put_cpu();
 	/* Waits for the round queued above, not for the retries it queues. */
 	flush_work(&klp_trans_work.work);
 }
