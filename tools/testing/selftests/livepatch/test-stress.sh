@@ -50,11 +50,13 @@
 # transition above (which cannot end meanwhile: it must still be open after
 # the CPU is back, and the reversal that follows must work), and right after
 # one operation in four that is not reversed on purpose (whatever state the
-# transition has reached by then).  The workers, the loader and the task
-# that holds the transition move off the CPU and back; its idle task goes
-# and comes back.  Every check below holds as without hotplug, and both
-# writes to the CPU's online file must succeed.  A guest with one CPU
-# online cannot do this and says "SKIP: one CPU online".
+# transition has reached by then).  In every cycle, the CPU is also offline
+# for the whole enable of test_klp_stress_vmlinux (its transition, and any
+# reversal, starts and ends without the CPU and its idle task) and comes
+# back after it.  The workers, the loader and the task that holds the
+# transition move off the CPU and back.  Every check below holds as without
+# hotplug, and every write to the CPU's online file must succeed.  A guest
+# with one CPU online cannot do this and says "SKIP: one CPU online".
 #
 # After every operation, with no transition left, sysfs must list exactly
 # the patches that the operations done so far leave enabled, and the
@@ -160,8 +162,9 @@ if [[ -n $HP_FILE ]]; then
 	klp_at_exit "echo 1 > $HP_FILE"
 fi
 # Offline-online cycles: in a held transition, right after the start of
-# another operation (HP_OPEN of them with its transition still open then).
-HP_HELD=0 HP_OPS=0 HP_OPEN=0
+# another operation (HP_OPEN of them with its transition still open then),
+# around a whole operation.
+HP_HELD=0 HP_OPS=0 HP_OPEN=0 HP_AROUND=0
 
 # cpu_write WHAT VALUE: write VALUE to $HP_FILE; the CPU must then be in
 # that state.
@@ -177,6 +180,21 @@ cpu_write() {
 cpu_cycle() {
 	cpu_write "$1" 0
 	cpu_write "$1" 1
+}
+
+# cpu_offline_around WHAT CMD...: run CMD with CPU $HP_CPU offline, then
+# bring it back.
+cpu_offline_around() {
+	local what=$1
+	shift
+	if [[ -z $HP_FILE ]]; then
+		"$@"
+		return
+	fi
+	cpu_write "$what" 0
+	"$@"
+	cpu_write "$what" 1
+	((HP_AROUND++))
 }
 
 # cpu_cycle_during WHAT NAME: one operation in four (if the test has a CPU
@@ -716,7 +734,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			big_secs=$(elapsed "$tb" "$big_secs")
 			((big_cycles++, want |= BIT[$BIG]))
 		fi
-		enable_patch "$what" "$VM"
+		cpu_offline_around "$what" enable_patch "$what" "$VM"
 		((cycle % 3 == 0)) && held_reverse_enable "$what" "$CONS"
 		enable_patch "$what" "$CONS"
 		step=enable
@@ -793,6 +811,8 @@ done
 if [[ -n $HP_FILE ]]; then
 	((HP_HELD == held)) ||
 		die "CPU $HP_CPU went offline and back in $HP_HELD of the $held held transitions"
+	((HP_AROUND == REACHED[enable])) ||
+		die "CPU $HP_CPU was offline for $HP_AROUND of the ${REACHED[enable]} enables of $VM"
 	klp_file_is "$HP_FILE" 1 || die "CPU $HP_CPU is not online after the rounds"
 fi
 late=""
@@ -806,7 +826,7 @@ klp_info "held transitions reversed (and the state before them back): $HELD_ENAB
 klp_info "random reversals: $REV_ENABLE enables reversed or disabled at once, $REV_CUM_BACK replaces reversed, $REV_CUM_GONE replaces disabled at once, $REV_DISABLE disables reversed, $REV_LATE too late for a disable (${late# }${late:+: the documented errors})"
 klp_info "$NCPUS CPUs online; the workers ran on CPUs (mask) 0x$cpus"
 [[ -n $HP_FILE ]] &&
-	klp_info "CPU $HP_CPU taken offline and back $((HP_HELD + HP_OPS)) times: in $HP_HELD held transitions, right after the start of $HP_OPS other operations ($HP_OPEN of these transitions still open then)"
+	klp_info "CPU $HP_CPU taken offline and back $((HP_HELD + HP_OPS + HP_AROUND)) times: in $HP_HELD held transitions, right after the start of $HP_OPS other operations ($HP_OPEN of these transitions still open then), around $HP_AROUND enables of $VM"
 klp_info "$TGT2 loaded $loads and unloaded $unloads times; $absent worker reads found it absent; its version checked in $MOD2_CHECKS states"
 [[ $LOADER_RC == 0 && ${failures:-} == 0 ]] ||
 	die "loading and unloading $TGT2 failed (exit $LOADER_RC, ${failures:-?} failures): $(sort "$LOADERR" | uniq -c | head -n 5)"
