@@ -11,7 +11,12 @@
 # Variables:
 #   KLP_IMPL=ours|stock      our kernel/livepatch, or the tree's own (default ours)
 #   KCONFIG=default          harness/configs/<KCONFIG>.config on top of base.config
+#                            (default, preempt: static CONFIG_PREEMPT=y, debug)
 #   TESTS="test-a.sh ..."    run only these selftests
+#   KLP_PREEMPT=none|voluntary|full
+#                            boot every guest with that preemption model
+#                            (KCONFIG=default; make test otherwise boots one
+#                            guest per model, harness/run-tests.sh)
 #   KLP_VM_TIMEOUT=<s>       kill the guest after this long (1200 test, 300 demo)
 #   KLP_KVM=0|1              skip the KVM probe
 # Build output lives in $${XDG_CACHE_HOME:-~/.cache}/klp.

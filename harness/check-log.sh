@@ -8,7 +8,8 @@
 # a guest timeout, a kernel splat anywhere in the log, a kernel tainted by a
 # WARN (the W flag of /proc/sys/kernel/tainted at the end of the guest), or
 # a SKIP (of a whole test, or a "SKIP:" line of a part) that SKIP_ALLOWED
-# below does not list.
+# below does not list, or a guest that runs another preemption model than
+# the one it was booted for (check_preempt).
 set -euo pipefail
 
 mode=${1:?usage: check-log.sh test|demo LOG}
@@ -118,6 +119,28 @@ check_taint() {
 	return 0
 }
 
+# check_preempt: the guest must run the preemption model harness/run-vm.sh
+# booted it for.  Its KLP-INIT line names both (harness/guest-init):
+# preempt= is what the kernel runs (/sys/kernel/debug/sched/preempt with
+# PREEMPT_DYNAMIC), preempt_expected= what run-vm.sh asked for; a kernel
+# that lost PREEMPT_DYNAMIC, or ignores preempt=, fails here.  The models
+# seen are collected in $models for the summary.
+check_preempt() {
+	local init run='' want=''
+	init=$(grep -E '^KLP-INIT: mode=' "$log" | head -n 1 || true)
+	[[ -n $init ]] || return 0
+	[[ $init =~ \ preempt=([^ ]*) ]] && run=${BASH_REMATCH[1]}
+	[[ $init =~ \ preempt_expected=([^ ]*) ]] && want=${BASH_REMATCH[1]}
+	if [[ -z $run || -z $want ]]; then
+		problems+=("${where}the guest did not report its preemption model and the one it was booted for: $init")
+		return 0
+	fi
+	[[ $run == "$want" ]] ||
+		problems+=("${where}the guest runs preemption model $run, but was booted for $want")
+	models+="${models:+, }${where:-}$run"
+	return 0
+}
+
 # check_skips: every "<test>: SKIP: <reason>" line in the TAP text $tap
 # (a skipped test, or a part of a test that was skipped) must be allowed
 # by SKIP_ALLOWED for the implementation $impl.
@@ -135,6 +158,7 @@ check_skips() {
 problems=()
 where=''
 impl=''
+models=''
 if [[ $mode == demo ]]; then
 	[[ -f $log ]] || {
 		echo "[klp] error: no log $log" >&2
@@ -142,6 +166,7 @@ if [[ $mode == demo ]]; then
 	}
 	host_and_splats
 	check_taint
+	check_preempt
 	fails=$(grep -oE 'KLP-DEMO-FAIL: .*' "$log" || true)
 	[[ -n $fails ]] && problems+=("${fails//KLP-DEMO-FAIL: /demo step failed: }")
 	grep -q 'KLP-DEMO-OK' "$log" || [[ -n $fails ]] ||
@@ -152,7 +177,7 @@ if [[ $mode == demo ]]; then
 		echo "demo FAILED"
 		exit 1
 	fi
-	echo "demo OK: patched, unpatched and unloaded; /proc/cmdline changed and came back"
+	echo "demo OK: patched, unpatched and unloaded; /proc/cmdline changed and came back (preemption model $models)"
 	exit 0
 fi
 
@@ -174,6 +199,7 @@ judge_log() {
 	all_splats+=${splats:+$splats$'\n'}
 	impl=$(grep -oE '^KLP-INIT: mode=.* impl=[a-z]*' "$log" | head -n 1 | sed 's/.* impl=//' || true)
 	check_taint
+	check_preempt
 	if grep -q '^KLP-TAP-END' "$log"; then
 		tap=$(between '^KLP-TAP-BEGIN' '^KLP-TAP-END')
 	else
@@ -232,6 +258,7 @@ if ((failed || ${#problems[@]})); then
 	done
 	report_problems
 fi
+[[ -n $models ]] && echo "preemption models: ${models//.log: / }"
 summary="$passed passed, $failed failed"
 ((skipped)) && summary+=", $skipped skipped"
 echo "$summary"

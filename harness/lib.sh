@@ -52,6 +52,52 @@ die() {
 	exit 1
 }
 
+# klp_config_wanted OPTION: what the fragments of KLP_KCONFIG (base.config,
+# then harness/configs/$KLP_KCONFIG.config) ask for CONFIG_OPTION: its
+# value, "n" for "is not set", nothing if they do not name it.  The last
+# one counts, as in build-kernel.sh.
+klp_config_wanted() {
+	local frags=("$KLP_ROOT/harness/configs/base.config")
+	[[ $KLP_KCONFIG != base ]] && frags+=("$KLP_ROOT/harness/configs/$KLP_KCONFIG.config")
+	awk -v o="CONFIG_$1" 'index($0, o "=") == 1 { v = substr($0, length(o) + 2) }
+		$0 == "# " o " is not set" { v = "n" }
+		END { print v }' "${frags[@]}"
+}
+
+# klp_preempt_dynamic: true if the kernel of KLP_KCONFIG chooses its
+# preemption model at boot (PREEMPT_DYNAMIC; preempt=none|voluntary|full).
+klp_preempt_dynamic() { [[ $(klp_config_wanted PREEMPT_DYNAMIC) == y ]]; }
+
+# klp_preempt_built: the preemption model the fragments choose (none,
+# voluntary or full): with PREEMPT_DYNAMIC the one a guest runs without a
+# preempt= option, else the only one.  tinyconfig's default is none.
+klp_preempt_built() {
+	if [[ $(klp_config_wanted PREEMPT) == y ]]; then
+		echo full
+	elif [[ $(klp_config_wanted PREEMPT_VOLUNTARY) == y ]]; then
+		echo voluntary
+	else
+		echo none
+	fi
+}
+
+# klp_preempt_expected [MODEL]: what a guest booted with preempt=MODEL (or
+# none) must report as its preemption model on its KLP-INIT line
+# (preempt_model in harness/guest-init): MODEL, or the built one, with
+# PREEMPT_DYNAMIC; without it static-full, or static-none/voluntary (which
+# the guest cannot tell apart).
+klp_preempt_expected() {
+	local built
+	built=$(klp_preempt_built)
+	if klp_preempt_dynamic; then
+		echo "${1:-$built}"
+	elif [[ $built == full ]]; then
+		echo static-full
+	else
+		echo static-none/voluntary
+	fi
+}
+
 # klp_dirs / klp_files: the owned paths for KLP_IMPL (one per line).
 klp_dirs() {
 	if [[ $KLP_IMPL == ours ]]; then printf '%s\n' "${KLP_DIRS_OURS[@]}"; else printf '%s\n' "${KLP_DIRS_STOCK[@]}"; fi

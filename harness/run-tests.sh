@@ -11,16 +11,36 @@
 # the guest with the least work so far.  A test never seen before counts as
 # 20 s.
 #
-# KLP_TEST_JOBS=N sets the number of guests (default 2, also for
-# KCONFIG=debug, whose guests get 3 GiB each and time limits tripled by
-# run-vm.sh); KLP_TESTS limits the run to those tests.
+# Preemption models: a kernel built with PREEMPT_DYNAMIC (KCONFIG=default)
+# runs the suite in three guests, booted with preempt=full, voluntary and
+# none (guest 1, 2, 3; a fourth would be full again, and so on), so that
+# one build covers the three models.  The tests that most need a task to
+# be preempted anywhere (FULL_TESTS: the stress test and the transition
+# tests) are dealt to the full guests first; the rest go to whichever guest
+# has the least work, as above.  Each guest must run the model it was
+# booted for (harness/check-log.sh).  KLP_PREEMPT=none|voluntary|full boots
+# every guest with that model instead.  Kernels built for one model
+# (KCONFIG=preempt, debug) get no preempt= option and two guests.
+#
+# KLP_TEST_JOBS=N sets the number of guests (default 3 with PREEMPT_DYNAMIC,
+# else 2, also for KCONFIG=debug, whose guests get 3 GiB each and time
+# limits tripled by run-vm.sh); KLP_TESTS limits the run to those tests.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 H=$KLP_ROOT/harness
 
 times=$KLP_OUT/klp-test-times
-jobs=${KLP_TEST_JOBS:-2}
+FULL_TESTS=(test-stress.sh test-transition.sh test-progress.sh)
+# models: the preemption model of guest j is models[(j - 1) % ${#models[@]}]
+# ('' for the kernel's only one).
+models=('')
+if [[ -n ${KLP_PREEMPT:-} ]]; then
+	models=("$KLP_PREEMPT")
+elif klp_preempt_dynamic; then
+	models=(full voluntary none)
+fi
+jobs=${KLP_TEST_JOBS:-$((${#models[@]} > 1 ? ${#models[@]} : 2))}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "KLP_TEST_JOBS must be a positive number"
 
 if [[ -n ${KLP_TESTS:-} ]]; then
@@ -34,45 +54,61 @@ fi
 rm -f "$KLP_OUT"/klp-test.log "$KLP_OUT"/klp-test.[0-9]*.log "$KLP_OUT"/klp-test.[0-9]*.out
 
 if ((jobs == 1)); then
-	KLP_TESTS="${tests[*]}" "$H/run-vm.sh" test >&2 || true
+	KLP_PREEMPT=${models[0]} KLP_TESTS="${tests[*]}" "$H/run-vm.sh" test >&2 || true
 	logs=("$KLP_OUT/klp-test.log")
 else
-	# deal: one line per guest, the tests given to it.
-	declare -A secs=()
+	# deal: one line per guest, the tests given to it: first the tests of
+	# FULL_TESTS to the guests with full preemption (if any), then the
+	# others to all, each group longest first.
+	declare -A secs=() full=()
 	if [[ -f $times ]]; then
 		while read -r t w; do
 			[[ $w =~ ^[0-9]+$ ]] && secs[$t]=$w
 		done <"$times"
 	fi
+	for t in "${FULL_TESTS[@]}"; do full[$t]=1; done
+	guest_models=''
+	for ((j = 0; j < jobs; j++)); do
+		guest_models+=" ${models[j % ${#models[@]}]:--}"
+	done
 	mapfile -t shards < <(
 		for t in "${tests[@]}"; do
-			echo "$t ${secs[$t]:-20}"
-		done | sort -k2,2nr -k1,1 | awk -v n="$jobs" '
+			echo "${full[$t]:-0} ${secs[$t]:-20} $t"
+		done | sort -k1,1nr -k2,2nr -k3,3 | awk -v n="$jobs" -v m="$guest_models" '
+			BEGIN {
+				split(m, model, " ")
+				for (i = 1; i <= n; i++) if (model[i] == "full") fulls++
+			}
 			{
-				best = 1
-				for (i = 2; i <= n; i++)
-					if (load[i] < load[best]) best = i
+				best = 0
+				for (i = 1; i <= n; i++) {
+					if ($1 && model[i] != "full" && fulls) continue
+					if (!best || load[i] < load[best]) best = i
+				}
 				load[best] += $2
-				list[best] = list[best] " " $1
+				list[best] = list[best] " " $3
 			}
 			END { for (i = 1; i <= n; i++) print substr(list[i], 2) }'
 	)
 	((${#shards[@]} == jobs)) || die "dealing the tests to $jobs guests failed"
-	pids=()
+	pids=() logs=()
 	for ((j = 1; j <= jobs; j++)); do
-		[[ -n ${shards[j - 1]} ]] || die "guest $j got no tests"
-		info "guest $j runs: ${shards[j - 1]}" >&2
-		KLP_TESTS=${shards[j - 1]} KLP_VM_LOG=$KLP_OUT/klp-test.$j.log \
+		model=${models[(j - 1) % ${#models[@]}]}
+		# Few tests (KLP_TESTS) can leave a guest with none.
+		if [[ -z ${shards[j - 1]} ]]; then
+			info "guest $j${model:+ (preempt=$model)} gets no test" >&2
+			continue
+		fi
+		info "guest $j${model:+ (preempt=$model)} runs: ${shards[j - 1]}" >&2
+		KLP_PREEMPT=$model KLP_TESTS=${shards[j - 1]} KLP_VM_LOG=$KLP_OUT/klp-test.$j.log \
 			"$H/run-vm.sh" test >"$KLP_OUT/klp-test.$j.out" 2>&1 &
-		pids+=($!)
-	done
-	for ((j = 1; j <= jobs; j++)); do
-		wait "${pids[j - 1]}" || true
-		info "guest $j: $(grep -E '^\[klp\] guest ran' "$KLP_OUT/klp-test.$j.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
-	done
-	logs=()
-	for ((j = 1; j <= jobs; j++)); do
+		pids[j]=$!
 		logs+=("$KLP_OUT/klp-test.$j.log")
+	done
+	for ((j = 1; j <= jobs; j++)); do
+		[[ -n ${pids[j]:-} ]] || continue
+		wait "${pids[j]}" || true
+		info "guest $j: $(grep -E '^\[klp\] guest ran' "$KLP_OUT/klp-test.$j.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
 	done
 fi
 

@@ -4,6 +4,9 @@
 # KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, none vm;
 # for KCONFIG=debug 7200 test, 900 demo); KLP_VM_MEM sets the guest memory;
 # KLP_KVM=0|1 overrides the KVM probe; KLP_APPEND adds kernel arguments;
+# KLP_PREEMPT=none|voluntary|full boots a kernel built with PREEMPT_DYNAMIC
+# (KCONFIG=default) with that preemption model (preempt=; the guest reports
+# the model it runs and harness/check-log.sh fails one that runs another);
 # KLP_TESTS="a.sh b.sh" runs only those selftests; KLP_VERBOSE=1 shows the
 # whole console in test mode; KLP_VM_LOG names the console log.  A guest
 # that has not reached /init after KLP_BOOT_TIMEOUT s (120, 300 for
@@ -94,6 +97,19 @@ if [[ -n ${KLP_TESTS:-} ]]; then
 	append+=" klp.tests=${t#,}"
 	append=${append%,}
 fi
+# The preemption model: klp.preempt= tells the guest which one it must run
+# (it prints both on its KLP-INIT line, harness/guest-init).
+preempt=${KLP_PREEMPT:-}
+case $preempt in
+'' | none | voluntary | full) ;;
+*) die "KLP_PREEMPT must be none, voluntary or full, not '$preempt'" ;;
+esac
+if [[ -n $preempt ]]; then
+	klp_preempt_dynamic ||
+		die "KLP_PREEMPT=$preempt: harness/configs/$KLP_KCONFIG.config builds a kernel without PREEMPT_DYNAMIC, whose preemption model is $(klp_preempt_built) whatever preempt= says"
+	append+=" preempt=$preempt"
+fi
+append+=" klp.preempt=$(klp_preempt_expected "$preempt")"
 [[ -n ${KLP_APPEND:-} ]] && append+=" $KLP_APPEND"
 
 if [[ $mode == vm ]]; then
@@ -107,7 +123,7 @@ if [[ $mode == vm ]]; then
 		-serial mon:stdio -append "$append"
 fi
 
-info "booting ($accel_name, limit ${timeout_s}s, console log: $log)"
+info "booting ($accel_name, preemption model $(klp_preempt_expected "$preempt"), limit ${timeout_s}s, console log: $log)"
 start=$SECONDS
 # Test mode hides the clean copies printed after the run (the host parses
 # them); everything is in the log.

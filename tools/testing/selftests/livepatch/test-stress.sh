@@ -45,6 +45,19 @@
 #     and unloaded in a loop by "klp_stress_worker loadloop" (the patches
 #     are applied to it as it comes and taken off as it goes, during
 #     transitions too).
+# CPU hotplug: the test takes one CPU (the last online one but CPU 0)
+# offline and brings it back in the middle of transitions: in every held
+# transition above (which cannot end meanwhile: it must still be open after
+# the CPU is back, and the reversal that follows must work), and right after
+# one operation in four that is not reversed on purpose (whatever state the
+# transition has reached by then).  In every cycle, the CPU is also offline
+# for the whole enable of test_klp_stress_vmlinux (its transition, and any
+# reversal, starts and ends without the CPU and its idle task) and comes
+# back after it.  The workers, the loader and the task that holds the
+# transition move off the CPU and back.  Every check below holds as without
+# hotplug, and every write to the CPU's online file must succeed.  A guest
+# with one CPU online cannot do this and says "SKIP: one CPU online".
+#
 # After every operation, with no transition left, sysfs must list exactly
 # the patches that the operations done so far leave enabled, and the
 # functions must run exactly their versions.  The test loads and unloads
@@ -131,6 +144,67 @@ online_cpus() {
 	for part in "${list[@]}"; do
 		((NCPUS += ${part#*-} - ${part%-*} + 1))
 	done
+}
+
+# ---------------------------------------------------------------------------
+# CPU hotplug.
+
+# HP_FILE: the online file of the CPU the test takes offline and back (the
+# last online CPU but the boot CPU), HP_CPU its number; empty with one CPU.
+HP_FILE="" HP_CPU=""
+for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
+	klp_file_is "$f" 1 && HP_FILE=$f
+done
+if [[ -n $HP_FILE ]]; then
+	HP_CPU=${HP_FILE%/online}
+	HP_CPU=${HP_CPU##*/cpu}
+	# If the test stops with the CPU offline, bring it back.
+	klp_at_exit "echo 1 > $HP_FILE"
+fi
+# Offline-online cycles: in a held transition, right after the start of
+# another operation (HP_OPEN of them with its transition still open then),
+# around a whole operation.
+HP_HELD=0 HP_OPS=0 HP_OPEN=0 HP_AROUND=0
+
+# cpu_write WHAT VALUE: write VALUE to $HP_FILE; the CPU must then be in
+# that state.
+cpu_write() {
+	klp_log "cpu $HP_CPU online=$2"
+	{ echo "$2" > "$HP_FILE"; } 2> "$ERRF" ||
+		die "$1: writing $2 to $HP_FILE: $(errno_in_file "$ERRF")"
+	klp_file_is "$HP_FILE" "$2" ||
+		die "$1: $HP_FILE reads '$REPLY' after writing $2 to it"
+}
+
+# cpu_cycle WHAT: take CPU $HP_CPU offline and bring it back online.
+cpu_cycle() {
+	cpu_write "$1" 0
+	cpu_write "$1" 1
+}
+
+# cpu_offline_around WHAT CMD...: run CMD with CPU $HP_CPU offline, then
+# bring it back.
+cpu_offline_around() {
+	local what=$1
+	shift
+	if [[ -z $HP_FILE ]]; then
+		"$@"
+		return
+	fi
+	cpu_write "$what" 0
+	"$@"
+	cpu_write "$what" 1
+	((HP_AROUND++))
+}
+
+# cpu_cycle_during WHAT NAME: one operation in four (if the test has a CPU
+# to take offline), right after its start: count whether the transition of
+# patch NAME was still open, and cycle the CPU.
+cpu_cycle_during() {
+	[[ -n $HP_FILE ]] && ((RANDOM % 4 == 0)) || return 0
+	klp_in_transition "$2" && ((HP_OPEN++))
+	cpu_cycle "$1"
+	((HP_OPS++))
 }
 
 # ---------------------------------------------------------------------------
@@ -346,6 +420,7 @@ enable_patch() {
 		((try == 0 && RANDOM % 3)) && reverse=1
 		allow "$before" "$after"
 		load_patch "$name" "$@"
+		((reverse)) || cpu_cycle_during "$what: enable $name" "$name"
 		if ((reverse)); then
 			klp_nap "0.00$((RANDOM % 10))"
 			reverse=0
@@ -405,6 +480,7 @@ disable_patch() {
 		klp_log "disable $name"
 		write_enabled "$name" 0 ||
 			die "$what: writing 0 to $KLP_SYSFS/$name/enabled: $WRITE_ERR"
+		((reverse)) || cpu_cycle_during "$what: disable $name" "$name"
 		if ((reverse)); then
 			klp_nap "0.00$((RANDOM % 10))"
 			klp_log "reverse $name"
@@ -473,6 +549,16 @@ stop_holder() {
 klp_at_exit stop_holder
 
 HELD_ENABLE=0 HELD_REPLACE=0 HELD_DISABLE=0
+# held_cpu_cycle WHAT NAME: in the transition of patch NAME, which a task
+# asleep in the pair's caller keeps open, take CPU $HP_CPU offline and back;
+# the transition must still be open.
+held_cpu_cycle() {
+	[[ -n $HP_FILE ]] || return 0
+	cpu_cycle "$1"
+	klp_in_transition "$2" ||
+		die "$1: the transition of $2 ended while a task slept in the pair's caller (CPU $HP_CPU taken offline and back)"
+	((HP_HELD++))
+}
 # held_reverse_enable WHAT NAME: with a task asleep in the pair's caller,
 # load NAME (which patches the pair): its transition cannot end, so
 # writing 0 must reverse it and leave the state before.
@@ -486,6 +572,7 @@ held_reverse_enable() {
 	load_patch "$name"
 	klp_in_transition "$name" ||
 		die "$what: the transition of $name ended while a task slept in the pair's caller"
+	held_cpu_cycle "$what: enable $name" "$name"
 	klp_log "reverse $name (held)"
 	write_enabled "$name" 0 ||
 		die "$what: writing 0 to $KLP_SYSFS/$name/enabled in a transition that cannot end: $WRITE_ERR"
@@ -515,6 +602,7 @@ held_reverse_disable() {
 		die "$what: writing 0 to $KLP_SYSFS/$name/enabled: $WRITE_ERR"
 	klp_in_transition "$name" ||
 		die "$what: the transition of $name ended while a task slept in the pair's caller"
+	held_cpu_cycle "$what: disable $name" "$name"
 	klp_log "reverse $name (held)"
 	write_enabled "$name" 1 ||
 		die "$what: writing 1 to $KLP_SYSFS/$name/enabled in a transition that cannot end: $WRITE_ERR"
@@ -612,7 +700,9 @@ fi
 EXP_BIG=$(repeat 2 "$BIG_FUNCS")$(repeat 1 $((1000 - BIG_FUNCS)))
 
 online_cpus
-start_test "$ROUNDS rounds with $NWORKERS workers and a module loader on $NCPUS CPUs"
+[[ -n $HP_FILE ]] ||
+	klp_info "SKIP: one CPU online: no CPU taken offline and back during transitions"
+start_test "$ROUNDS rounds with $NWORKERS workers and a module loader on $NCPUS CPUs${HP_CPU:+, CPU $HP_CPU taken offline and back during transitions}"
 allow "$MODEL"
 echo "start $NWORKERS $BIG_FUNCS" >&"$SERVE_IN"
 reply=""
@@ -644,7 +734,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			big_secs=$(elapsed "$tb" "$big_secs")
 			((big_cycles++, want |= BIT[$BIG]))
 		fi
-		enable_patch "$what" "$VM"
+		cpu_offline_around "$what" enable_patch "$what" "$VM"
 		((cycle % 3 == 0)) && held_reverse_enable "$what" "$CONS"
 		enable_patch "$what" "$CONS"
 		step=enable
@@ -718,6 +808,13 @@ for ((i = 0; i < r; i++)); do
 	fi
 done
 ((held == want)) || die "$held transitions reversed while held open, expected $want"
+if [[ -n $HP_FILE ]]; then
+	((HP_HELD == held)) ||
+		die "CPU $HP_CPU went offline and back in $HP_HELD of the $held held transitions"
+	((HP_AROUND == REACHED[enable])) ||
+		die "CPU $HP_CPU was offline for $HP_AROUND of the ${REACHED[enable]} enables of $VM"
+	klp_file_is "$HP_FILE" 1 || die "CPU $HP_CPU is not online after the rounds"
+fi
 late=""
 for e in "${!REV_LATE_ERRS[@]}"; do
 	late+=" ${REV_LATE_ERRS[$e]} $e"
@@ -728,6 +825,8 @@ klp_info "every cycle reached each state: ${REACHED[enable]} enables, ${REACHED[
 klp_info "held transitions reversed (and the state before them back): $HELD_ENABLE enables of $CONS, $HELD_REPLACE replaces, $HELD_DISABLE disables of $CUM"
 klp_info "random reversals: $REV_ENABLE enables reversed or disabled at once, $REV_CUM_BACK replaces reversed, $REV_CUM_GONE replaces disabled at once, $REV_DISABLE disables reversed, $REV_LATE too late for a disable (${late# }${late:+: the documented errors})"
 klp_info "$NCPUS CPUs online; the workers ran on CPUs (mask) 0x$cpus"
+[[ -n $HP_FILE ]] &&
+	klp_info "CPU $HP_CPU taken offline and back $((HP_HELD + HP_OPS + HP_AROUND)) times: in $HP_HELD held transitions, right after the start of $HP_OPS other operations ($HP_OPEN of these transitions still open then), around $HP_AROUND enables of $VM"
 klp_info "$TGT2 loaded $loads and unloaded $unloads times; $absent worker reads found it absent; its version checked in $MOD2_CHECKS states"
 [[ $LOADER_RC == 0 && ${failures:-} == 0 ]] ||
 	die "loading and unloading $TGT2 failed (exit $LOADER_RC, ${failures:-?} failures): $(sort "$LOADERR" | uniq -c | head -n 5)"
