@@ -50,6 +50,9 @@ SKIP_ALLOWED=(
 	'stock test-bad-input.sh ^writes to .*: no such files \(stock 6\.1 has none\)$'
 	'stock test-shadow-vars.sh ^duplicate alloc: stock 6\.1 WARN\(\)s on it$'
 	'stock test-stress.sh ^no .*/transition_ms: fewer rounds$'
+	# Stock 6.1 switches tasks preempted inside its ftrace redirection
+	# (issue 20): under full preemption its workers may see a mix.
+	'stock test-stress.sh ^consistency under full preemption: stock 6\.1'
 	# Stock 6.1 logs no error line when building a patch fails.
 	'stock test-fault-inject.sh ^error lines of build-step failures: stock 6\.1 logs none'
 )

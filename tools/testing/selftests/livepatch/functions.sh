@@ -91,6 +91,19 @@ klp_lacks_part() {
 	klp_info "SKIP: $*"
 }
 
+# klp_preempt_full: true when the kernel runs the full preemption model
+# (the one in parentheses in /sys/kernel/debug/sched/preempt with
+# PREEMPT_DYNAMIC, else a static CONFIG_PREEMPT kernel).
+klp_preempt_full() {
+	local line
+	if [[ -r /sys/kernel/debug/sched/preempt ]]; then
+		read -r line < /sys/kernel/debug/sched/preempt
+		[[ $line == *"(full)"* ]]
+		return
+	fi
+	[[ " $(uname -v) " == *" PREEMPT "* ]]
+}
+
 # klp_pass: report success and exit 0 (kselftest PASS).
 klp_pass() {
 	echo "$KLP_TEST_NAME: PASS"

@@ -722,6 +722,22 @@ t0=$EPOCHREALTIME
 big_cycles=0
 big_secs=0
 declare -A REACHED=([enable]=0 [replace]=0 [disable]=0)
+
+# Stock 6.1 switches a task preempted inside the ftrace redirection (after
+# its handler chose a function, before the trampoline returned into it),
+# so under full preemption its tasks can see a mix of old and new
+# functions (issue 20: 2 mismatches in 20 rounds).  That is a property
+# stock lacks, not a failure of this test there: on stock under full
+# preemption the first mismatch gives a SKIP line and the rounds go on;
+# anywhere else a mismatch fails the test.
+STOCK_MISMATCHES=0
+stock_full_preemption_mismatch() {
+	[[ $KLP_UNDER_TEST == stock ]] && klp_preempt_full || return 1
+	((STOCK_MISMATCHES++)) ||
+		klp_lacks_part "consistency under full preemption: stock 6.1's workers saw $1 mismatches by round $r"
+	return 0
+}
+
 for ((r = 0; r < ROUNDS; r++)); do
 	cycle=$((r / 3))
 	what="round $r"
@@ -766,7 +782,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 	reply=""
 	read -r reply <&"$SERVE_OUT" ||
 		die "klp_stress_worker serve died in round $r: $(head -n 20 "$WERR")"
-	[[ $reply == "ok 0" ]] ||
+	[[ $reply == "ok 0" ]] || stock_full_preemption_mismatch "${reply#ok }" ||
 		die "$what: the workers saw ${reply#ok } mismatches: $(head -n 20 "$WERR")"
 done
 disable_all "after the rounds"
@@ -786,7 +802,7 @@ echo "stress: $r rounds ($cycles cycles of enable, replace, disable), ${pair:-0}
 
 [[ $summary =~ ^done\ tasks\ $NWORKERS\ calls\ [0-9]+\ pair\ [0-9]+\ bad\ [0-9]+\ disallowed\ [0-9]+\ died\ [0-9]+\ idle\ [0-9]+\ absent\ [0-9]+\ cpus\ [0-9a-f]+$ ]] ||
 	die "unexpected klp_stress_worker summary: '$summary' $(head -n 20 "$WERR")"
-((bad == 0 && disallowed == 0)) ||
+((bad == 0 && disallowed == 0)) || ((STOCK_MISMATCHES)) ||
 	die "$bad bad results (no version of the function called, or a mix of the pair's versions), $disallowed results of a version not allowed at the time: $(head -n 20 "$WERR")"
 ((died == 0 && idle == 0 && wrc == 0)) ||
 	die "klp_stress_worker: $died tasks died, $idle made no calls (exit $wrc): $(head -n 20 "$WERR")"
