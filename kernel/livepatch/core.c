@@ -975,32 +975,16 @@ static void klp_release_begin(struct klp_patch *patch)
 }
 
 /*
- * Wait until no task can still be about to return into the code of a patch
- * that was in use (@ran) and is leaving.  The transition switched no task
- * that was inside its redirection (see klp_func_redirect_range()), so this
- * is a second line of defence: a task preempted anywhere in the ftrace
- * trampoline has not yet scheduled voluntarily, and an RCU-tasks grace
- * period waits until every task has (without CONFIG_TASKS_RCU, that is
- * without CONFIG_PREEMPTION, it is a plain RCU grace period; there a task
- * cannot be preempted in the trampoline).  One grace period per patch, in
- * the work that frees it, not one per function in the transition.  The
- * sysfs directory goes after it, so that a patch whose directory is gone
- * has its module reference dropped a moment later.
- */
-static void klp_wait_for_leaving_tasks(struct klp_patch *patch, bool ran)
-{
-	if (ran && !patch->forced)
-		synchronize_rcu_tasks();
-}
-
-/*
  * Second half, without klp_mutex: removing the patch's sysfs directory waits
- * for writers of "enabled" and "force", which take klp_mutex.  @ran: the
- * patch was enabled, so tasks may have run its code.
+ * for writers of "enabled" and "force", which take klp_mutex.
+ *
+ * No task can still return into the code of a patch released here: the
+ * transition that took the patch out switched no task that was inside its
+ * redirection (see klp_func_redirect_range() in transition.c), so no
+ * RCU-tasks grace period is needed before the module reference goes.
  */
-static void klp_release_end(struct klp_patch *patch, bool ran)
+static void klp_release_end(struct klp_patch *patch)
 {
-	klp_wait_for_leaving_tasks(patch, ran);
 	kobject_put(&patch->kobj);
 	wait_for_completion(&patch->finish);
 	wait_event(klp_kobj_released_wq, !atomic_read(&klp_kobjs_releasing));
@@ -1012,7 +996,7 @@ static void klp_release_end(struct klp_patch *patch, bool ran)
 
 static void klp_release_work_fn(struct work_struct *work)
 {
-	klp_release_end(container_of(work, struct klp_patch, free_work), true);
+	klp_release_end(container_of(work, struct klp_patch, free_work));
 }
 
 void klp_retire_patch(struct klp_patch *patch)
@@ -1305,8 +1289,7 @@ int klp_enable_patch(struct klp_patch *patch)
 	if (ret) {
 		klp_release_begin(patch);
 		mutex_unlock(&klp_mutex);
-		/* No task switched to it: klp_trans_begin() was not reached. */
-		klp_release_end(patch, false);
+		klp_release_end(patch);
 		return ret;
 	}
 
