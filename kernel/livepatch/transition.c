@@ -233,9 +233,10 @@ KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
  * Walking the task list without stalling the machine.
  *
  * Every walk of livepatch over the task list pauses after KLP_WALK_BATCH
- * tasks (klp_walk_pause()): it drops what it holds (tasklist_lock, or the
- * RCU read lock), lets the scheduler in, and goes on from where it was if
- * the two tasks it stands on (the process and the thread) are still alive.
+ * tasks (klp_walk_pause_locked(), klp_walk_pause_rcu()): it drops what it
+ * holds (tasklist_lock, or the RCU read lock), lets the scheduler in, and
+ * goes on from where it was if the two tasks it stands on (the process and
+ * the thread) are still alive.
  * So no hold of tasklist_lock by livepatch covers more than KLP_WALK_BATCH
  * tasks, whatever their number; writers (fork, exit) wait for a batch at
  * most.
@@ -243,7 +244,7 @@ KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
  * What may happen during a pause, and why a walk under tasklist_lock
  * still meets every task it has to:
  *  - Exits: a task gone needs nothing.  If one of the two tasks the walk
- *    stands on is gone, the walk stops (klp_walk_pause() returns false)
+ *    stands on is gone, the walk stops (the pause returns false)
  *    and its caller starts over or decides nothing from it.
  *  - Forks: klp_copy_process() runs under tasklist_lock held for writing,
  *    before the child is linked, and gives the child its parent's state
@@ -266,35 +267,51 @@ KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
 #define KLP_WALK_TRIES		3
 
 /*
- * Pause a walk standing on thread @t of process @g; @locked: it holds
- * tasklist_lock for reading, else rcu_read_lock().  Return true when the
- * walk can go on from @t.
+ * A walk pauses standing on thread @t of process @g: keep both from being
+ * freed meanwhile (klp_walk_pin()), and afterwards tell whether the walk
+ * can go on from @t (klp_walk_unpin()).
  */
-static bool klp_walk_pause(struct task_struct *g, struct task_struct *t,
-			   bool locked)
+static void klp_walk_pin(struct task_struct *g, struct task_struct *t)
 {
-	bool alive;
-
 	get_task_struct(g);
 	get_task_struct(t);
-	if (locked)
-		read_unlock(&tasklist_lock);
-	else
-		rcu_read_unlock();
-	cond_resched();
-	if (locked)
-		read_lock(&tasklist_lock);
-	else
-		rcu_read_lock();
+}
+
+static bool klp_walk_unpin(struct task_struct *g, struct task_struct *t)
+{
 	/*
 	 * Unhashed (and unlinked) under tasklist_lock held for writing.  A
 	 * leader that exec() replaced keeps a pid for a while, but has left
 	 * the process list at once and is no longer a group leader.
 	 */
-	alive = pid_alive(g) && thread_group_leader(g) && pid_alive(t);
+	bool alive = pid_alive(g) && thread_group_leader(g) && pid_alive(t);
+
 	put_task_struct(t);
 	put_task_struct(g);
 	return alive;
+}
+
+/* Pause a walk under tasklist_lock; true when it can go on from @t. */
+static bool klp_walk_pause_locked(struct task_struct *g,
+				  struct task_struct *t)
+	__must_hold(&tasklist_lock)
+{
+	klp_walk_pin(g, t);
+	read_unlock(&tasklist_lock);
+	cond_resched();
+	read_lock(&tasklist_lock);
+	return klp_walk_unpin(g, t);
+}
+
+/* Pause a walk under rcu_read_lock(); true when it can go on from @t. */
+static bool klp_walk_pause_rcu(struct task_struct *g, struct task_struct *t)
+	__must_hold(RCU)
+{
+	klp_walk_pin(g, t);
+	rcu_read_unlock();
+	cond_resched();
+	rcu_read_lock();
+	return klp_walk_unpin(g, t);
 }
 
 /*
@@ -312,7 +329,7 @@ static bool klp_each_task_once(void (*fn)(struct task_struct *task, int arg),
 	for_each_process_thread(g, task) {
 		fn(task, arg);
 		if (pause && !(++nr % KLP_WALK_BATCH) &&
-		    !klp_walk_pause(g, task, true)) {
+		    !klp_walk_pause_locked(g, task)) {
 			whole = false;
 			goto out;
 		}
@@ -754,7 +771,7 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
  * cpus_read_lock(), which the helpers never take.
  *
  * The walkers hold no tasklist_lock: they walk under rcu_read_lock(),
- * pausing between chunks (klp_walk_pause()), and stay preemptible but for
+ * pausing between chunks (klp_walk_pause_rcu()), and stay preemptible but for
  * the RCU read-side sections of non-preemptible RCU, one chunk long.  The
  * list may change under them, so a task may be checked twice (harmless:
  * the second check finds it switched) or not at all.  The stack checks
@@ -808,7 +825,7 @@ static void klp_walk_chunks(unsigned long *entries)
 		/* Each walker checked itself first. */
 		if (pos >= start && task != current)
 			klp_check_task(task, entries);
-		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause(g, task, false))
+		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause_rcu(g, task))
 			goto out;
 	}
 out:
