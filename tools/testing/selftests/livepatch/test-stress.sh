@@ -803,6 +803,7 @@ echo "stress: $r rounds ($cycles cycles of enable, replace, disable), ${pair:-0}
 [[ $summary =~ ^done\ tasks\ $NWORKERS\ calls\ [0-9]+\ pair\ [0-9]+\ bad\ [0-9]+\ disallowed\ [0-9]+\ died\ [0-9]+\ idle\ [0-9]+\ absent\ [0-9]+\ cpus\ [0-9a-f]+$ ]] ||
 	die "unexpected klp_stress_worker summary: '$summary' $(head -n 20 "$WERR")"
 ((bad == 0 && disallowed == 0)) || ((STOCK_MISMATCHES)) ||
+	stock_full_preemption_mismatch "$((bad + disallowed))" ||
 	die "$bad bad results (no version of the function called, or a mix of the pair's versions), $disallowed results of a version not allowed at the time: $(head -n 20 "$WERR")"
 # The worker exits 1 on mismatches too: on stock under full preemption
 # (STOCK_MISMATCHES) that exit says nothing more than the SKIP line did.
