@@ -7,6 +7,7 @@
 # KLP_PREEMPT=none|voluntary|full boots a kernel built with PREEMPT_DYNAMIC
 # (KCONFIG=default) with that preemption model (preempt=; the guest reports
 # the model it runs and harness/check-log.sh fails one that runs another);
+# KLP_SMP sets the number of vCPUs (2);
 # KLP_TESTS="a.sh b.sh" runs only those selftests; KLP_VERBOSE=1 shows the
 # whole console in test mode; KLP_VM_LOG names the console log.  A guest
 # that has not reached /init after KLP_BOOT_TIMEOUT s (120, 300 for
@@ -27,6 +28,8 @@ mode=${1:?usage: run-vm.sh test|demo|vm}
 slow=1 mem=2G suite=1
 [[ $KLP_KCONFIG == debug ]] && slow=3 mem=3G suite=6
 mem=${KLP_VM_MEM:-$mem}
+smp=${KLP_SMP:-2}
+[[ $smp =~ ^[1-8]$ ]] || die "KLP_SMP must be 1 to 8 (CONFIG_NR_CPUS in base.config)"
 case $mode in
 test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * suite))} ;;
 demo) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
@@ -119,7 +122,7 @@ if [[ $mode == vm ]]; then
 	info "booting ($accel_name); Ctrl-A x quits qemu"
 	tl=()
 	((timeout_s > 0)) && tl=(timeout --foreground -k 5 "$timeout_s")
-	exec "${tl[@]}" "${qemu_base[@]}" "${accel[@]}" -smp 2 -nographic \
+	exec "${tl[@]}" "${qemu_base[@]}" "${accel[@]}" -smp "$smp" -nographic \
 		-serial mon:stdio -append "$append"
 fi
 
@@ -151,7 +154,7 @@ for ((try = 1; ; try++)); do
 	: >"$log"
 	watchdog &
 	wd=$!
-	"${tl[@]}" "${qemu_base[@]}" "${accel[@]}" -smp 2 -display none -serial stdio \
+	"${tl[@]}" "${qemu_base[@]}" "${accel[@]}" -smp "$smp" -display none -serial stdio \
 		-pidfile "$pidfile" -append "$append" </dev/null 2>&1 |
 		sed -u 's/\r//g' | tee "$log" | "${filter[@]}"
 	rc=${PIPESTATUS[0]}
