@@ -855,6 +855,62 @@ static struct klp_func *klp_match_func(struct klp_object *obj,
 	return NULL;
 }
 
+/*
+ * Conflicting patches (opt-in)
+ * ----------------------------
+ * As in Linux 6.1, two patches without .replace may change the same
+ * function: the newer one wins, and either can be disabled first.  That is
+ * rarely meant: two fixes of one function written independently, each
+ * without the other's change.  With livepatch.refuse_conflicts=1 (boot) or
+ * /sys/module/livepatch/parameters/refuse_conflicts (run time) such a patch
+ * is refused before anything is set up.  A cumulative (.replace) patch is
+ * never refused: it takes over the functions of the patches it replaces.
+ */
+static bool klp_refuse_conflicts;
+module_param_named(refuse_conflicts, klp_refuse_conflicts, bool, 0644);
+MODULE_PARM_DESC(refuse_conflicts,
+		 "Refuse a patch without replace that changes a function another enabled patch without replace changes (default: N, as Linux 6.1)");
+
+/* The function of enabled patch @other that @func of @obj would change too. */
+static struct klp_func *klp_conflicting_func(struct klp_patch *other,
+					     struct klp_object *obj,
+					     struct klp_func *func)
+{
+	struct klp_object *other_obj = klp_match_object(other, obj);
+
+	return other_obj ? klp_match_func(other_obj, func) : NULL;
+}
+
+/*
+ * Called under klp_mutex before @patch is set up, so its objects and
+ * functions are walked in its static arrays.
+ */
+static int klp_check_conflicts(struct klp_patch *patch)
+{
+	struct klp_patch *other;
+	struct klp_object *obj;
+	struct klp_func *func;
+
+	if (!READ_ONCE(klp_refuse_conflicts) || patch->replace)
+		return 0;
+
+	klp_for_each_registered(other) {
+		if (!other->enabled || other->replace)
+			continue;
+		klp_for_each_object_static(patch, obj) {
+			klp_for_each_func_static(obj, func) {
+				if (!klp_conflicting_func(other, obj, func))
+					continue;
+				pr_err("%s: refused: function '%s' of '%s' is already changed by patch '%s' (refuse_conflicts=1)\n",
+				       patch->mod->name, func->old_name,
+				       klp_obj_name(obj), other->mod->name);
+				return -EBUSY;
+			}
+		}
+	}
+	return 0;
+}
+
 static struct klp_object *klp_alloc_object_dynamic(struct klp_patch *patch,
 						   const char *name)
 {
@@ -1234,7 +1290,8 @@ static int klp_disable_patch(struct klp_patch *patch)
  * is disabled and freed.  On failure nothing is left behind.
  *
  * Return: 0, or -EINVAL for a malformed or incompatible patch, -EEXIST for
- * duplicate entries, -EBUSY while another transition is running, -ENODEV
+ * duplicate entries, -EBUSY while another transition is running (or, with
+ * refuse_conflicts set, for a function another patch changes), -ENODEV
  * when the module is going away, -ENOMEM, or the error of a pre_patch
  * callback.
  */
@@ -1274,6 +1331,12 @@ int klp_enable_patch(struct klp_patch *patch)
 		       patch->mod->name, klp_trans_patch->mod->name);
 		mutex_unlock(&klp_mutex);
 		return -EBUSY;
+	}
+
+	ret = klp_check_conflicts(patch);
+	if (ret) {
+		mutex_unlock(&klp_mutex);
+		return ret;
 	}
 
 	if (!try_module_get(patch->mod)) {
