@@ -29,7 +29,8 @@
  * CPU isolation: the transition work runs on an unbound workqueue, so on
  * housekeeping CPUs only, and tasks running on isolated or nohz_full CPUs
  * get no IPI from a round; they switch on their next exit from the kernel,
- * or at the fake signal.
+ * or at the fake signal.  An idle isolated CPU is woken once per transition
+ * so that its idle task switches (klp_wake_idle_cpu()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -98,6 +99,9 @@ static struct {
 
 	/* Set while the last task to switch itself should kick a round. */
 	unsigned long kick_armed;
+
+	/* Isolated CPUs whose idle task this transition woke already. */
+	struct cpumask woken_isolated;
 
 	/*
 	 * Tasks that still have to switch: incremented before a task's
@@ -179,6 +183,13 @@ static void klp_flag_pending(struct task_struct *task)
  */
 static bool klp_unflag_pending(struct task_struct *task)
 {
+	/*
+	 * Most tasks a walk passes have no mark: a plain read spares them the
+	 * locked read-modify-write.  Marks are set under klp_mutex, which the
+	 * caller holds, or on a child being forked, which no walk sees yet.
+	 */
+	if (!test_tsk_thread_flag(task, TIF_PATCH_PENDING))
+		return false;
 	if (!test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
 		return false;
 	return atomic_dec_and_test(&klp_trans.nr_pending);
@@ -933,6 +944,23 @@ static unsigned int klp_count_pending_tasks(void)
 }
 
 /*
+ * Wake @cpu's idle task, which still has to switch and does so in the idle
+ * loop.  A housekeeping CPU is woken every round.  An isolated CPU is woken
+ * once per transition and once more after each nudge of blocked tasks: one
+ * wake-up suffices for an idle task that only waits, and the IPI goes to a
+ * CPU that was set aside for work that livepatch must not disturb.  (An
+ * idle task cannot be switched from outside while it runs: an interrupt on
+ * its CPU may be running a patched function in its name.)
+ */
+static void klp_wake_idle_cpu(unsigned int cpu)
+{
+	if (cpu_is_isolated(cpu) &&
+	    cpumask_test_and_set_cpu(cpu, &klp_trans.woken_isolated))
+		return;
+	wake_up_if_idle(cpu);
+}
+
+/*
  * One round of stack checks over every task.  Return how many tasks are
  * still to switch after it (0: the transition is complete).
  */
@@ -957,7 +985,7 @@ static unsigned int klp_switch_all_tasks(void)
 		task = idle_task(cpu);
 		if (cpu_online(cpu)) {
 			if (!klp_check_task(task, klp_trans.stack_entries))
-				wake_up_if_idle(cpu);
+				klp_wake_idle_cpu(cpu);
 		} else if (task->patch_state != klp_trans_target) {
 			klp_switch_task(task, klp_trans_target);
 		}
@@ -1001,6 +1029,8 @@ static void klp_nudge_blocked_tasks(void)
 {
 	pr_notice("signaling remaining tasks\n");
 	klp_each_task(klp_nudge_task, 0);
+	/* The next round wakes idle isolated CPUs once more. */
+	cpumask_clear(&klp_trans.woken_isolated);
 }
 
 static void klp_trans_finish(void)
@@ -1161,6 +1191,7 @@ void klp_trans_begin(void)
 	atomic_set(&klp_trans.nr_blockers, 0);
 	klp_trans.next_signal = jiffies + KLP_SIGNAL_PERIOD;
 	klp_trans.retry_delay = KLP_RETRY_MIN;
+	cpumask_clear(&klp_trans.woken_isolated);
 	klp_walk.last_pending = UINT_MAX;
 }
 
@@ -1187,6 +1218,14 @@ void klp_trans_first_round(void)
 
 	lockdep_assert_not_held(&klp_mutex);
 
+	/*
+	 * One work item, two workqueues: the retries this round queues go to
+	 * klp_trans_wq.  The workqueue code does not keep an item queued on
+	 * one workqueue from running while it still runs on another, so a
+	 * kick during this round can start the next one at once; both take
+	 * klp_mutex, so they run one after the other.  flush_work() below
+	 * waits for the last queueing, which cannot finish before this round.
+	 */
 	cpu = get_cpu();
 	if (cpu_is_isolated(cpu))
 		klp_queue_round(0);
