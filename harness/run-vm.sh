@@ -27,6 +27,8 @@ mode=${1:?usage: run-vm.sh test|demo|vm}
 # KLP_VM_MEM overrides the guest memory.
 slow=1 mem=2G suite=1
 [[ $KLP_KCONFIG == debug ]] && slow=3 mem=3G suite=6
+# KCSAN stalls a sample of accesses to watch for racing ones.
+[[ $KLP_KCONFIG == kcsan ]] && slow=2 suite=3
 mem=${KLP_VM_MEM:-$mem}
 smp=${KLP_SMP:-2}
 [[ $smp =~ ^[1-8]$ ]] || die "KLP_SMP must be 1 to 8 (CONFIG_NR_CPUS in base.config)"
@@ -89,7 +91,10 @@ fi
 
 # klp.impl tells the guest (and the selftests, functions.sh) which
 # implementation it runs: a feature of ours that is missing fails there.
-append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=$mode klp.impl=$KLP_IMPL"
+# trace_clock=global: the TSC of a TCG guest is unstable, so tracing would
+# switch to the global clock anyway, with a four-line notice at every boot.
+append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on trace_clock=global"
+append+=" klp.mode=$mode klp.impl=$KLP_IMPL"
 [[ $accel_name == tcg ]] && append+=" klp.tcg=single"
 ((slow > 1)) && append+=" klp.slow=$slow"
 if [[ -n ${KLP_TESTS:-} ]]; then
