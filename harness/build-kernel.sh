@@ -64,11 +64,40 @@ done < <(cat "${frags[@]}" | awk '
 
 # --- build ---------------------------------------------------------------
 info "building bzImage and modules with $(nproc) jobs (log: $KLP_BUILD_LOG)"
-if ! kmake -j"$(nproc)" bzImage modules >>"$KLP_BUILD_LOG" 2>&1; then
+# A cold build takes many minutes: say how far it is every 30 s, counted in
+# compiler runs against the number the last full build of this directory
+# made (klp-build.count).
+counted=$KLP_OUT/klp-build.count
+progress() {
+	local total n
+	total=$(cat "$counted" 2>/dev/null || true)
+	while sleep 30; do
+		n=$(grep -cE '^  (CC|AS|LD|AR)' "$KLP_BUILD_LOG" || true)
+		if [[ $total =~ ^[0-9]+$ ]] && ((total > 0)); then
+			info "building: $n of about $total steps ($((n * 100 / total))%), $(elapsed "$start")"
+		else
+			info "building: $n steps so far, $(elapsed "$start")"
+		fi
+	done
+}
+progress &
+progress_pid=$!
+trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
+rc=0
+kmake -j"$(nproc)" bzImage modules >>"$KLP_BUILD_LOG" 2>&1 || rc=$?
+kill "$progress_pid" 2>/dev/null || true
+wait "$progress_pid" 2>/dev/null || true
+if ((rc)); then
 	grep -E ': (error|Error|fatal error):|\*\*\*' "$KLP_BUILD_LOG" | head -n 20 >&2 || true
 	echo "----- tail of $KLP_BUILD_LOG -----" >&2
 	tail -n 40 "$KLP_BUILD_LOG" >&2
 	die "kernel build failed"
+fi
+
+steps=$(grep -cE '^  (CC|AS|LD|AR)' "$KLP_BUILD_LOG" || true)
+# Only a build that did most of the work is a measure of the whole.
+if ((steps > $(cat "$counted" 2>/dev/null || echo 0) / 2)); then
+	echo "$steps" >"$counted"
 fi
 
 # Compiler warnings in this project's files fail the build.

@@ -128,12 +128,18 @@ ensure_packages() {
 			missing+=("$p")
 	done
 	((${#missing[@]} == 0)) && return 0
-	info "installing missing packages: ${missing[*]}"
-	local sudo=()
+	# apt's progress and debconf's notes go to a log, not the terminal.
+	local sudo=() log=$KLP_CACHE/apt.log
 	((EUID == 0)) || sudo=(sudo)
-	"${sudo[@]}" apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}"
+	mkdir -p "$KLP_CACHE"
+	info "installing ${#missing[@]} missing packages: ${missing[*]} (log: $log)"
+	if ! { "${sudo[@]}" apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}"; } >"$log" 2>&1 </dev/null; then
+		tail -n 20 "$log" >&2
+		die "installing packages failed (log: $log)"
+	fi
+	info "installed: ${missing[*]}"
 }
 
 klp_pkg_version() { dpkg-query -W -f='${Version}' "$KLP_PKG"; }
