@@ -65,15 +65,15 @@ done < <(cat "${frags[@]}" | awk '
 # --- build ---------------------------------------------------------------
 info "building bzImage and modules with $(nproc) jobs (log: $KLP_BUILD_LOG)"
 # A cold build takes many minutes: say how far it is every 30 s, counted in
-# compiler runs against the number the last full build of this directory
-# made (klp-build.count).
+# build steps against the most that a build of this directory ever made
+# (klp-build.count, that of its full build).
 counted=$KLP_OUT/klp-build.count
 progress() {
 	local total n
 	total=$(cat "$counted" 2>/dev/null || true)
 	while sleep 30; do
 		n=$(grep -cE '^  (CC|AS|LD|AR)' "$KLP_BUILD_LOG" || true)
-		if [[ $total =~ ^[0-9]+$ ]] && ((total > 0)); then
+		if [[ $total =~ ^[0-9]+$ ]] && ((total >= n && total > 0)); then
 			info "building: $n of about $total steps ($((n * 100 / total))%), $(elapsed "$start")"
 		else
 			info "building: $n steps so far, $(elapsed "$start")"
@@ -95,8 +95,7 @@ if ((rc)); then
 fi
 
 steps=$(grep -cE '^  (CC|AS|LD|AR)' "$KLP_BUILD_LOG" || true)
-# Only a build that did most of the work is a measure of the whole.
-if ((steps > $(cat "$counted" 2>/dev/null || echo 0) / 2)); then
+if ((steps > $(cat "$counted" 2>/dev/null || echo 0))); then
 	echo "$steps" >"$counted"
 fi
 
