@@ -47,6 +47,7 @@ SKIP_ALLOWED=(
 	'stock test-module-reload.sh ^this kernel does not clear livepatch relocations'
 	'stock test-progress.sh ^no livepatch tracepoints'
 	'stock test-sysfs-newer.sh ^no replace/stack_order'
+	'stock test-conflicts.sh ^no /sys/module/livepatch/parameters/refuse_conflicts: conflicting patches cannot be refused$'
 	'stock test-bad-input.sh ^writes to .*: no such files \(stock 6\.1 has none\)$'
 	'stock test-shadow-vars.sh ^duplicate alloc: stock 6\.1 WARN\(\)s on it$'
 	'stock test-stress.sh ^no .*/transition_ms: fewer rounds$'
