@@ -2,6 +2,9 @@
 #
 #   make demo     build, boot, live patch /proc/cmdline and take it back
 #   make test     build, boot, run tools/testing/selftests/livepatch
+#   make test-upstream
+#                 the same kernel with the 6.1 tree's own, unmodified
+#                 livepatch selftests and test modules
 #   make vm       interactive shell in the guest
 #   make kernel   build only
 #   make kunit    the livepatch KUnit tests (kunit.py, x86_64 under qemu)
@@ -35,16 +38,19 @@ unexport KCONFIG TESTS KSRC
 
 H := harness
 
-.PHONY: all demo test vm kernel kunit install clean check bench
+.PHONY: all demo test test-upstream vm kernel kunit install clean check bench
 
 all:
-	@echo "targets: demo test vm kernel kunit install clean check bench"
+	@echo "targets: demo test test-upstream vm kernel kunit install clean check bench"
 
 demo:
 	@$(H)/klp.sh demo
 
 test:
 	@$(H)/klp.sh test
+
+test-upstream:
+	@$(H)/klp.sh test-upstream
 
 vm:
 	@$(H)/klp.sh vm

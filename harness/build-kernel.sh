@@ -62,6 +62,38 @@ done < <(cat "${frags[@]}" | awk '
 	}
 	END { for (o in last) print line[last[o]] }')
 
+# --- nothing changed? -------------------------------------------------------
+# The build's inputs: the configuration, the files laid into the tree (the
+# owned paths, as the tree now has them), the harness files that shape the
+# build and the pristine tree's version.  When they are what the last
+# successful build had, and its output is still there, there is nothing to
+# do: even a make that compiles nothing walks the whole tree, and staging
+# and converting the modules again takes as long.
+build_inputs() {
+	local p
+	{
+		echo "$KLP_IMPL $KLP_KCONFIG $(klp_pkg_version)"
+		cat "$KLP_OUT/.config"
+		for p in $(klp_dirs) $(klp_files); do
+			[[ -e $KLP_SRC/$p ]] && find "$KLP_SRC/$p" -type f -print0
+		done | LC_ALL=C sort -z | xargs -0r sha256sum
+		find "$KLP_ROOT/harness" -maxdepth 1 -type f \( -name '*.sh' -o -name guest-init \) \
+			-print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+		if [[ -d $KLP_ROOT/harness/patches ]]; then
+			find "$KLP_ROOT/harness/patches" -type f -print0 | LC_ALL=C sort -z |
+				xargs -0r sha256sum
+		fi
+	} | sed "s#$KLP_ROOT/##; s#$KLP_SRC/##" | sha256sum | cut -d' ' -f1
+}
+built_stamp=$KLP_OUT/klp-built.stamp
+inputs=$(build_inputs)
+if [[ -f $KLP_OUT/arch/x86/boot/bzImage && -d $KLP_STAGE/lib/modules &&
+	$(cat "$built_stamp" 2>/dev/null) == "$inputs" ]]; then
+	info "nothing changed since the last build of $(kernel_release): not building"
+	exit 0
+fi
+rm -f "$built_stamp"
+
 # --- build ---------------------------------------------------------------
 info "building bzImage and modules with $(nproc) jobs (log: $KLP_BUILD_LOG)"
 # A cold build takes many minutes: say how far it is every 30 s, counted in
@@ -151,4 +183,5 @@ if [[ -f $KLP_SRC/tools/livepatch/Makefile ]]; then
 	install -D -m 755 "$KLP_OUT/tools/livepatch/klpctl" "$KLP_STAGE/usr/bin/klpctl"
 fi
 
+echo "$inputs" >"$built_stamp"
 info "built $(kernel_release) in $(elapsed "$start")"

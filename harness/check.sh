@@ -54,14 +54,31 @@ if [[ -n $out ]]; then
 fi
 
 # --- W=1 and sparse ---------------------------------------------------------
-# Recompile our objects with W=1 and run sparse (C=2 checks every source
-# whether or not it is rebuilt).  Their .o files are removed first so that
-# W=1 really applies; the next normal build recompiles them with ccache.
+# Compile our directories afresh with W=1 and run sparse (C=2 checks every
+# source whether or not it is rebuilt).  So that W=1 really applies, and
+# that the next make test does not find W=1 objects in place of its own and
+# compile them again, the normal build's output of these directories is
+# moved aside for the W=1 build and put back, as it was, afterwards.
 dirs=(kernel/livepatch lib/livepatch samples/livepatch)
 step "W=1 C=2 (sparse) build of ${dirs[*]}"
+lock_out
+saved=$KLP_OUT/klp-check-saved
+restore_objects() {
+	local d
+	for d in "${dirs[@]}"; do
+		[[ -e $saved/$d ]] || continue
+		rm -rf "${KLP_OUT:?}/$d"
+		mv "$saved/$d" "$KLP_OUT/$d"
+	done
+	rm -rf "$saved"
+}
+rm -rf "$saved"
 for d in "${dirs[@]}"; do
-	find "$KLP_OUT/$d" -name '*.o' -delete 2>/dev/null || true
+	[[ -d $KLP_OUT/$d ]] || continue
+	mkdir -p "$(dirname "$saved/$d")"
+	mv "$KLP_OUT/$d" "$saved/$d"
 done
+trap restore_objects EXIT
 log=$KLP_OUT/klp-check-build.log
 targets=()
 for d in "${dirs[@]}"; do targets+=("$d/"); done
@@ -70,6 +87,8 @@ if ! make -C "$KLP_SRC" O="$KLP_OUT" ARCH=x86_64 CC="ccache gcc" \
 	tail -n 30 "$log"
 	fail "W=1 build"
 fi
+restore_objects
+trap - EXIT
 re=$(printf '%s|' "${dirs[@]}" include/linux/livepatch.h arch/x86/include/asm/livepatch.h)
 if grep -E "(^|/)(${re%|})[^ :]*:[0-9]+:([0-9]+:)? (warning|error):" "$log"; then
 	fail "W=1/sparse warnings"

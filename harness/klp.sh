@@ -1,10 +1,11 @@
 #!/bin/bash
-# Entry point of the Makefile targets.  Usage: klp.sh kernel|test|demo|vm|clean|bench
+# Entry point of the Makefile targets.
+# Usage: klp.sh kernel|test|test-upstream|demo|vm|clean|bench
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 H=$KLP_ROOT/harness
-cmd=${1:?usage: klp.sh kernel|test|demo|vm|clean|bench}
+cmd=${1:?usage: klp.sh kernel|test|test-upstream|demo|vm|clean|bench}
 
 build() {
 	"$H/build-kernel.sh"
@@ -26,6 +27,19 @@ test)
 	"$H/mkinitramfs.sh"
 	mapfile -t logs < <("$H/run-tests.sh")
 	info "make test took $(elapsed "$start")"
+	exec "$H/check-log.sh" test "${logs[@]}"
+	;;
+test-upstream)
+	# The 6.1 kselftests and test modules as the kernel tree ships them,
+	# on the kernel make test builds (harness/stage-upstream.sh).
+	start=$SECONDS
+	lock_out
+	"$H/build-kernel.sh"
+	"$H/stage-upstream.sh"
+	export KLP_SUITE=upstream
+	"$H/mkinitramfs.sh"
+	mapfile -t logs < <("$H/run-tests.sh")
+	info "make test-upstream took $(elapsed "$start")"
 	exec "$H/check-log.sh" test "${logs[@]}"
 	;;
 demo)

@@ -17,6 +17,15 @@ KLP_OUT=$KLP_CACHE/out-$KLP_IMPL-$KLP_KCONFIG
 KLP_STAGE=$KLP_OUT/klp-stage            # modules_install + kselftest install
 KLP_BUILD_LOG=$KLP_OUT/klp-build.log
 KLP_INITRAMFS=$KLP_OUT/klp-initramfs.cpio
+KLP_TEST_LOGS=$KLP_OUT/klp-test         # .log, .N.log, .N.out, -times
+# KLP_SUITE=upstream (make test-upstream, harness/stage-upstream.sh): the
+# same kernel with the pristine tree's own test modules and selftests,
+# staged, packed and logged apart from ours.
+if [[ ${KLP_SUITE:-} == upstream ]]; then
+	KLP_STAGE=$KLP_OUT/klp-stage-upstream
+	KLP_INITRAMFS=$KLP_OUT/klp-initramfs-upstream.cpio
+	KLP_TEST_LOGS=$KLP_OUT/klp-upstream
+fi
 export CCACHE_DIR=${CCACHE_DIR:-$KLP_CACHE/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 
@@ -106,26 +115,18 @@ klp_files() {
 	if [[ $KLP_IMPL == ours ]]; then printf '%s\n' "${KLP_FILES_OURS[@]}"; fi
 }
 
-# is_excluded NAME: true if a file name matches KLP_EXCLUDES.
-is_excluded() {
-	local pat
-	for pat in "${KLP_EXCLUDES[@]}"; do
-		# shellcheck disable=SC2053 # glob match intended
-		[[ $1 == $pat ]] && return 0
-	done
-	return 1
-}
-
 # ensure_packages: install the Debian packages the harness needs, once,
 # only when something is missing.
 KLP_PACKAGES=(make gcc libc6-dev bc flex bison libelf-dev ccache cpio rsync
 	xz-utils kmod procps util-linux mount bsdutils bash dash coreutils grep
 	sed gawk findutils diffutils qemu-system-x86 "$KLP_PKG")
 ensure_packages() {
-	local p missing=()
+	local p have missing=()
+	# One dpkg-query for all: the installed ones, one name a line.
+	have=$'\n'$(dpkg-query -W -f='${Package} ${Status}\n' "${KLP_PACKAGES[@]}" 2>/dev/null |
+		awk '/ ok installed$/ { print $1 }')$'\n'
 	for p in "${KLP_PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing+=("$p")
+		[[ $have == *$'\n'"$p"$'\n'* ]] || missing+=("$p")
 	done
 	((${#missing[@]} == 0)) && return 0
 	# apt's progress and debconf's notes go to a log, not the terminal.
@@ -237,26 +238,15 @@ report_changes() {
 }
 
 # verify_files TREE: every repository file is what TREE has, and the owned
-# directories of TREE hold nothing the repository lacks.
+# directories of TREE hold nothing the repository lacks (one diff -rq per
+# owned path: the files the build must never take from the repository,
+# KLP_EXCLUDES, are left out on both sides).
 verify_files() {
-	local tree=$1 d f rel bad=0
+	local tree=$1 d f pat ex=() bad=0
+	for pat in "${KLP_EXCLUDES[@]}"; do ex+=(-x "$pat"); done
 	while read -r d; do
 		if [[ -d $KLP_REPO/$d ]]; then
-			while IFS= read -r -d '' f; do
-				rel=${f#"$KLP_REPO/"}
-				is_excluded "$(basename "$f")" && continue
-				cmp -s "$f" "$tree/$rel" || {
-					echo "[klp] mismatch: $rel" >&2
-					bad=1
-				}
-			done < <(find "$KLP_REPO/$d" -type f -print0)
-			while IFS= read -r -d '' f; do
-				rel=${f#"$tree/"}
-				[[ -f $KLP_REPO/$rel ]] || {
-					echo "[klp] extra file in tree: $rel" >&2
-					bad=1
-				}
-			done < <(find "$tree/$d" -type f -print0)
+			diff -rq --no-dereference "${ex[@]}" "$KLP_REPO/$d" "$tree/$d" >&2 || bad=1
 		elif [[ -e $tree/$d ]]; then
 			echo "[klp] tree still has $d (the repository has none)" >&2
 			bad=1

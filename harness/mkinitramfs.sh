@@ -12,6 +12,20 @@ lock_out
 
 PKGS=(bash dash coreutils kmod procps util-linux mount bsdutils grep sed gawk
 	findutils diffutils)
+
+# Nothing to do when the staged files (names, sizes, times), this script,
+# guest-init and the versions of the packages are those the initramfs was
+# last made from.
+inputs=$({
+	(cd "$KLP_STAGE" && find . -printf '%p %s %T@ %m\n' | LC_ALL=C sort)
+	sha256sum "$0" "$KLP_ROOT/harness/guest-init" "$KLP_ROOT/harness/lib.sh"
+	dpkg-query -W "${PKGS[@]}"
+} | sha256sum | cut -d' ' -f1)
+if [[ -f $KLP_INITRAMFS && $(cat "$KLP_INITRAMFS.stamp" 2>/dev/null) == "$inputs" ]]; then
+	info "initramfs $KLP_INITRAMFS is up to date"
+	exit 0
+fi
+rm -f "$KLP_INITRAMFS.stamp"
 root=$KLP_OUT/klp-rootfs
 rm -rf "$root"
 mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,etc,proc,sys,dev,tmp,run,root,mnt}
@@ -83,4 +97,5 @@ fi
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --quiet) >"$KLP_INITRAMFS.tmp"
 mv "$KLP_INITRAMFS.tmp" "$KLP_INITRAMFS"
+echo "$inputs" >"$KLP_INITRAMFS.stamp"
 info "initramfs $KLP_INITRAMFS ($(du -h "$KLP_INITRAMFS" | cut -f1))"

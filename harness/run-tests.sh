@@ -6,7 +6,7 @@
 # tasks that sleep on purpose), not computing, so two guests on two cores
 # finish the suite in little more than half the time of one.  The tests are
 # dealt out so that each guest gets about the same amount of work: by the
-# durations of the last run ($KLP_OUT/klp-test-times, written below from
+# durations of the last run ($KLP_TEST_LOGS-times, written below from
 # the "klptest: start/end <test>" lines each test logs), longest first, each to
 # the guest with the least work so far.  A test never seen before counts as
 # 20 s.
@@ -30,7 +30,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 H=$KLP_ROOT/harness
 
-times=$KLP_OUT/klp-test-times
+times=$KLP_TEST_LOGS-times
 FULL_TESTS=(test-stress.sh test-transition.sh test-progress.sh)
 # models: the preemption model of guest j is models[(j - 1) % ${#models[@]}]
 # ('' for the kernel's only one).
@@ -51,11 +51,12 @@ fi
 ((${#tests[@]})) || die "no selftests listed in $KLP_STAGE/kselftest/kselftest-list.txt"
 ((jobs > ${#tests[@]})) && jobs=${#tests[@]}
 
-rm -f "$KLP_OUT"/klp-test.log "$KLP_OUT"/klp-test.[0-9]*.log "$KLP_OUT"/klp-test.[0-9]*.out
+rm -f "$KLP_TEST_LOGS".log "$KLP_TEST_LOGS".[0-9]*.log "$KLP_TEST_LOGS".[0-9]*.out
 
 if ((jobs == 1)); then
-	KLP_PREEMPT=${models[0]} KLP_TESTS="${tests[*]}" "$H/run-vm.sh" test >&2 || true
-	logs=("$KLP_OUT/klp-test.log")
+	KLP_PREEMPT=${models[0]} KLP_TESTS="${tests[*]}" KLP_VM_LOG=$KLP_TEST_LOGS.log \
+		"$H/run-vm.sh" test >&2 || true
+	logs=("$KLP_TEST_LOGS.log")
 else
 	# deal: one line per guest, the tests given to it: first the tests of
 	# FULL_TESTS to the guests with full preemption (if any), then the
@@ -100,15 +101,15 @@ else
 			continue
 		fi
 		info "guest $j${model:+ (preempt=$model)} runs: ${shards[j - 1]}" >&2
-		KLP_PREEMPT=$model KLP_TESTS=${shards[j - 1]} KLP_VM_LOG=$KLP_OUT/klp-test.$j.log \
-			"$H/run-vm.sh" test >"$KLP_OUT/klp-test.$j.out" 2>&1 &
+		KLP_PREEMPT=$model KLP_TESTS=${shards[j - 1]} KLP_VM_LOG=$KLP_TEST_LOGS.$j.log \
+			"$H/run-vm.sh" test >"$KLP_TEST_LOGS.$j.out" 2>&1 &
 		pids[j]=$!
-		logs+=("$KLP_OUT/klp-test.$j.log")
+		logs+=("$KLP_TEST_LOGS.$j.log")
 	done
 	for ((j = 1; j <= jobs; j++)); do
 		[[ -n ${pids[j]:-} ]] || continue
 		wait "${pids[j]}" || true
-		info "guest $j: $(grep -E '^\[klp\] guest ran' "$KLP_OUT/klp-test.$j.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
+		info "guest $j: $(grep -E '^\[klp\] guest ran' "$KLP_TEST_LOGS.$j.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
 	done
 fi
 

@@ -692,9 +692,10 @@ static bool klp_may_hurry(struct task_struct *task)
  * and one switched out just before would not switch itself before it next
  * runs, a time slice of another task later.  By then it has usually
  * switched itself; else it is switchable here now, or still running.
- * Return 0 or why not (see klp_note_failure()).
+ * Return 0 or why not (see klp_try_switch_task()).
  */
-static int klp_try_switch(struct task_struct *task, struct klp_check *check)
+static int klp_switch_or_hurry(struct task_struct *task,
+			       struct klp_check *check)
 {
 	int ret = task_call_func(task, klp_switch_if_safe, check);
 
@@ -704,11 +705,22 @@ static int klp_try_switch(struct task_struct *task, struct klp_check *check)
 	return task_call_func(task, klp_switch_if_safe, check);
 }
 
-/* Note @task as a blocker for the reason @ret of klp_try_switch(). */
-static void klp_note_failure(struct task_struct *task, int ret,
-			     const struct klp_check *check)
+/*
+ * Switch @task, or note it as a blocker and say why in a debug line.
+ *
+ * The debug lines come from this function, by this name, on purpose: the
+ * 6.1 selftests turn on every pr_debug() of kernel/livepatch but those of
+ * "func klp_try_switch_task", which would otherwise print a line per
+ * blocked task and round into the logs they compare line by line.
+ */
+static bool klp_try_switch_task(struct task_struct *task,
+				struct klp_check *check)
 {
+	int ret = klp_switch_or_hurry(task, check);
+
 	switch (ret) {
+	case 0:
+		return true;
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
@@ -730,6 +742,7 @@ static void klp_note_failure(struct task_struct *task, int ret,
 		klp_note_blocker(task, "unknown", NULL);
 		break;
 	}
+	return false;
 }
 
 /*
@@ -741,7 +754,6 @@ static void klp_note_failure(struct task_struct *task, int ret,
 static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 {
 	struct klp_check check = { .entries = entries };
-	int ret;
 
 	/*
 	 * Switched already (by itself, or by another walker of a shared
@@ -760,10 +772,7 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 		return false;
 	}
 
-	ret = klp_try_switch(task, &check);
-	if (ret)
-		klp_note_failure(task, ret, &check);
-	return !ret;
+	return klp_try_switch_task(task, &check);
 }
 
 /*
