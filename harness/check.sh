@@ -12,8 +12,10 @@ KLP_PACKAGES+=(sparse shellcheck python3-docutils)
 ensure_packages
 
 # The tree must be prepared and configured; build-kernel.sh does both (and
-# is quick when nothing changed).
-"$KLP_ROOT/harness/build-kernel.sh" >/dev/null
+# is quick when nothing changed).  Its progress lines stay visible: from a
+# cold cache this is a whole kernel build.
+printf '[check] preparing and building the kernel tree (harness/build-kernel.sh)\n'
+"$KLP_ROOT/harness/build-kernel.sh"
 
 cd "$KLP_ROOT"
 failed=()
