@@ -15,16 +15,17 @@
  *    inside any function the transition changes (klp_check_task()).
  *
  * Completion is prompt without extra rounds: the transition counts the
- * tasks that still have to switch (klp_nr_pending), a task that switches
- * itself counts itself off, and the one that brings the count to zero kicks
- * the transition work, which then finds every task switched.  Tasks that
- * switch themselves one after the other therefore cost no round each.  A
- * user task found running on another (housekeeping) CPU gets a reschedule
- * IPI so that it switches on its way back to user space at once, not at the
- * next tick.  Retries of tasks that stay blocked back off from
- * KLP_RETRY_MIN to KLP_RETRY_MAX.  Tasks still blocked after
- * KLP_SIGNAL_PERIOD get a fake signal (user tasks) or a wake-up (kernel
- * threads).
+ * tasks that still have to switch (klp_trans.nr_pending), a task that
+ * switches itself counts itself off, and the one that brings the count to
+ * zero kicks the transition work, which then finds every task switched.
+ * Tasks that switch themselves one after the other therefore cost no round
+ * each.  A user task found running on another (housekeeping) CPU gets a
+ * reschedule IPI so that it switches on its way back to user space at once,
+ * not at the next tick.  Retries of tasks that stay blocked back off from
+ * KLP_RETRY_MIN to KLP_RETRY_MAX and, when few tasks are left, look only at
+ * those instead of walking every task again (klp_switch_tasks()).  Tasks
+ * still blocked after KLP_SIGNAL_PERIOD get a fake signal (user tasks) or
+ * a wake-up (kernel threads).
  *
  * CPU isolation: the transition work runs on an unbound workqueue, so on
  * housekeeping CPUs only, and tasks running on isolated or nohz_full CPUs
@@ -54,6 +55,7 @@
 #define KLP_RETRY_MIN		max(HZ / 100, 1)
 #define KLP_RETRY_MAX		HZ
 #define KLP_SIGNAL_PERIOD	(15 * HZ)
+#define KLP_MAX_LEFT		128
 
 struct klp_patch *klp_trans_patch;
 int klp_trans_target = KLP_UNDEFINED;
@@ -67,6 +69,8 @@ int klp_trans_target = KLP_UNDEFINED;
  *  - blockers and nr_blockers, which the walkers of a shared round
  *    (klp_walk_help()) fill while the leader holds klp_mutex: each walker
  *    claims its slot with an atomic increment;
+ *  - left, nr_left and left_valid, which the walkers of a shared round
+ *    fill in the same way (klp_left_add());
  *  - kick_armed and nr_pending, which tasks switching themselves
  *    (klp_update_patch_state()) and forks (klp_copy_process()) change
  *    without any lock, with atomic operations.
@@ -102,6 +106,16 @@ static struct {
 
 	/* Isolated CPUs whose idle task this transition woke already. */
 	struct cpumask woken_isolated;
+
+	/*
+	 * The tasks (but the idle tasks) that the last full round could not
+	 * switch, or that the last counting walk found still to switch,
+	 * pinned, when there were at most KLP_MAX_LEFT of them (left_valid);
+	 * see "Rounds over the tasks left" below.
+	 */
+	struct task_struct *left[KLP_MAX_LEFT];
+	atomic_t nr_left;
+	bool left_valid;
 
 	/*
 	 * Tasks that still have to switch: incremented before a task's
@@ -746,6 +760,21 @@ static bool klp_try_switch_task(struct task_struct *task,
 }
 
 /*
+ * True when @task switched already (by itself, or by another walker of a
+ * shared round).  A walk marking tasks may have marked it again between
+ * the clearing of its mark and the setting of its state in
+ * klp_update_patch_state(): clear such a mark, or the task would count as
+ * pending until its next return to user space.
+ */
+static bool klp_task_switched(struct task_struct *task)
+{
+	if (READ_ONCE(task->patch_state) != klp_trans_target)
+		return false;
+	klp_unflag_pending(task);
+	return true;
+}
+
+/*
  * Try to switch @task by checking its stack; if something stops it, note it
  * as a blocker.  @entries: scratch space for its stack,
  * KLP_MAX_STACK_ENTRIES long.  Return true when the task is in the target
@@ -755,17 +784,8 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 {
 	struct klp_check check = { .entries = entries };
 
-	/*
-	 * Switched already (by itself, or by another walker of a shared
-	 * round).  A walk marking tasks may have marked it again between
-	 * the clearing of its mark and the setting of its state in
-	 * klp_update_patch_state(): clear such a mark, or the task would
-	 * count as pending until its next return to user space.
-	 */
-	if (READ_ONCE(task->patch_state) == klp_trans_target) {
-		klp_unflag_pending(task);
+	if (klp_task_switched(task))
 		return true;
-	}
 
 	if (!klp_have_reliable_stack() || !klp_trans.ranges) {
 		klp_note_blocker(task, "no-stack-check", NULL);
@@ -773,6 +793,64 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 	}
 
 	return klp_try_switch_task(task, &check);
+}
+
+/*
+ * Rounds over the tasks left.
+ *
+ * While tasks sleep in a patched function, every retry would walk all
+ * tasks twice (the stack checks, then the count) to find the same few
+ * blockers, which with thousands of tasks costs more than everything else
+ * the transition does.  So a full round lists (and pins) the tasks its walk
+ * could not switch, when there are at most KLP_MAX_LEFT of them, and the
+ * rounds after it check only those (klp_switch_tasks()).
+ *
+ * The stack checks of a round decide only that the transition is not
+ * complete: a task checked that cannot switch shows it.  When every task
+ * checked has switched, a counting walk over every task decides, as
+ * always; it also lists the tasks it finds still to switch, if any, for
+ * the next round.  So the list need not hold every task still to switch: a
+ * task the walk of a shared round missed (see "Sharing a round" below), or
+ * one forked by a listed task after the list was made, is met by that
+ * counting walk.
+ *
+ * The list belongs to the transition's state: it is filled, used and
+ * emptied under klp_mutex (the walkers of a shared round, which fill it
+ * too, run while the leader holds it), and emptied when a transition
+ * begins (also when it reverses), is forced and finishes.  A pinned task
+ * that exits stays allocated until it is dropped from the list.
+ */
+static void klp_left_drop(void)
+{
+	unsigned int i, nr = atomic_read(&klp_trans.nr_left);
+
+	for (i = 0; i < min_t(unsigned int, nr, KLP_MAX_LEFT); i++)
+		put_task_struct(klp_trans.left[i]);
+	atomic_set(&klp_trans.nr_left, 0);
+	klp_trans.left_valid = false;
+}
+
+/*
+ * Pin @task as one still to switch; the list is void once it overflows.
+ * The walkers of a shared round claim slots with an atomic increment; they
+ * found @task on the task list under rcu_read_lock(), so it is not freed
+ * before they pin it.
+ */
+static void klp_left_add(struct task_struct *task)
+{
+	unsigned int slot = atomic_fetch_inc(&klp_trans.nr_left);
+
+	if (slot < KLP_MAX_LEFT)
+		klp_trans.left[slot] = get_task_struct(task);
+	else
+		WRITE_ONCE(klp_trans.left_valid, false);
+}
+
+/* Check @task in a full round's walk; list it when it cannot switch. */
+static void klp_check_or_list(struct task_struct *task, unsigned long *entries)
+{
+	if (!klp_check_task(task, entries))
+		klp_left_add(task);
 }
 
 /*
@@ -844,7 +922,7 @@ static void klp_walk_chunks(unsigned long *entries)
 		}
 		/* Each walker checked itself first. */
 		if (pos >= start && task != current)
-			klp_check_task(task, entries);
+			klp_check_or_list(task, entries);
 		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause_rcu(g, task))
 			goto out;
 	}
@@ -863,7 +941,7 @@ static void klp_walk_help(struct work_struct *work)
 	smp_mb__after_atomic();
 	/* Pairs with the smp_store_release() in klp_walk_open(). */
 	if (smp_load_acquire(&klp_walk.open)) {
-		klp_check_task(current, helper->entries);
+		klp_check_or_list(current, helper->entries);
 		klp_walk_chunks(helper->entries);
 	}
 	/* Fully ordered: the checks come before the leader sees us gone. */
@@ -902,6 +980,11 @@ static void klp_walk_close(void)
 	 */
 	smp_mb();
 	wait_var_event(&klp_walk.helpers, !atomic_read(&klp_walk.helpers));
+	/*
+	 * What the helpers noted and listed is read after they left: pairs
+	 * with the atomic_dec_and_test() in klp_walk_help().
+	 */
+	smp_rmb();
 }
 
 static bool klp_walk_worth_sharing(void)
@@ -920,7 +1003,7 @@ static void klp_walk_tasks(void)
 	bool share = klp_walk_worth_sharing();
 
 	atomic_set(&klp_walk.next_chunk, 0);
-	klp_check_task(current, klp_trans.stack_entries);
+	klp_check_or_list(current, klp_trans.stack_entries);
 	if (share)
 		klp_walk_open();
 	klp_walk_chunks(klp_trans.stack_entries);
@@ -928,27 +1011,41 @@ static void klp_walk_tasks(void)
 		klp_walk_close();
 }
 
-static void klp_task_count_pending(struct task_struct *task, int unused)
+static void klp_task_count_pending(struct task_struct *task, int collect)
 {
-	klp_trans.nr_counted += klp_patch_pending(task);
+	if (!klp_patch_pending(task))
+		return;
+	klp_trans.nr_counted++;
+	if (collect)
+		klp_left_add(task);
 }
 
 /*
  * The tasks still to switch, idle tasks included, counted by a walk that
  * sees every task (see "Walking the task list" above): 0 means that the
- * transition is complete.  Context: klp_mutex held.
+ * transition is complete.  With @collect, the walk also makes the list of
+ * tasks left (the idle tasks, which every round looks at, stay out of it).
+ * Context: klp_mutex held.
  */
-static unsigned int klp_count_pending_tasks(void)
+static unsigned int klp_count_pending_tasks(bool collect)
 {
 	unsigned int cpu, tries = 1;
 
 	do {
+		if (collect) {
+			klp_left_drop();
+			klp_trans.left_valid = true;
+		}
 		klp_trans.nr_counted = 0;
-	} while (!klp_each_task_once(klp_task_count_pending, 0,
+	} while (!klp_each_task_once(klp_task_count_pending, collect,
 				     tries++ < KLP_WALK_TRIES));
 
+	/* Too many to list: unpin them now, the next round is a full one. */
+	if (collect && !klp_trans.left_valid)
+		klp_left_drop();
+
 	for_each_possible_cpu(cpu)
-		klp_task_count_pending(idle_task(cpu), 0);
+		klp_task_count_pending(idle_task(cpu), false);
 	return klp_trans.nr_counted;
 }
 
@@ -970,42 +1067,113 @@ static void klp_wake_idle_cpu(unsigned int cpu)
 }
 
 /*
- * One round of stack checks over every task.  Return how many tasks are
- * still to switch after it (0: the transition is complete).
+ * Idle tasks switch themselves in the idle loop; wake them up.  The idle
+ * task of an offline CPU runs no patched code and is switched directly.
+ * Return how many still have to switch.  Context: cpus_read_lock() held.
  */
-static unsigned int klp_switch_all_tasks(void)
+static unsigned int klp_switch_idle_tasks(void)
 {
 	struct task_struct *task;
-	unsigned int cpu, pending;
+	unsigned int cpu, left = 0;
 
-	atomic_set(&klp_trans.nr_blockers, 0);
-	/* Without ranges every check notes a blocker. */
-	klp_build_ranges();
-
-	cpus_read_lock();
-	klp_walk_tasks();
-
-	/*
-	 * Idle tasks switch themselves in the idle loop; wake them up.  The
-	 * idle task of an offline CPU runs no patched code and is switched
-	 * directly.
-	 */
 	for_each_possible_cpu(cpu) {
 		task = idle_task(cpu);
 		if (cpu_online(cpu)) {
-			if (!klp_check_task(task, klp_trans.stack_entries))
+			if (!klp_check_task(task, klp_trans.stack_entries)) {
 				klp_wake_idle_cpu(cpu);
+				left++;
+			}
 		} else if (task->patch_state != klp_trans_target) {
 			klp_switch_task(task, klp_trans_target);
 		}
 	}
-	cpus_read_unlock();
+	return left;
+}
 
-	klp_free_ranges();
+/*
+ * The count that decides whether the transition is complete, also listing
+ * the tasks left for the next rounds.
+ */
+static unsigned int klp_count_and_list_pending(void)
+{
+	unsigned int pending = klp_count_pending_tasks(true);
 
-	pending = klp_count_pending_tasks();
 	klp_walk.last_pending = pending;
 	return pending;
+}
+
+/*
+ * Drop the listed tasks (see "Rounds over the tasks left") that switched or
+ * are gone, checking the stack of each other one first when @check; return
+ * how many are left.  Context: ranges built, cpus_read_lock() held.
+ */
+static unsigned int klp_check_left_tasks(bool check)
+{
+	unsigned int i, kept = 0, nr = atomic_read(&klp_trans.nr_left);
+	struct task_struct *task;
+	bool switched;
+
+	for (i = 0; i < nr; i++) {
+		task = klp_trans.left[i];
+		/* A task reaped since needs nothing. */
+		if (!pid_alive(task))
+			switched = true;
+		else if (check)
+			switched = klp_check_task(task, klp_trans.stack_entries);
+		else
+			switched = klp_task_switched(task);
+		if (!switched) {
+			klp_trans.left[kept++] = task;
+			continue;
+		}
+		put_task_struct(task);
+	}
+	atomic_set(&klp_trans.nr_left, kept);
+	return kept;
+}
+
+/*
+ * One round of stack checks: over every task (@full), or over the tasks
+ * that the last full round or count listed.  Return how many tasks are
+ * still to switch after it, at least (0: the transition is complete).
+ *
+ * After a full round's walk, the tasks it could not switch are looked at
+ * once more, without a stack check: one found running may have switched
+ * itself since, such as a walker of a shared round that another found
+ * before it switched itself.  Only when every task checked has switched
+ * does a counting walk decide (klp_count_and_list_pending()); a task still
+ * blocked shows that the transition is not complete.
+ */
+static unsigned int klp_switch_tasks(bool full)
+{
+	unsigned int left;
+
+	atomic_set(&klp_trans.nr_blockers, 0);
+	/* Without ranges every check notes a blocker. */
+	klp_build_ranges();
+	cpus_read_lock();
+	if (full) {
+		klp_left_drop();
+		klp_trans.left_valid = true;
+		klp_walk_tasks();
+	}
+	/* The walkers of a shared round are done (klp_walk_close()). */
+	if (READ_ONCE(klp_trans.left_valid)) {
+		left = klp_check_left_tasks(!full);
+	} else {
+		/* Too many to list: every one of them was noted. */
+		left = atomic_read(&klp_trans.nr_blockers);
+		klp_left_drop();
+	}
+	left += klp_switch_idle_tasks();
+	cpus_read_unlock();
+	klp_free_ranges();
+
+	if (!left)
+		return klp_count_and_list_pending();
+	if (full)
+		klp_walk.last_pending = left;
+	return left;
 }
 
 /* Nudge @task if it still has to switch (idle tasks are woken by rounds). */
@@ -1085,6 +1253,7 @@ static void klp_trans_finish(void)
 		  klp_state_name(klp_trans_target));
 	trace_klp_transition_complete(patch->mod->name, klp_trans_target);
 
+	klp_left_drop();
 	klp_trans_target = KLP_UNDEFINED;
 	klp_trans_patch = NULL;
 	WRITE_ONCE(klp_trans.kick_armed, 0);
@@ -1112,7 +1281,7 @@ static bool klp_trans_advance(void)
 	/* The task switching last during the round below kicks another. */
 	WRITE_ONCE(klp_trans.kick_armed, 1);
 
-	pending = klp_switch_all_tasks();
+	pending = klp_switch_tasks(!klp_trans.left_valid);
 	if (pending) {
 		klp_rebase_pending(pending);
 		if (time_after_eq(jiffies, klp_trans.next_signal)) {
@@ -1195,6 +1364,7 @@ void klp_trans_begin(void)
 	atomic_set(&klp_trans.nr_pending, 0);
 	klp_each_task(klp_task_mark_pending, klp_trans_target);
 
+	klp_left_drop();
 	klp_trans.started_at = ktime_get();
 	klp_trans.nr_nudged = 0;
 	atomic_set(&klp_trans.nr_blockers, 0);
@@ -1308,6 +1478,7 @@ void klp_trans_force(void)
 				   klp_trans_target);
 
 	klp_each_task(klp_task_force, klp_trans_target);
+	klp_left_drop();
 
 	if (klp_trans_target == KLP_UNPATCHED) {
 		klp_trans_patch->forced = true;
@@ -1377,7 +1548,10 @@ void klp_copy_process(struct task_struct *child)
 unsigned int klp_trans_pending_tasks(struct klp_patch *patch)
 {
 	lockdep_assert_held(&klp_mutex);
-	return patch == klp_trans_patch ? klp_count_pending_tasks() : 0;
+	if (patch != klp_trans_patch)
+		return 0;
+	/* A count for sysfs leaves the rounds' list of tasks left alone. */
+	return klp_count_pending_tasks(false);
 }
 
 /* How long the transition has run, in milliseconds. */
