@@ -37,9 +37,20 @@ enum {
 
 #define DEFAULT_DISABLE_TIMEOUT	60	/* seconds */
 #define DEFAULT_FORCE_TIMEOUT	10	/* seconds */
+#define DEFAULT_LOAD_TIMEOUT	60	/* seconds, for each patch */
 #define POLL_MS			50
 #define MAX_FALLBACK_TASKS	32
 #define ATTR_MAX		64
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+/* The kernel command line parameter that keeps load-installed from loading. */
+#define DISABLE_PARAM		"livepatch.disable_installed"
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ELFDATA_NATIVE		ELFDATA2LSB
+#else
+#define ELFDATA_NATIVE		ELFDATA2MSB
+#endif
 
 #define __STR(x)		#x
 #define STR(x)			__STR(x)
@@ -77,13 +88,14 @@ static const char help_text[] =
 	"  load MODULE.ko [--timeout SECONDS]\n"
 	"                            load the live patch module (finit_module(2))\n"
 	"                            and wait until its patching transition is\n"
-	"                            complete (default " STR(DEFAULT_DISABLE_TIMEOUT) " s; 0: do not wait),\n"
-	"                            printing the tasks that hold it up\n"
+	"                            complete (default "
+	STR(DEFAULT_LOAD_TIMEOUT) " s; 0: do not wait), printing\n"
+	"                            the tasks that hold it up\n"
 	"  install MODULE.ko         copy the live patch module to the directory of\n"
-	"                            this kernel release, /var/lib/livepatch/$(uname -r)/,\n"
-	"                            after those installed before (a module of the\n"
-	"                            same name is replaced in its place); it does not\n"
-	"                            load it\n"
+	"                            this kernel release,\n"
+	"                            /var/lib/livepatch/$(uname -r)/, after those\n"
+	"                            installed before (a module of the same name is\n"
+	"                            replaced in its place); it does not load it\n"
 	"  uninstall PATCH           remove PATCH from that directory (it stays loaded)\n"
 	"  list --installed          the installed patches in load order, and whether\n"
 	"                            each is loaded\n"
@@ -910,7 +922,7 @@ static int cmd_force(const char *patch, bool yes, double timeout)
 
 /* MODULE_NAME_LEN of the kernel: a module name is shorter. */
 #define MODULE_NAME_MAX		56
-#define KO_MAX_SIZE		(1L << 30)
+#define KO_MAX_SIZE		(1024L * 1024 * 1024)
 #define BLOCKERS_EVERY_MS	1000
 
 struct ko_info {
@@ -954,8 +966,7 @@ static int ko_parse(const unsigned char *img, size_t len, struct ko_info *info)
 	memcpy(&eh, img, sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ?
-				    ELFDATA2LSB : ELFDATA2MSB) ||
+	    eh.e_ident[EI_DATA] != ELFDATA_NATIVE ||
 	    eh.e_type != ET_REL || eh.e_shentsize != sizeof(sh) ||
 	    !in_image(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(sh), len) ||
 	    eh.e_shstrndx >= eh.e_shnum)
@@ -1080,7 +1091,7 @@ static int ko_open(const char *path, struct ko_info *info,
 		goto fail;
 	}
 	if (!info->livepatch) {
-		err("%s (module %s) is not a live patch module (it has no MODULE_INFO(livepatch, \"Y\"))",
+		err("%s (module %s) is not a live patch module: no livepatch=Y in .modinfo",
 		    path, info->name);
 		free(buf);
 		goto fail;
@@ -1153,7 +1164,7 @@ static int wait_patched(const char *patch, double start, double timeout)
 	for (;;) {
 		if (!patch_exists(patch)) {
 			free(last);
-			err("the live patch '%s' went away while its patching transition ran",
+			err("the live patch '%s' went away during its transition",
 			    patch);
 			return KLPCTL_ERROR;
 		}
@@ -1161,7 +1172,7 @@ static int wait_patched(const char *patch, double start, double timeout)
 		transition = read_long_attr(patch, "transition", -1);
 		if (enabled == 0) {
 			free(last);
-			err("'%s' was disabled while its patching transition ran (reversed by someone else)",
+			err("'%s' was disabled during its patching transition (reversed)",
 			    patch);
 			return KLPCTL_ERROR;
 		}
@@ -1209,6 +1220,8 @@ static int wait_patched(const char *patch, double start, double timeout)
  */
 static int load_patch(const char *path, double timeout, bool skip_loaded)
 {
+	static const char not_permitted[] =
+		" (run as root; under lockdown the module must be signed)";
 	struct ko_info info;
 	double start;
 	int fd, ret;
@@ -1236,17 +1249,17 @@ static int load_patch(const char *path, double timeout, bool skip_loaded)
 		int e = errno;
 
 		if (e == EEXIST) {
-			err("module %s is already loaded but its patch is disabled: remove it first (rmmod %s)",
+			err("module %s is loaded already, its patch disabled: rmmod %s first",
 			    info.name, info.name);
 			ret = KLPCTL_ERROR;
 		} else if (e == EBUSY) {
-			err("the kernel refused %s (%s): %s: another patch is in transition ('klpctl status'), or a conflict (see the kernel log, dmesg)",
-			    info.name, path, strerror(e));
+			err("the kernel refused %s (%s): %s", info.name, path,
+			    strerror(e));
+			err("another patch is in transition ('klpctl status'), or a conflict");
 			ret = KLPCTL_BUSY;
 		} else {
 			err("the kernel refused %s (%s): %s%s", info.name, path,
-			    strerror(e), e == EPERM ?
-			    " (run as root; with Secure Boot or lockdown the module must be signed)" :
+			    strerror(e), e == EPERM ? not_permitted :
 			    "; see the kernel log (dmesg)");
 			ret = KLPCTL_ERROR;
 		}
@@ -1579,12 +1592,12 @@ static int cmd_list_installed(void)
 
 /*
  * True when the kernel command line in @cmdline_path says
- * livepatch.disable_installed=1 (or =y, =Y; '-' may stand for '_', the
+ * DISABLE_PARAM=1 (or =y, =Y; '-' may stand for '_', the
  * last one counts, as for other parameters).
  */
-static bool disable_installed(void)
+static bool cmdline_disables(void)
 {
-	static const char key[] = "livepatch.disable_installed";
+	static const char key[] = DISABLE_PARAM;
 	char *buf, *tok, *save, *val;
 	bool off = false;
 	size_t i;
@@ -1628,9 +1641,10 @@ static int cmd_load_installed(double timeout)
 	ret = installed_dir(path, sizeof(path));
 	if (ret)
 		return ret;
-	if (disable_installed()) {
-		printf("livepatch.disable_installed=1 on the kernel command line (%s): not loading the live patches installed in %s\n",
-		       cmdline_path, path);
+	if (cmdline_disables()) {
+		printf("%s=1 on the kernel command line (%s): ", DISABLE_PARAM,
+		       cmdline_path);
+		printf("not loading the live patches installed in %s\n", path);
 		return KLPCTL_OK;
 	}
 	ret = read_installed(&l);
@@ -1659,8 +1673,12 @@ static int cmd_load_installed(double timeout)
 				fprintf(stderr, " %s", l.v[j].name);
 			fprintf(stderr, "\n");
 		}
-		err("to boot without the installed live patches, add livepatch.disable_installed=1 to the kernel command line; 'klpctl uninstall %s' removes this one",
-		    l.v[i].name);
+		fprintf(stderr, "%s: to boot without the installed live patches, ",
+			prog);
+		fprintf(stderr, "add %s=1 to the kernel command line; ",
+			DISABLE_PARAM);
+		fprintf(stderr, "'klpctl uninstall %s' removes this one\n",
+			l.v[i].name);
 		free_installed(&l);
 		return ret;
 	}
@@ -1699,7 +1717,7 @@ static bool takes(const char *cmd, const char *opt)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(table); i++)
 		if (!strcmp(table[i][0], cmd) && !strcmp(table[i][1], opt))
 			return true;
 	return false;
@@ -1740,7 +1758,7 @@ int main(int argc, char **argv)
 		print_help(stdout);
 		return KLPCTL_OK;
 	}
-	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+	for (c = 0; c < ARRAY_SIZE(cmds); c++)
 		known |= !strcmp(cmd, cmds[c]);
 	if (!known)
 		return usage_error("unknown command '%s'", cmd);
@@ -1779,9 +1797,12 @@ int main(int argc, char **argv)
 			return usage_error("unexpected argument '%s'", a);
 		}
 	}
-	if (!has_timeout)
-		timeout = strcmp(cmd, "force") ? DEFAULT_DISABLE_TIMEOUT :
-			  DEFAULT_FORCE_TIMEOUT;
+	if (!has_timeout && !strcmp(cmd, "force"))
+		timeout = DEFAULT_FORCE_TIMEOUT;
+	else if (!has_timeout && !strcmp(cmd, "disable"))
+		timeout = DEFAULT_DISABLE_TIMEOUT;
+	else if (!has_timeout)
+		timeout = DEFAULT_LOAD_TIMEOUT;
 
 	if (!strcmp(cmd, "list"))
 		return installed ? cmd_list_installed() : cmd_list();
