@@ -133,6 +133,7 @@ unload_lp "$P"
 unload_mod "$T"
 check_log <<EOF
 klptest: insmod $T
+$T: module loaded
 klptest: klpctl load $P
 livepatch: enabling patch '$P'
 livepatch: '$P': initializing patching transition
@@ -144,6 +145,7 @@ klptest: disable $P
 $(log_disable_lines "$P")
 klptest: rmmod $P
 klptest: rmmod $T
+$T: module unloaded
 EOF
 
 start_test "klpctl install keeps the order of installation; list --installed; load-installed"
