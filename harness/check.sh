@@ -112,8 +112,28 @@ mapfile -t shfiles < <(git ls-files -- 'harness/*.sh' 'harness/bench/*.sh' \
 step "shellcheck on ${#shfiles[@]} scripts"
 shellcheck -x -P SCRIPTDIR "${shfiles[@]}" || fail shellcheck
 
+# --- systemd unit -------------------------------------------------------------
+# The unit as "make -C tools/livepatch install" lays it out, into a
+# scratch prefix so that its ExecStart names a klpctl that exists.
+unit=klpctl-load-installed.service
+if command -v systemd-analyze >/dev/null; then
+	step "systemd-analyze verify $unit"
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/build"
+	if ! make -s -C tools/livepatch OUTPUT="$tmp/build/" prefix="$tmp" \
+		install >"$tmp/make.log" 2>&1; then
+		cat "$tmp/make.log"
+		fail "tools/livepatch install"
+	elif ! systemd-analyze verify --man=no "$tmp/lib/systemd/system/$unit"; then
+		fail "systemd-analyze verify"
+	fi
+	rm -rf "$tmp"
+else
+	step "systemd-analyze verify $unit: skipped, no systemd-analyze on this host"
+fi
+
 if ((${#failed[@]})); then
 	printf '[check] failed: %s\n' "${failed[*]}"
 	exit 1
 fi
-printf '[check] all clean: checkpatch, W=1, sparse, kernel-doc, rst, shellcheck\n'
+printf '[check] all clean: checkpatch, W=1, sparse, kernel-doc, rst, shellcheck, systemd unit\n'

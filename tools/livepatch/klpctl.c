@@ -7,15 +7,21 @@
  * Plain C, libc only.  "klpctl --help" lists the commands and exit codes.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +37,20 @@ enum {
 
 #define DEFAULT_DISABLE_TIMEOUT	60	/* seconds */
 #define DEFAULT_FORCE_TIMEOUT	10	/* seconds */
+#define DEFAULT_LOAD_TIMEOUT	60	/* seconds, for each patch */
 #define POLL_MS			50
 #define MAX_FALLBACK_TASKS	32
 #define ATTR_MAX		64
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+/* The kernel command line parameter that keeps load-installed from loading. */
+#define DISABLE_PARAM		"livepatch.disable_installed"
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ELFDATA_NATIVE		ELFDATA2LSB
+#else
+#define ELFDATA_NATIVE		ELFDATA2MSB
+#endif
 
 #define __STR(x)		#x
 #define STR(x)			__STR(x)
@@ -41,6 +58,8 @@ enum {
 static const char *prog = "klpctl";
 static const char *sysfs_root = "/sys/kernel/livepatch";
 static const char *proc_root = "/proc";
+static const char *state_root = "/var/lib/livepatch";
+static const char *cmdline_path = "/proc/cmdline";
 
 static const char help_text[] =
 	"Usage: klpctl COMMAND [ARGS]\n"
@@ -66,22 +85,45 @@ static const char help_text[] =
 	"                            for it (default "
 	STR(DEFAULT_FORCE_TIMEOUT) " s).  Unsafe: read what\n"
 	"                            'klpctl force PATCH' without --yes prints first\n"
+	"  load MODULE.ko [--timeout SECONDS]\n"
+	"                            load the live patch module (finit_module(2))\n"
+	"                            and wait until its patching transition is\n"
+	"                            complete (default "
+	STR(DEFAULT_LOAD_TIMEOUT) " s; 0: do not wait), printing\n"
+	"                            the tasks that hold it up\n"
+	"  install MODULE.ko         copy the live patch module to the directory of\n"
+	"                            this kernel release,\n"
+	"                            /var/lib/livepatch/$(uname -r)/, after those\n"
+	"                            installed before (a module of the same name is\n"
+	"                            replaced in its place); it does not load it\n"
+	"  uninstall PATCH           remove PATCH from that directory (it stays loaded)\n"
+	"  list --installed          the installed patches in load order, and whether\n"
+	"                            each is loaded\n"
+	"  load-installed [--timeout SECONDS]\n"
+	"                            load the installed patches in order, as 'load'\n"
+	"                            does, and stop at the first that fails; nothing\n"
+	"                            with livepatch.disable_installed=1 on the kernel\n"
+	"                            command line (klpctl-load-installed.service runs\n"
+	"                            it at boot)\n"
 	"  help, --help, -h          this text\n"
 	"\n"
 	"Exit codes:\n"
-	"  0  success (for disable: the patch is gone; for force: the transition\n"
-	"     completed)\n"
-	"  1  error: no live patching in this kernel, the kernel refused a write,\n"
+	"  0  success (for disable: the patch is gone; for force and load: the\n"
+	"     transition completed; for load-installed: every installed patch is\n"
+	"     loaded, or none is installed, or disable_installed=1)\n"
+	"  1  error: no live patching in this kernel, the kernel refused a write\n"
+	"     or a module, not a live patch module, the patch is already loaded,\n"
 	"     nothing to do (force on a patch not in transition), a reversal by\n"
-	"     someone else\n"
+	"     someone else; load-installed: the code of the load that failed\n"
 	"  2  usage error, or force without --yes\n"
 	"  3  timeout: the transition is still running (it goes on in the\n"
 	"     background; see 'klpctl status PATCH')\n"
-	"  4  no such patch\n"
+	"  4  no such patch (loaded, or installed for uninstall)\n"
 	"  5  busy: another patch is in transition\n"
 	"\n"
-	"Environment: KLPCTL_SYSFS (default /sys/kernel/livepatch) and KLPCTL_PROC\n"
-	"(default /proc) point the tool elsewhere, for testing.\n"
+	"Environment: KLPCTL_SYSFS (default /sys/kernel/livepatch), KLPCTL_PROC\n"
+	"(default /proc), KLPCTL_STATE_DIR (default /var/lib/livepatch) and\n"
+	"KLPCTL_CMDLINE (default /proc/cmdline) point the tool elsewhere, for testing.\n"
 	"See Documentation/livepatch/livepatch.rst, \"Why is my transition not\n"
 	"finishing?\".\n";
 
@@ -455,77 +497,80 @@ static int cmd_list(void)
 
 /* ---- status -------------------------------------------------------------- */
 
-/* Print /proc/<pid>/stack, indented; @pid 0 is an idle task. */
-static void print_stack(long pid, const char *indent)
+/* Print /proc/<pid>/stack to @f, indented; @pid 0 is an idle task. */
+static void print_stack(FILE *f, long pid, const char *indent)
 {
 	char path[PATH_MAX], *buf, *line, *save;
 	ssize_t n;
 
 	if (pid <= 0) {
-		printf("%s(idle task: no /proc entry, no stack)\n", indent);
+		fprintf(f, "%s(idle task: no /proc entry, no stack)\n", indent);
 		return;
 	}
 	buf = malloc(65536);
 	if (!buf) {
-		printf("%s(out of memory)\n", indent);
+		fprintf(f, "%s(out of memory)\n", indent);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%ld/stack", proc_root, pid);
 	n = read_file(path, buf, 65536);
 	if (n < 0) {
 		if (n == -ENOENT || n == -ESRCH)
-			printf("%s(task gone)\n", indent);
+			fprintf(f, "%s(task gone)\n", indent);
 		else if (n == -EACCES || n == -EPERM)
-			printf("%s(cannot read %s: %s; run as root)\n", indent,
-			       path, strerror((int)-n));
+			fprintf(f, "%s(cannot read %s: %s; run as root)\n",
+				indent, path, strerror((int)-n));
 		else
-			printf("%s(cannot read %s: %s)\n", indent, path,
-			       strerror((int)-n));
+			fprintf(f, "%s(cannot read %s: %s)\n", indent, path,
+				strerror((int)-n));
 	} else if (n == 0) {
-		printf("%s(empty stack)\n", indent);
+		fprintf(f, "%s(empty stack)\n", indent);
 	} else {
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))
-			printf("%s%s\n", indent, line);
+			fprintf(f, "%s%s\n", indent, line);
 	}
 	free(buf);
 }
 
 /*
  * Print one line of transition_blockers, "<pid> <comm> <user|kthread>
- * <reason> <function>", and the task's stack.  <comm> may contain spaces:
- * the first field and the last three are the others.
+ * <reason> <function>", to @f after @indent, and with @stack the task's
+ * stack below it.  <comm> may contain spaces: the first field and the last
+ * three are the others.  @line is cut up.
  */
-static void print_blocker(char *line)
+static void print_blocker(FILE *f, char *line, const char *indent, bool stack)
 {
-	char *f[3], *pid_end, *comm, *p;
+	char *fld[3], *pid_end, *comm, *p;
 	long pid;
 	int i;
 
 	for (i = 2; i >= 0; i--) {
 		p = strrchr(line, ' ');
 		if (!p) {
-			printf("    %s (unexpected format)\n", line);
+			fprintf(f, "%s%s (unexpected format)\n", indent, line);
 			return;
 		}
-		f[i] = p + 1;
+		fld[i] = p + 1;
 		*p = '\0';
 	}
 	errno = 0;
 	pid = strtol(line, &pid_end, 10);
 	if (errno || pid_end == line || *pid_end != ' ') {
-		printf("    %s %s %s %s (unexpected format)\n", line, f[0], f[1],
-		       f[2]);
+		fprintf(f, "%s%s %s %s %s (unexpected format)\n", indent, line,
+			fld[0], fld[1], fld[2]);
 		return;
 	}
 	comm = pid_end + 1;
-	printf("    pid %ld (%s, %s): %s", pid, comm,
-	       pid == 0 ? "idle task" :
-	       !strcmp(f[0], "kthread") ? "kernel thread" : "user task", f[1]);
-	if (strcmp(f[2], "-"))
-		printf(" %s", f[2]);
-	printf("\n");
-	print_stack(pid, "        ");
+	fprintf(f, "%spid %ld (%s, %s): %s", indent, pid, comm,
+		pid == 0 ? "idle task" :
+		!strcmp(fld[0], "kthread") ? "kernel thread" : "user task",
+		fld[1]);
+	if (strcmp(fld[2], "-"))
+		fprintf(f, " %s", fld[2]);
+	fprintf(f, "\n");
+	if (stack)
+		print_stack(f, pid, "        ");
 }
 
 static const char *direction(long enabled)
@@ -534,25 +579,23 @@ static const char *direction(long enabled)
 }
 
 /*
- * Stock 6.1 has no progress files: look for tasks whose
- * /proc/<pid>/task/<tid>/patch_state is not the target.
+ * Stock 6.1 has no progress files: walk the tasks whose
+ * /proc/<pid>/task/<tid>/patch_state is not @target (idle tasks have no
+ * /proc entry and are not found).  @fn is called for the first
+ * MAX_FALLBACK_TASKS of them; return how many there are.
  */
-static void print_fallback(long target)
+static unsigned int walk_unswitched(long target,
+				    void (*fn)(long tid, const char *comm,
+					       void *arg), void *arg)
 {
 	char path[PATH_MAX], buf[ATTR_MAX], comm[64];
 	struct dirent *pde, *tde;
 	unsigned int found = 0;
 	DIR *pd, *td;
 
-	printf("  progress files (transition_tasks, transition_ms, transition_signals,\n"
-	       "  transition_blockers) are not available on this kernel (stock Linux 6.1?)\n");
-	if (target < 0)
-		return;
 	pd = opendir(proc_root);
 	if (!pd)
-		return;
-	printf("  tasks not switched yet, from %s/<pid>/task/<tid>/patch_state\n"
-	       "  (idle tasks are not listed):\n", proc_root);
+		return 0;
 	while ((pde = readdir(pd))) {
 		if (pde->d_name[0] < '1' || pde->d_name[0] > '9')
 			continue;
@@ -576,12 +619,34 @@ static void print_fallback(long target)
 			if (read_file(path, comm, sizeof(comm)) < 0)
 				strcpy(comm, "?");
 			chomp(comm);
-			printf("    pid %s (%s)\n", tde->d_name, comm);
-			print_stack(atol(tde->d_name), "        ");
+			fn(atol(tde->d_name), comm, arg);
 		}
 		closedir(td);
 	}
 	closedir(pd);
+	return found;
+}
+
+/* A task walk_unswitched() found, for 'klpctl status': with its stack. */
+static void status_unswitched(long tid, const char *comm, void *arg)
+{
+	FILE *f = arg;
+
+	fprintf(f, "    pid %ld (%s)\n", tid, comm);
+	print_stack(f, tid, "        ");
+}
+
+static void print_fallback(long target)
+{
+	unsigned int found;
+
+	printf("  progress files (transition_tasks, transition_ms, transition_signals,\n"
+	       "  transition_blockers) are not available on this kernel (stock Linux 6.1?)\n");
+	if (target < 0)
+		return;
+	printf("  tasks not switched yet, from %s/<pid>/task/<tid>/patch_state\n"
+	       "  (idle tasks are not listed):\n", proc_root);
+	found = walk_unswitched(target, status_unswitched, stdout);
 	if (!found)
 		printf("    (none found)\n");
 	else if (found > MAX_FALLBACK_TASKS)
@@ -647,7 +712,7 @@ static int show_status(const char *patch)
 	       nr ? "" : " (none found by the last round of checks)");
 	for (line = strtok_r(blockers, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
-		print_blocker(line);
+		print_blocker(stdout, line, "    ", true);
 	free(blockers);
 	return KLPCTL_OK;
 }
@@ -853,6 +918,776 @@ static int cmd_force(const char *patch, bool yes, double timeout)
 	return KLPCTL_TIMEOUT;
 }
 
+/* ---- patch modules ------------------------------------------------------- */
+
+/* MODULE_NAME_LEN of the kernel: a module name is shorter. */
+#define MODULE_NAME_MAX		56
+#define KO_MAX_SIZE		(1024L * 1024 * 1024)
+#define BLOCKERS_EVERY_MS	1000
+
+struct ko_info {
+	char name[MODULE_NAME_MAX];
+	bool livepatch;
+};
+
+/* A module name as the kernel has them: [A-Za-z0-9_], shorter than 56. */
+static bool valid_module_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (!n || n >= MODULE_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return false;
+	return true;
+}
+
+static bool in_image(uint64_t off, uint64_t size, size_t len)
+{
+	return off <= len && size <= len - off;
+}
+
+/*
+ * Read the .modinfo section of the relocatable ELF64 image @img: the
+ * module's "name=" and whether it says "livepatch=Y".  Return 0, or
+ * -ENOEXEC when @img is not a kernel module of this machine's byte order.
+ */
+static int ko_parse(const unsigned char *img, size_t len, struct ko_info *info)
+{
+	Elf64_Shdr sh, strs;
+	const char *p, *end;
+	Elf64_Ehdr eh;
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	if (len < sizeof(eh))
+		return -ENOEXEC;
+	memcpy(&eh, img, sizeof(eh));
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA_NATIVE ||
+	    eh.e_type != ET_REL || eh.e_shentsize != sizeof(sh) ||
+	    !in_image(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(sh), len) ||
+	    eh.e_shstrndx >= eh.e_shnum)
+		return -ENOEXEC;
+	memcpy(&strs, img + eh.e_shoff + eh.e_shstrndx * sizeof(sh),
+	       sizeof(strs));
+	if (!in_image(strs.sh_offset, strs.sh_size, len))
+		return -ENOEXEC;
+
+	for (i = 0; i < eh.e_shnum; i++) {
+		memcpy(&sh, img + eh.e_shoff + i * sizeof(sh), sizeof(sh));
+		if (sh.sh_type == SHT_NOBITS ||
+		    sh.sh_name + sizeof(".modinfo") > strs.sh_size ||
+		    memcmp(img + strs.sh_offset + sh.sh_name, ".modinfo",
+			   sizeof(".modinfo")))
+			continue;
+		if (!in_image(sh.sh_offset, sh.sh_size, len))
+			return -ENOEXEC;
+		p = (const char *)img + sh.sh_offset;
+		end = p + sh.sh_size;
+		while (p < end) {
+			const char *nul = memchr(p, '\0', end - p);
+			size_t n;
+
+			if (!nul)
+				break;
+			n = nul - p;
+			if (n > 5 && n - 5 < MODULE_NAME_MAX &&
+			    !strncmp(p, "name=", 5))
+				memcpy(info->name, p + 5, n - 5 + 1);
+			else if (n == 11 && !strncmp(p, "livepatch=Y", 11))
+				info->livepatch = true;
+			p = nul + 1;
+		}
+		return 0;
+	}
+	return -ENOEXEC;
+}
+
+/* Without "name=" in .modinfo: the file name, less ".ko", '-' as '_'. */
+static void name_from_path(const char *path, char *name)
+{
+	const char *base = strrchr(path, '/');
+	size_t n, i;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 3 && !strcmp(base + n - 3, ".ko"))
+		n -= 3;
+	if (n >= MODULE_NAME_MAX)
+		n = MODULE_NAME_MAX - 1;
+	for (i = 0; i < n; i++)
+		name[i] = base[i] == '-' ? '_' : base[i];
+	name[n] = '\0';
+}
+
+/* Whether @img starts like an xz, gzip or zstd file (a .ko.xz and such). */
+static bool compressed(const unsigned char *img, size_t len)
+{
+	static const unsigned char xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	static const unsigned char gz[] = { 0x1f, 0x8b };
+	static const unsigned char zst[] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+	return (len >= sizeof(xz) && !memcmp(img, xz, sizeof(xz))) ||
+	       (len >= sizeof(gz) && !memcmp(img, gz, sizeof(gz))) ||
+	       (len >= sizeof(zst) && !memcmp(img, zst, sizeof(zst)));
+}
+
+/*
+ * Open the patch module @path and read it into *@img (unless @img is NULL),
+ * its name and kind into @info.  Return an open descriptor, or print why
+ * not and return -1.
+ */
+static int ko_open(const char *path, struct ko_info *info,
+		   unsigned char **img, size_t *len)
+{
+	unsigned char *buf;
+	struct stat st;
+	size_t got = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > KO_MAX_SIZE) {
+		err("%s is not a kernel module (not a regular file of up to 1 GiB)",
+		    path);
+		goto fail;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		err("out of memory");
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, st.st_size - got, got);
+
+		if (n <= 0) {
+			err("cannot read %s: %s", path,
+			    n ? strerror(errno) : "file shrank");
+			free(buf);
+			goto fail;
+		}
+		got += n;
+	}
+	ret = ko_parse(buf, got, info);
+	if (ret) {
+		err("%s is not a kernel module (.ko) for this machine%s", path,
+		    compressed(buf, got) ?
+		    " (it is compressed: uncompress it first)" : "");
+		free(buf);
+		goto fail;
+	}
+	if (!info->name[0])
+		name_from_path(path, info->name);
+	if (!valid_module_name(info->name)) {
+		err("%s: invalid module name '%s'", path, info->name);
+		free(buf);
+		goto fail;
+	}
+	if (!info->livepatch) {
+		err("%s (module %s) is not a live patch module: no livepatch=Y in .modinfo",
+		    path, info->name);
+		free(buf);
+		goto fail;
+	}
+	if (img) {
+		*img = buf;
+		*len = got;
+	} else {
+		free(buf);
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+/* A task walk_unswitched() found, for 'klpctl load': one line. */
+static void load_unswitched(long tid, const char *comm, void *arg)
+{
+	fprintf(arg, "  pid %ld (%s)\n", tid, comm);
+}
+
+/*
+ * The tasks that hold up the patching transition of @patch, one line each,
+ * in a string to free(): from transition_blockers, or on a kernel without
+ * it from the tasks' patch_state.  "" when none are known.
+ */
+static char *blocker_lines(const char *patch)
+{
+	char *text = NULL, *raw, *line, *save;
+	size_t size = 0;
+	unsigned int found;
+	FILE *f;
+
+	f = open_memstream(&text, &size);
+	if (!f)
+		return NULL;
+	if (!attr_exists(patch, "transition_blockers")) {
+		found = walk_unswitched(1, load_unswitched, f);
+		if (found > MAX_FALLBACK_TASKS)
+			fprintf(f, "  ... and %u more\n",
+				found - MAX_FALLBACK_TASKS);
+	} else {
+		raw = malloc(65536);
+		if (raw && !read_attr(patch, "transition_blockers", raw, 65536))
+			for (line = strtok_r(raw, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				print_blocker(f, line, "  ", false);
+		free(raw);
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * Wait up to @timeout seconds (from @start) for the patching transition of
+ * @patch; print the blocking tasks whenever they change.  An exit code.
+ */
+static int wait_patched(const char *patch, double start, double timeout)
+{
+	double deadline = start + timeout, next = start + 0.5;
+	char *last = NULL, *text;
+	long enabled, transition;
+
+	for (;;) {
+		if (!patch_exists(patch)) {
+			free(last);
+			err("the live patch '%s' went away during its transition",
+			    patch);
+			return KLPCTL_ERROR;
+		}
+		enabled = read_long_attr(patch, "enabled", -1);
+		transition = read_long_attr(patch, "transition", -1);
+		if (enabled == 0) {
+			free(last);
+			err("'%s' was disabled during its patching transition (reversed)",
+			    patch);
+			return KLPCTL_ERROR;
+		}
+		if (enabled == 1 && transition == 0) {
+			free(last);
+			printf("%s: patching complete after %.0f ms\n", patch,
+			       (now() - start) * 1000);
+			return KLPCTL_OK;
+		}
+		if (now() >= deadline)
+			break;
+		if (now() >= next) {
+			next += BLOCKERS_EVERY_MS / 1000.0;
+			text = blocker_lines(patch);
+			if (text && *text && (!last || strcmp(text, last))) {
+				printf("%s: patching transition waits for:\n%s",
+				       patch, text);
+				fflush(stdout);
+				free(last);
+				last = text;
+			} else {
+				free(text);
+			}
+		}
+		sleep_ms(POLL_MS);
+	}
+	free(last);
+	fflush(stdout);
+	err("timed out after %g s: '%s' is still patching", timeout, patch);
+	text = blocker_lines(patch);
+	if (text && *text)
+		fprintf(stderr, "%s: blocking tasks:\n%s", prog, text);
+	else
+		fprintf(stderr, "%s: blocking tasks: none found\n", prog);
+	free(text);
+	explain_timeout(patch);
+	err("'klpctl disable %s' reverses the transition (safe)", patch);
+	return KLPCTL_TIMEOUT;
+}
+
+/*
+ * Load the live patch module @path and wait for its transition, up to
+ * @timeout seconds (0: do not wait).  With @skip_loaded a patch that is
+ * already there is not an error.  An exit code.
+ */
+static int load_patch(const char *path, double timeout, bool skip_loaded)
+{
+	static const char not_permitted[] =
+		" (run as root; under lockdown the module must be signed)";
+	struct ko_info info;
+	double start;
+	int fd, ret;
+
+	fd = ko_open(path, &info, NULL, NULL);
+	if (fd < 0)
+		return KLPCTL_ERROR;
+	ret = check_root();
+	if (ret)
+		goto out;
+	if (patch_exists(info.name)) {
+		if (skip_loaded &&
+		    read_long_attr(info.name, "enabled", 0) == 1) {
+			printf("%s: already loaded\n", info.name);
+			goto out;
+		}
+		err("the live patch '%s' is already loaded ('klpctl list')",
+		    info.name);
+		ret = KLPCTL_ERROR;
+		goto out;
+	}
+
+	start = now();
+	if (syscall(SYS_finit_module, fd, "", 0)) {
+		int e = errno;
+
+		if (e == EEXIST) {
+			err("module %s is loaded already, its patch disabled: rmmod %s first",
+			    info.name, info.name);
+			ret = KLPCTL_ERROR;
+		} else if (e == EBUSY) {
+			err("the kernel refused %s (%s): %s", info.name, path,
+			    strerror(e));
+			err("another patch is in transition ('klpctl status'), or a conflict");
+			ret = KLPCTL_BUSY;
+		} else {
+			err("the kernel refused %s (%s): %s%s", info.name, path,
+			    strerror(e), e == EPERM ? not_permitted :
+			    "; see the kernel log (dmesg)");
+			ret = KLPCTL_ERROR;
+		}
+		goto out;
+	}
+	printf("%s: module loaded from %s\n", info.name, path);
+	fflush(stdout);
+	if (!patch_exists(info.name)) {
+		err("module %s is loaded but no live patch '%s' appeared in %s",
+		    info.name, info.name, sysfs_root);
+		ret = KLPCTL_ERROR;
+	} else if (timeout == 0) {
+		printf("%s: not waiting for the patching transition ('klpctl status %s')\n",
+		       info.name, info.name);
+	} else {
+		ret = wait_patched(info.name, start, timeout);
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+/* ---- installed patches --------------------------------------------------- */
+
+struct installed {
+	unsigned long seq;
+	char *file;		/* "<seq>-<name>.ko" in the state directory */
+	char *name;
+};
+
+/* Room for a file name below the state directory. */
+#define STATE_DIR_MAX		(PATH_MAX - 128)
+
+struct installed_list {
+	char dir[STATE_DIR_MAX];
+	struct installed *v;
+	size_t n;
+};
+
+static int cmp_installed(const void *a, const void *b)
+{
+	const struct installed *ia = a, *ib = b;
+
+	if (ia->seq != ib->seq)
+		return ia->seq < ib->seq ? -1 : 1;
+	return strcmp(ia->name, ib->name);
+}
+
+static void free_installed(struct installed_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].file);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The directory of this kernel release's installed patches. */
+static int installed_dir(char *buf, size_t size)
+{
+	struct utsname u;
+
+	if (uname(&u)) {
+		err("uname: %s", strerror(errno));
+		return KLPCTL_ERROR;
+	}
+	if ((size_t)snprintf(buf, size, "%s/%s", state_root, u.release) >= size) {
+		err("state directory name too long: %s", state_root);
+		return KLPCTL_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * Parse "<digits>-<name>.ko" into @e; false for any other file name (a
+ * temporary file of an install, something an admin left there).
+ */
+static bool parse_installed(const char *file, struct installed *e)
+{
+	char name[MODULE_NAME_MAX];
+	const char *dash;
+	size_t n;
+
+	if (file[0] < '0' || file[0] > '9')
+		return false;
+	dash = file + strspn(file, "0123456789");
+	n = strlen(dash);
+	if (*dash != '-' || n < 5 || strcmp(dash + n - 3, ".ko") ||
+	    n - 4 >= MODULE_NAME_MAX)
+		return false;
+	memcpy(name, dash + 1, n - 4);
+	name[n - 4] = '\0';
+	if (!valid_module_name(name))
+		return false;
+	e->seq = strtoul(file, NULL, 10);
+	e->file = strdup(file);
+	e->name = strdup(name);
+	return true;
+}
+
+/* The installed patches in load order; a missing directory is empty. */
+static int read_installed(struct installed_list *l)
+{
+	struct installed e, *v;
+	struct dirent *de;
+	DIR *d;
+	int ret;
+
+	l->v = NULL;
+	l->n = 0;
+	ret = installed_dir(l->dir, sizeof(l->dir));
+	if (ret)
+		return ret;
+	d = opendir(l->dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		err("cannot read %s: %s", l->dir, strerror(errno));
+		return KLPCTL_ERROR;
+	}
+	while ((de = readdir(d))) {
+		if (!parse_installed(de->d_name, &e))
+			continue;
+		v = realloc(l->v, (l->n + 1) * sizeof(*v));
+		if (!v || !e.file || !e.name) {
+			free(e.file);
+			free(e.name);
+			if (v)
+				l->v = v;
+			closedir(d);
+			free_installed(l);
+			err("out of memory");
+			return KLPCTL_ERROR;
+		}
+		l->v = v;
+		l->v[l->n++] = e;
+	}
+	closedir(d);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_installed);
+	return 0;
+}
+
+static struct installed *find_installed(struct installed_list *l,
+					const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
+}
+
+static int make_dir(const char *dir)
+{
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		err("cannot create %s: %s", dir, strerror(errno));
+		return KLPCTL_ERROR;
+	}
+	return 0;
+}
+
+/* Write @len bytes of @img to @path through a temporary file and rename. */
+static int write_atomically(const char *dir, const char *path,
+			    const unsigned char *img, size_t len)
+{
+	char tmp[PATH_MAX];
+	size_t done = 0;
+	int fd, dfd, e;
+
+	snprintf(tmp, sizeof(tmp), "%s/.install.%d.tmp", dir, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err("cannot create %s: %s", tmp, strerror(errno));
+		return KLPCTL_ERROR;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, img + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			break;
+		}
+		done += n;
+	}
+	e = done < len || fsync(fd) ? errno : 0;
+	if (close(fd) && !e)
+		e = errno;
+	if (!e && rename(tmp, path))
+		e = errno;
+	if (e) {
+		err("cannot write %s: %s", path, strerror(e));
+		unlink(tmp);
+		return KLPCTL_ERROR;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+static int cmd_install(const char *path)
+{
+	struct installed_list l;
+	struct installed *old;
+	char dest[PATH_MAX];
+	struct ko_info info;
+	unsigned char *img;
+	unsigned long seq = 1;
+	size_t len, pos, i;
+	int fd, ret;
+
+	fd = ko_open(path, &info, &img, &len);
+	if (fd < 0)
+		return KLPCTL_ERROR;
+	close(fd);
+	ret = read_installed(&l);
+	if (ret) {
+		free(img);
+		return ret;
+	}
+	old = find_installed(&l, info.name);
+	if (old) {
+		snprintf(dest, sizeof(dest), "%s/%s", l.dir, old->file);
+		pos = old - l.v + 1;
+	} else {
+		for (i = 0; i < l.n; i++)
+			if (l.v[i].seq >= seq)
+				seq = l.v[i].seq + 1;
+		snprintf(dest, sizeof(dest), "%s/%04lu-%s.ko", l.dir, seq,
+			 info.name);
+		pos = l.n + 1;
+	}
+	ret = make_dir(state_root);
+	if (!ret)
+		ret = make_dir(l.dir);
+	if (!ret)
+		ret = write_atomically(l.dir, dest, img, len);
+	if (!ret)
+		printf("%s: %s %s (%zu of %zu in load order)\n", info.name,
+		       old ? "installed again, in its place, as" :
+		       "installed as", dest, pos, old ? l.n : l.n + 1);
+	free(img);
+	free_installed(&l);
+	return ret;
+}
+
+static int cmd_uninstall(const char *name)
+{
+	struct installed_list l;
+	struct installed *e;
+	char path[PATH_MAX];
+	int ret;
+
+	if (!valid_module_name(name))
+		return usage_error("invalid patch name '%s'", name);
+	ret = read_installed(&l);
+	if (ret)
+		return ret;
+	e = find_installed(&l, name);
+	if (!e) {
+		err("no installed live patch '%s' in %s ('klpctl list --installed' shows them)",
+		    name, l.dir);
+		free_installed(&l);
+		return KLPCTL_NOT_FOUND;
+	}
+	snprintf(path, sizeof(path), "%s/%s", l.dir, e->file);
+	if (unlink(path)) {
+		err("cannot remove %s: %s", path, strerror(errno));
+		free_installed(&l);
+		return KLPCTL_ERROR;
+	}
+	printf("%s: uninstalled (removed %s)\n", name, path);
+	if (patch_exists(name))
+		printf("%s: still loaded in the running kernel; 'klpctl disable %s' disables it\n",
+		       name, name);
+	free_installed(&l);
+	return KLPCTL_OK;
+}
+
+/* What the running kernel has of the installed patch @name, in words. */
+static const char *installed_state(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (patch_exists(name)) {
+		if (read_long_attr(name, "transition", 0) == 1)
+			return read_long_attr(name, "enabled", 0) == 1 ?
+				"loaded, patching" : "loaded, unpatching";
+		return "loaded";
+	}
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return is_dir(path) ? "module loaded, patch disabled" : "not loaded";
+}
+
+static int cmd_list_installed(void)
+{
+	struct installed_list l;
+	struct utsname u;
+	size_t i;
+	int ret;
+
+	ret = read_installed(&l);
+	if (ret)
+		return ret;
+	uname(&u);
+	if (!l.n) {
+		printf("no live patches installed for %s (%s)\n", u.release,
+		       l.dir);
+		return KLPCTL_OK;
+	}
+	printf("live patches installed for %s (%s), in load order:\n",
+	       u.release, l.dir);
+	for (i = 0; i < l.n; i++)
+		printf("  %zu. %s: %s\n", i + 1, l.v[i].name,
+		       installed_state(l.v[i].name));
+	free_installed(&l);
+	return KLPCTL_OK;
+}
+
+/*
+ * True when the kernel command line in @cmdline_path says
+ * DISABLE_PARAM=1 (or =y, =Y; '-' may stand for '_', the
+ * last one counts, as for other parameters).
+ */
+static bool cmdline_disables(void)
+{
+	static const char key[] = DISABLE_PARAM;
+	char *buf, *tok, *save, *val;
+	bool off = false;
+	size_t i;
+
+	buf = malloc(65536);
+	if (!buf)
+		return false;
+	if (read_file(cmdline_path, buf, 65536) < 0) {
+		free(buf);
+		return false;
+	}
+	for (tok = strtok_r(buf, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (!strcmp(tok, "--"))
+			break;
+		for (i = 0; key[i] && tok[i]; i++) {
+			if (tok[i] != key[i] &&
+			    !(tok[i] == '-' && key[i] == '_'))
+				break;
+		}
+		if (key[i])
+			continue;
+		val = tok + i;
+		if (!*val)
+			off = true;
+		else if (*val == '=')
+			off = !strcmp(val, "=1") || !strcmp(val, "=y") ||
+			      !strcmp(val, "=Y");
+	}
+	free(buf);
+	return off;
+}
+
+static int cmd_load_installed(double timeout)
+{
+	struct installed_list l;
+	char path[PATH_MAX];
+	size_t i, j;
+	int ret;
+
+	ret = installed_dir(path, sizeof(path));
+	if (ret)
+		return ret;
+	if (cmdline_disables()) {
+		printf("%s=1 on the kernel command line (%s): ", DISABLE_PARAM,
+		       cmdline_path);
+		printf("not loading the live patches installed in %s\n", path);
+		return KLPCTL_OK;
+	}
+	ret = read_installed(&l);
+	if (ret)
+		return ret;
+	if (!l.n) {
+		printf("no live patches installed in %s\n", l.dir);
+		return KLPCTL_OK;
+	}
+	printf("loading %zu installed live patch%s from %s\n", l.n,
+	       l.n == 1 ? "" : "es", l.dir);
+	fflush(stdout);
+	for (i = 0; i < l.n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", l.dir, l.v[i].file);
+		ret = load_patch(path, timeout, true);
+		if (!ret)
+			continue;
+		fflush(stdout);
+		fprintf(stderr, "%s: stopped at %s (%zu of %zu): ", prog,
+			l.v[i].name, i + 1, l.n);
+		if (i + 1 == l.n) {
+			fprintf(stderr, "it is the last one\n");
+		} else {
+			fprintf(stderr, "not loaded:");
+			for (j = i + 1; j < l.n; j++)
+				fprintf(stderr, " %s", l.v[j].name);
+			fprintf(stderr, "\n");
+		}
+		fprintf(stderr, "%s: to boot without the installed live patches, ",
+			prog);
+		fprintf(stderr, "add %s=1 to the kernel command line; ",
+			DISABLE_PARAM);
+		fprintf(stderr, "'klpctl uninstall %s' removes this one\n",
+			l.v[i].name);
+		free_installed(&l);
+		return ret;
+	}
+	printf("loaded %zu installed live patch%s\n", l.n,
+	       l.n == 1 ? "" : "es");
+	free_installed(&l);
+	return KLPCTL_OK;
+}
+
 /* ---- command line -------------------------------------------------------- */
 
 static int parse_timeout(const char *s, double *out)
@@ -869,11 +1704,35 @@ static int parse_timeout(const char *s, double *out)
 	return 0;
 }
 
+/* Whether command @cmd takes option @opt. */
+static bool takes(const char *cmd, const char *opt)
+{
+	static const char *const table[][2] = {
+		{ "disable", "--timeout" },
+		{ "force", "--timeout" },
+		{ "force", "--yes" },
+		{ "load", "--timeout" },
+		{ "load-installed", "--timeout" },
+		{ "list", "--installed" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(table); i++)
+		if (!strcmp(table[i][0], cmd) && !strcmp(table[i][1], opt))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	const char *cmd, *patch = NULL, *env;
-	bool yes = false, has_timeout = false;
+	static const char *const cmds[] = {
+		"list", "status", "disable", "force", "load", "install",
+		"uninstall", "load-installed",
+	};
+	const char *cmd, *arg = NULL, *env;
+	bool yes = false, installed = false, has_timeout = false, known = false;
 	double timeout = 0;
+	size_t c;
 	int i, ret;
 
 	env = getenv("KLPCTL_SYSFS");
@@ -882,6 +1741,12 @@ int main(int argc, char **argv)
 	env = getenv("KLPCTL_PROC");
 	if (env && *env)
 		proc_root = env;
+	env = getenv("KLPCTL_STATE_DIR");
+	if (env && *env)
+		state_root = env;
+	env = getenv("KLPCTL_CMDLINE");
+	if (env && *env)
+		cmdline_path = env;
 
 	if (argc < 2) {
 		print_help(stderr);
@@ -893,8 +1758,9 @@ int main(int argc, char **argv)
 		print_help(stdout);
 		return KLPCTL_OK;
 	}
-	if (strcmp(cmd, "list") && strcmp(cmd, "status") &&
-	    strcmp(cmd, "disable") && strcmp(cmd, "force"))
+	for (c = 0; c < ARRAY_SIZE(cmds); c++)
+		known |= !strcmp(cmd, cmds[c]);
+	if (!known)
 		return usage_error("unknown command '%s'", cmd);
 
 	for (i = 2; i < argc; i++) {
@@ -904,16 +1770,17 @@ int main(int argc, char **argv)
 			print_help(stdout);
 			return KLPCTL_OK;
 		}
-		if (!strcmp(a, "--yes") && !strcmp(cmd, "force")) {
+		if (!strcmp(a, "--yes") && takes(cmd, a)) {
 			yes = true;
+		} else if (!strcmp(a, "--installed") && takes(cmd, a)) {
+			installed = true;
 		} else if (!strncmp(a, "--timeout=", 10) &&
-			   (!strcmp(cmd, "disable") || !strcmp(cmd, "force"))) {
+			   takes(cmd, "--timeout")) {
 			ret = parse_timeout(a + 10, &timeout);
 			if (ret)
 				return ret;
 			has_timeout = true;
-		} else if (!strcmp(a, "--timeout") &&
-			   (!strcmp(cmd, "disable") || !strcmp(cmd, "force"))) {
+		} else if (!strcmp(a, "--timeout") && takes(cmd, a)) {
 			if (++i >= argc)
 				return usage_error("--timeout needs a number of seconds");
 			ret = parse_timeout(argv[i], &timeout);
@@ -923,22 +1790,37 @@ int main(int argc, char **argv)
 		} else if (a[0] == '-' && a[1]) {
 			return usage_error("unknown option '%s' for '%s'", a,
 					   cmd);
-		} else if (!patch && strcmp(cmd, "list")) {
-			patch = a;
+		} else if (!arg && strcmp(cmd, "list") &&
+			   strcmp(cmd, "load-installed")) {
+			arg = a;
 		} else {
 			return usage_error("unexpected argument '%s'", a);
 		}
 	}
+	if (!has_timeout && !strcmp(cmd, "force"))
+		timeout = DEFAULT_FORCE_TIMEOUT;
+	else if (!has_timeout && !strcmp(cmd, "disable"))
+		timeout = DEFAULT_DISABLE_TIMEOUT;
+	else if (!has_timeout)
+		timeout = DEFAULT_LOAD_TIMEOUT;
 
 	if (!strcmp(cmd, "list"))
-		return cmd_list();
+		return installed ? cmd_list_installed() : cmd_list();
 	if (!strcmp(cmd, "status"))
-		return cmd_status(patch);
-	if (!patch)
-		return usage_error("'%s' needs a PATCH", cmd);
+		return cmd_status(arg);
+	if (!strcmp(cmd, "load-installed"))
+		return cmd_load_installed(timeout);
+	if (!arg)
+		return usage_error("'%s' needs %s", cmd,
+				   !strcmp(cmd, "load") || !strcmp(cmd, "install") ?
+				   "a MODULE.ko" : "a PATCH");
+	if (!strcmp(cmd, "load"))
+		return load_patch(arg, timeout, false);
+	if (!strcmp(cmd, "install"))
+		return cmd_install(arg);
+	if (!strcmp(cmd, "uninstall"))
+		return cmd_uninstall(arg);
 	if (!strcmp(cmd, "disable"))
-		return cmd_disable(patch, has_timeout ? timeout :
-				   DEFAULT_DISABLE_TIMEOUT);
-	return cmd_force(patch, yes, has_timeout ? timeout :
-			 DEFAULT_FORCE_TIMEOUT);
+		return cmd_disable(arg, timeout);
+	return cmd_force(arg, yes, timeout);
 }

@@ -440,6 +440,35 @@ check_file() {
 	check_eq "$1" "$2" "$REPLY"
 }
 
+# run_klpctl RC ARGS...: run $KLPCTL (tools/livepatch) with ARGS, which must
+# exit with RC; its output is left in KLPCTL_OUT and KLPCTL_ERR.
+KLPCTL_ERR_FILE=""
+run_klpctl() {
+	local want=$1 rc
+	shift
+	if [[ -z $KLPCTL_ERR_FILE ]]; then
+		KLPCTL_ERR_FILE=$(mktemp) || die "mktemp failed"
+		klp_at_exit "rm -f '$KLPCTL_ERR_FILE'"
+	fi
+	KLPCTL_OUT=$("$KLPCTL" "$@" 2> "$KLPCTL_ERR_FILE")
+	rc=$?
+	KLPCTL_ERR=$(< "$KLPCTL_ERR_FILE")
+	[[ $rc == "$want" ]] ||
+		die "klpctl $*: exit code $rc, expected $want; stdout: '$KLPCTL_OUT'; stderr: '$KLPCTL_ERR'"
+}
+
+# has_line WHAT TEXT LINE: TEXT must contain LINE as a whole line.
+has_line() {
+	grep -qxF -- "$3" <<< "$2" || die "$1: no line '$3' in:
+$2"
+}
+
+# has_text WHAT TEXT PART: TEXT must contain PART.
+has_text() {
+	grep -qF -- "$3" <<< "$2" || die "$1: no '$3' in:
+$2"
+}
+
 # check_mode PATH OCTAL: the permission bits of PATH must equal OCTAL (e.g. 644).
 check_mode() {
 	local got

@@ -111,30 +111,6 @@ expect_idle_progress() {
 	check_file "$KLP_SYSFS/$P/transition_blockers" ""
 }
 
-# run_klpctl RC ARGS...: run klpctl ARGS, which must exit with RC; its output
-# is left in KLPCTL_OUT and KLPCTL_ERR.
-run_klpctl() {
-	local want=$1 rc
-	shift
-	KLPCTL_OUT=$("$KLPCTL" "$@" 2> "$ERR_OUT")
-	rc=$?
-	KLPCTL_ERR=$(cat "$ERR_OUT")
-	[[ $rc == "$want" ]] ||
-		die "klpctl $*: exit code $rc, expected $want; stdout: '$KLPCTL_OUT'; stderr: '$KLPCTL_ERR'"
-}
-
-# has_line WHAT TEXT LINE: TEXT must contain LINE as a whole line.
-has_line() {
-	grep -qxF -- "$3" <<< "$2" || die "$1: no line '$3' in:
-$2"
-}
-
-# has_text WHAT TEXT PART: TEXT must contain PART.
-has_text() {
-	grep -qF -- "$3" <<< "$2" || die "$1: no '$3' in:
-$2"
-}
-
 # status_stack_of PID: the stack klpctl status printed for task PID (the
 # lines indented by 8 after the task's line).
 status_stack_of() {
