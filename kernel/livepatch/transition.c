@@ -121,11 +121,11 @@ static struct {
 	 * Tasks that still have to switch: incremented before a task's
 	 * TIF_PATCH_PENDING is set (klp_flag_pending()), decremented by
 	 * whoever clears a set flag (klp_unflag_pending()).  Tasks that exit
-	 * with the flag set are never counted off; every round that leaves
-	 * tasks to switch brings the count down to what it found
-	 * (klp_rebase_pending()).  The count only decides when to kick a
-	 * round; whether the transition is complete is always decided by a
-	 * round that finds every task switched.
+	 * with the flag set are counted off only when a round finds them
+	 * gone, or by the next counting walk that finds tasks left, which
+	 * brings the count to what it found (klp_rebase_pending()).  The count
+	 * only decides when to kick a round; whether the transition is
+	 * complete is always decided by a counting walk over every task.
 	 */
 	atomic_t nr_pending;
 } klp_trans;
@@ -210,22 +210,22 @@ static bool klp_unflag_pending(struct task_struct *task)
 }
 
 /*
- * After a round that found @blocked tasks not switched: no more than those
- * can still have to switch, so drop what the count has above that, i.e.
- * tasks that exited with their mark.  A task counting itself off meanwhile
- * makes the result too high, which delays the kick until the next retry's
- * round.  A task forked by a marked parent after the counting walk and
- * before the read below makes it too low: the kick then comes early, or
- * the count goes below zero and no kick comes.  Neither decides anything:
- * the round that a kick starts checks every task, and while tasks are
- * left the retries go on.
+ * After a counting walk that found @counted tasks still to switch: no more
+ * than those can still have to switch, so drop what the count has above
+ * that, i.e. tasks that exited with their mark.  A task counting itself off
+ * meanwhile makes the result too high, which delays the kick until the
+ * next retry's round.  A task forked by a marked parent after the counting
+ * walk and before the read below makes it too low: the kick then comes
+ * early, or the count went below zero, where no kick comes, and is brought
+ * back up here.  Neither decides anything: a kicked round decides nothing
+ * from the count, and while tasks are left the retries go on.
  */
-static void klp_rebase_pending(unsigned int blocked)
+static void klp_rebase_pending(unsigned int counted)
 {
 	int now = atomic_read(&klp_trans.nr_pending);
 
-	if (now > (int)blocked)
-		atomic_sub(now - blocked, &klp_trans.nr_pending);
+	if (now > (int)counted || now < 0)
+		atomic_sub(now - (int)counted, &klp_trans.nr_pending);
 }
 
 static void klp_schedule_retry(void)
@@ -812,7 +812,9 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
  * the next round.  So the list need not hold every task still to switch: a
  * task the walk of a shared round missed (see "Sharing a round" below), or
  * one forked by a listed task after the list was made, is met by that
- * counting walk.
+ * counting walk, and checked at the next retry, at the shortest delay.  A
+ * walk that stopped early (a pause found the task it stood on gone) leaves
+ * the list void, and the next round is a full one.
  *
  * The list belongs to the transition's state: it is filled, used and
  * emptied under klp_mutex (the walkers of a shared round, which fill it
@@ -923,8 +925,11 @@ static void klp_walk_chunks(unsigned long *entries)
 		/* Each walker checked itself first. */
 		if (pos >= start && task != current)
 			klp_check_or_list(task, entries);
-		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause_rcu(g, task))
+		if (!(++pos % KLP_WALK_CHUNK) && !klp_walk_pause_rcu(g, task)) {
+			/* The tasks after @task go unchecked and unlisted. */
+			WRITE_ONCE(klp_trans.left_valid, false);
 			goto out;
+		}
 	}
 out:
 	rcu_read_unlock();
@@ -981,10 +986,10 @@ static void klp_walk_close(void)
 	smp_mb();
 	wait_var_event(&klp_walk.helpers, !atomic_read(&klp_walk.helpers));
 	/*
-	 * What the helpers noted and listed is read after they left: pairs
-	 * with the atomic_dec_and_test() in klp_walk_help().
+	 * What the helpers noted and listed is read and changed after they
+	 * left: pairs with the atomic_dec_and_test() in klp_walk_help().
 	 */
-	smp_rmb();
+	smp_acquire__after_ctrl_dep();
 }
 
 static bool klp_walk_worth_sharing(void)
@@ -1099,6 +1104,11 @@ static unsigned int klp_count_and_list_pending(void)
 	unsigned int pending = klp_count_pending_tasks(true);
 
 	klp_walk.last_pending = pending;
+	if (pending) {
+		klp_rebase_pending(pending);
+		/* Tasks no round checked yet: look at them soon. */
+		klp_trans.retry_delay = KLP_RETRY_MIN;
+	}
 	return pending;
 }
 
@@ -1115,10 +1125,14 @@ static unsigned int klp_check_left_tasks(bool check)
 
 	for (i = 0; i < nr; i++) {
 		task = klp_trans.left[i];
-		/* A task reaped since needs nothing. */
-		if (!pid_alive(task))
+		/*
+		 * A task reaped since needs nothing; it never runs
+		 * klp_update_patch_state() again, so count it off here.
+		 */
+		if (!pid_alive(task)) {
+			klp_unflag_pending(task);
 			switched = true;
-		else if (check)
+		} else if (check)
 			switched = klp_check_task(task, klp_trans.stack_entries);
 		else
 			switched = klp_task_switched(task);
@@ -1264,9 +1278,10 @@ static void klp_trans_finish(void)
  *
  * Context: klp_mutex held.
  *
- * Checks every task not yet switched.  When none is left the transition
- * completes, and a disabled patch or the patches an atomic replace took over
- * are freed.  Otherwise a retry is scheduled.
+ * Checks the tasks not yet switched: every task, or those the last round
+ * listed (see "Rounds over the tasks left").  When none is left the
+ * transition completes, and a disabled patch or the patches an atomic
+ * replace took over are freed.  Otherwise a retry is scheduled.
  *
  * Return: true when the transition completed.
  */
@@ -1283,7 +1298,6 @@ static bool klp_trans_advance(void)
 
 	pending = klp_switch_tasks(!klp_trans.left_valid);
 	if (pending) {
-		klp_rebase_pending(pending);
 		if (time_after_eq(jiffies, klp_trans.next_signal)) {
 			klp_nudge_blocked_tasks();
 			klp_trans.next_signal = jiffies + KLP_SIGNAL_PERIOD;
