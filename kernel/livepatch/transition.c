@@ -1132,10 +1132,11 @@ static unsigned int klp_check_left_tasks(bool check)
 		if (!pid_alive(task)) {
 			klp_unflag_pending(task);
 			switched = true;
-		} else if (check)
+		} else if (check) {
 			switched = klp_check_task(task, klp_trans.stack_entries);
-		else
+		} else {
 			switched = klp_task_switched(task);
+		}
 		if (!switched) {
 			klp_trans.left[kept++] = task;
 			continue;
