@@ -1723,30 +1723,31 @@ static bool takes(const char *cmd, const char *opt)
 	return false;
 }
 
+/* Take *@path from the environment variable @name when it is set. */
+static void path_from_env(const char **path, const char *name)
+{
+	const char *value = getenv(name);
+
+	if (value && *value)
+		*path = value;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const cmds[] = {
 		"list", "status", "disable", "force", "load", "install",
 		"uninstall", "load-installed",
 	};
-	const char *cmd, *arg = NULL, *env;
+	const char *cmd, *arg = NULL;
 	bool yes = false, installed = false, has_timeout = false, known = false;
 	double timeout = 0;
 	size_t c;
 	int i, ret;
 
-	env = getenv("KLPCTL_SYSFS");
-	if (env && *env)
-		sysfs_root = env;
-	env = getenv("KLPCTL_PROC");
-	if (env && *env)
-		proc_root = env;
-	env = getenv("KLPCTL_STATE_DIR");
-	if (env && *env)
-		state_root = env;
-	env = getenv("KLPCTL_CMDLINE");
-	if (env && *env)
-		cmdline_path = env;
+	path_from_env(&sysfs_root, "KLPCTL_SYSFS");
+	path_from_env(&proc_root, "KLPCTL_PROC");
+	path_from_env(&state_root, "KLPCTL_STATE_DIR");
+	path_from_env(&cmdline_path, "KLPCTL_CMDLINE");
 
 	if (argc < 2) {
 		print_help(stderr);
