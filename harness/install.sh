@@ -21,5 +21,8 @@ patchlevel=$(awk '$1 == "PATCHLEVEL" && $2 == "=" { print $3 }' "$ksrc/Makefile"
 info "installing into $ksrc"
 changes=$(lay_files "$ksrc")
 verify_files "$ksrc"
-if [[ -n $changes ]]; then echo "$changes"; else info "already up to date"; fi
+patched=$(patch_tree_in_place "$ksrc")
+[[ -n $changes ]] && echo "$changes"
+[[ -n $patched ]] && echo "$patched"
+[[ -n $changes || $patched == patched* ]] || info "already up to date"
 info "done; build with CONFIG_LIVEPATCH=y (see harness/configs/base.config)"

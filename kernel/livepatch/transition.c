@@ -37,6 +37,7 @@
 
 #include <linux/cpu.h>
 #include <linux/ftrace.h>
+#include <linux/livepatch_sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
@@ -126,6 +127,10 @@ static struct workqueue_struct *klp_trans_wq;
 
 static bool klp_trans_advance(void);
 static void klp_trans_work_fn(struct work_struct *work);
+/* Switching in cond_resched(): the block at the end of this file. */
+static void klp_sched_begin(void);
+static void klp_sched_finish(void);
+static void klp_sched_note_blocked(struct task_struct *task, int ret);
 /*
  * The rounds of checks, on klp_trans_wq.  A round is bounded work (one
  * stack check of each task not yet switched), so the higher priority
@@ -525,25 +530,31 @@ KLP_VISIBLE_IF_KUNIT unsigned int klp_merge_ranges(struct klp_range *ranges,
 	return out;
 }
 
-static int klp_build_ranges(void)
+/* The room klp_fill_ranges() needs: two ranges per function, at least one. */
+static unsigned int klp_max_ranges(void)
 {
-	struct klp_range *ranges;
 	struct klp_object *obj;
 	struct klp_func *func;
 	unsigned int nr = 0;
 
-	klp_free_ranges();
-
 	klp_for_each_object(klp_trans_patch, obj)
 		klp_for_each_func(obj, func)
 			nr++;
+	return max(2 * nr, 1U);
+}
 
-	/* Two per function: what it leaves behind, and its redirection. */
-	ranges = kvmalloc_array(max(nr, 1U), 2 * sizeof(*ranges), GFP_KERNEL);
-	if (!ranges)
-		return -ENOMEM;
+/*
+ * Write into @ranges (klp_max_ranges() long) the ranges of the transition
+ * patch's functions as they are patched now, sorted and merged; return how
+ * many.  Allocates nothing, so the task-side check (__klp_sched_try_switch())
+ * can use it too.  Context: klp_mutex held.
+ */
+static unsigned int klp_fill_ranges(struct klp_range *ranges)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+	unsigned int nr = 0;
 
-	nr = 0;
 	klp_for_each_object(klp_trans_patch, obj) {
 		klp_for_each_func(obj, func) {
 			if (!klp_func_range(func, &ranges[nr]))
@@ -554,8 +565,22 @@ static int klp_build_ranges(void)
 	}
 
 	sort(ranges, nr, sizeof(*ranges), klp_range_cmp, NULL);
+	return klp_merge_ranges(ranges, nr);
+}
+
+static int klp_build_ranges(void)
+{
+	struct klp_range *ranges;
+
+	klp_free_ranges();
+
+	/* Two per function: what it leaves behind, and its redirection. */
+	ranges = kvmalloc_array(klp_max_ranges(), sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+
 	klp_trans.ranges = ranges;
-	klp_trans.nr_ranges = klp_merge_ranges(ranges, nr);
+	klp_trans.nr_ranges = klp_fill_ranges(ranges);
 	return 0;
 }
 
@@ -708,6 +733,7 @@ static int klp_try_switch(struct task_struct *task, struct klp_check *check)
 static void klp_note_failure(struct task_struct *task, int ret,
 			     const struct klp_check *check)
 {
+	klp_sched_note_blocked(task, ret);
 	switch (ret) {
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
@@ -1041,6 +1067,8 @@ static void klp_trans_finish(void)
 	pr_debug("'%s': completing %s transition\n", patch->mod->name,
 		 klp_state_name(klp_trans_target));
 
+	klp_sched_finish();
+
 	if (patch->replace && klp_trans_target == KLP_PATCHED) {
 		klp_unhook_replaced(patch);
 		klp_drop_nops(patch);
@@ -1193,6 +1221,7 @@ void klp_trans_begin(void)
 	klp_trans.retry_delay = KLP_RETRY_MIN;
 	cpumask_clear(&klp_trans.woken_isolated);
 	klp_walk.last_pending = UINT_MAX;
+	klp_sched_begin();
 }
 
 /**
@@ -1423,4 +1452,219 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
 		if (klp_blocker_still_pending(&klp_trans.blockers[i]))
 			out[copied++] = klp_trans.blockers[i];
 	return copied;
+}
+
+/*
+ * Switching in cond_resched().
+ *
+ * A kernel thread that is always busy never sleeps (no round finds it off
+ * its CPU with a stack that can be checked) and never returns to user space
+ * (it never switches itself there): a transition would wait for it forever.
+ * Such a thread calls cond_resched() now and then, and there its own stack
+ * can be unwound reliably: a task may always unwind itself, from a plain
+ * call, with no interrupt frame on the stack.  So while a transition runs,
+ * __cond_resched() calls __klp_sched_try_switch() (the scheduler's side is
+ * include/linux/livepatch_sched.h and a few lines of kernel/sched/core.c,
+ * laid into the tree as harness/patches/livepatch-sched.patch), which
+ * checks the stack of the current task against the ranges of the
+ * transition, as a round would, and switches it when nothing it leaves
+ * behind is on its stack.  The frames of cond_resched() and of this
+ * function are on that stack too: were one of them patched, the task would
+ * only find itself blocked, never switch wrongly.
+ *
+ * What the check reads, and under which lock: everything that a round
+ * reads, under the same klp_mutex.  The hook runs wherever cond_resched()
+ * runs, under whatever sleeping locks its caller holds, so it only tries
+ * the mutex (mutex_trylock() never waits, so it cannot deadlock, and lockdep
+ * records no dependency for it) and returns when someone else holds it; the
+ * task tries again at its next cond_resched().  Holding klp_mutex, no round
+ * runs (rounds and their helpers run under the leader's klp_mutex), so
+ * klp_trans.stack_entries, the leader's scratch space, is free, the patch
+ * and its func stacks cannot change (module coming and going, reversal,
+ * completion all hold klp_mutex), and no other walker can check or switch
+ * this task meanwhile.  The ranges of the round (klp_trans.ranges) are
+ * freed after each round; the hook fills a buffer of its own instead, with
+ * klp_fill_ranges(), which allocates nothing (an allocation here could
+ * recurse into reclaim under the caller's locks).  The buffer is allocated
+ * when the transition begins (for the patch's number of functions, which
+ * no module load changes) and freed when it ends, both under klp_mutex, so
+ * the hook, which reads it only under klp_mutex, never sees it freed.
+ *
+ * Cost: nothing but a static branch (klp_sched_try_switch_key, enabled only
+ * between klp_trans_begin() and klp_trans_finish()) when no transition
+ * runs, and a test of TIF_PATCH_PENDING in the tasks that switched already.
+ * A task that finds itself blocked (it is in a patched function) has its
+ * CPU skip the check for the rest of the jiffy, so a task calling
+ * cond_resched() in a loop inside a patched function costs one check per
+ * tick, not one per call.
+ *
+ * The preemption models:
+ *  - PREEMPT_NONE, PREEMPT_VOLUNTARY (static, or PREEMPT_DYNAMIC booted
+ *    with preempt=none or preempt=voluntary): cond_resched() calls
+ *    __cond_resched() (directly, or through the static call that points
+ *    there), and so does might_sleep() under voluntary.  The hook runs at
+ *    every one of these calls.  It switches the task before the scheduler
+ *    may switch it out, at a point where the task runs no patched code of
+ *    its own frame.
+ *  - PREEMPT_DYNAMIC booted with preempt=full: cond_resched() is a static
+ *    call that returns 0, so the hook never runs.  A busy kernel thread can
+ *    be preempted, but only from an interrupt: its stack then holds an
+ *    interrupt frame, which the reliable unwinder refuses, so a round never
+ *    switches it either.  When a round finds a kernel thread running or
+ *    with an unreliable stack, it asks (klp_sched_note_blocked()) for
+ *    cond_resched() to call __cond_resched() again until the transition
+ *    ends (sched_dynamic_klp_enable(), which re-points the static call;
+ *    __cond_resched() under full preemption only reschedules when a
+ *    reschedule is due anyway).  This is done only then, not for every
+ *    transition: re-pointing the static call patches every call site of
+ *    cond_resched() in the kernel, which would cost every transition more
+ *    than the transition itself.  The request is made from a work item, as
+ *    text patching may sleep and the rounds' walkers hold the RCU read lock.
+ *  - Static CONFIG_PREEMPT (no PREEMPT_DYNAMIC): cond_resched() is an
+ *    inline function that returns 0 in every caller; there is no call to
+ *    hook without changing include/linux/sched.h and so every object of
+ *    the kernel.  Such kernels keep the behaviour of 6.1: a kernel thread
+ *    that never sleeps holds the transition open.  The hook is built but
+ *    never called.
+ */
+
+/* Read by klp_sched_try_switch() (include/linux/livepatch_sched.h). */
+DEFINE_STATIC_KEY_FALSE(klp_sched_try_switch_key);
+
+/*
+ * The state of switching in cond_resched(), under klp_mutex but for
+ * @asked, which the rounds' walkers set with an atomic bit operation.
+ */
+static struct {
+	/* The hook's ranges, klp_max_ranges() long; NULL outside transitions. */
+	struct klp_range *ranges;
+	/* Bit 0: a round asked for cond_resched() to call the hook. */
+	unsigned long asked;
+	/* sched_dynamic_klp_enable() is in force for this transition. */
+	bool cond_resched_on;
+} klp_sched;
+
+/* jiffies when a task on this CPU last found itself blocked. */
+static DEFINE_PER_CPU(unsigned long, klp_sched_blocked_at);
+
+/* Runs the request of klp_sched_note_blocked(), under klp_mutex. */
+static void klp_sched_cond_resched_fn(struct work_struct *work)
+{
+	mutex_lock(&klp_mutex);
+	/* The transition that asked may have ended; finish cleared @asked. */
+	if (klp_trans_patch && test_bit(0, &klp_sched.asked) &&
+	    !klp_sched.cond_resched_on) {
+		sched_dynamic_klp_enable();
+		klp_sched.cond_resched_on = true;
+		pr_debug("'%s': cond_resched() calls the scheduler until the transition ends\n",
+			 klp_trans_patch->mod->name);
+	}
+	mutex_unlock(&klp_mutex);
+}
+
+static DECLARE_WORK(klp_sched_cond_resched_work, klp_sched_cond_resched_fn);
+
+/*
+ * A round could not switch @task (klp_try_switch() returned @ret).  A
+ * kernel thread that is running, or that was preempted from an interrupt
+ * (unreliable stack), can only switch itself in cond_resched(); under
+ * full preemption of a PREEMPT_DYNAMIC kernel make cond_resched() call the
+ * hook.  Called by the rounds' walkers, under the RCU read lock.
+ */
+static void klp_sched_note_blocked(struct task_struct *task, int ret)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_DYNAMIC) || !preempt_model_full())
+		return;
+	if (!(task->flags & PF_KTHREAD) || (ret != -EBUSY && ret != -EINVAL))
+		return;
+	if (!test_and_set_bit(0, &klp_sched.asked))
+		queue_work(system_unbound_wq, &klp_sched_cond_resched_work);
+}
+
+/*
+ * Let tasks switch in cond_resched() from now on; called by
+ * klp_trans_begin(), also when a reversal begins the transition anew (the
+ * patch, and so the size of the buffer, stays the same).  Without the
+ * buffer (no memory) tasks switch as before, at rounds only.
+ * Context: klp_mutex held.
+ */
+static void klp_sched_begin(void)
+{
+	if (!klp_sched.ranges)
+		klp_sched.ranges = kvmalloc_array(klp_max_ranges(),
+						  sizeof(*klp_sched.ranges),
+						  GFP_KERNEL);
+	if (klp_sched.ranges && !static_key_enabled(&klp_sched_try_switch_key))
+		static_branch_enable(&klp_sched_try_switch_key);
+}
+
+/*
+ * The transition ends (completed or cancelled): no task has
+ * TIF_PATCH_PENDING any more, and none can be inside the hook, which runs
+ * under klp_mutex only.  Context: klp_mutex held.
+ */
+static void klp_sched_finish(void)
+{
+	if (static_key_enabled(&klp_sched_try_switch_key))
+		static_branch_disable(&klp_sched_try_switch_key);
+	clear_bit(0, &klp_sched.asked);
+	if (klp_sched.cond_resched_on) {
+		sched_dynamic_klp_disable();
+		klp_sched.cond_resched_on = false;
+	}
+	kvfree(klp_sched.ranges);
+	klp_sched.ranges = NULL;
+}
+
+/**
+ * __klp_sched_try_switch() - switch the current task in cond_resched()
+ *
+ * Called by __cond_resched() through klp_sched_try_switch() while a
+ * transition runs and the current task has TIF_PATCH_PENDING set.  If
+ * klp_mutex is free and no function that the transition leaves behind is
+ * on the task's own stack, the task takes the target state, as it would on
+ * its way to user space (the tracepoint says "by=self"), and kicks the
+ * transition if it was the last task to switch.  Otherwise it returns, and
+ * the task tries again later.  See "Switching in cond_resched()" above.
+ *
+ * Context: process context, any preemption model; never sleeps.
+ */
+void __klp_sched_try_switch(void)
+{
+	unsigned long now = jiffies;
+	const struct klp_range *blocked;
+	unsigned int nr_ranges;
+	int nr;
+
+	if (unlikely(in_interrupt() || irqs_disabled()))
+		return;
+	/* Same tick as a blocked check on this CPU (equality: no wrap issue). */
+	if (raw_cpu_read(klp_sched_blocked_at) == now)
+		return;
+	if (!mutex_trylock(&klp_mutex))
+		return;
+
+	/* The transition may have ended, or a reversal cleared the flag. */
+	if (!klp_trans_patch || !klp_sched.ranges ||
+	    !klp_patch_pending(current))
+		goto unlock;
+
+	nr = stack_trace_save_tsk_reliable(current, klp_trans.stack_entries,
+					   KLP_MAX_STACK_ENTRIES);
+	nr_ranges = klp_fill_ranges(klp_sched.ranges);
+	blocked = nr < 0 ? NULL :
+		  klp_stack_blocked_by(klp_sched.ranges, nr_ranges,
+				       klp_trans.stack_entries, nr);
+	if (nr < 0 || blocked) {
+		raw_cpu_write(klp_sched_blocked_at, now);
+		goto unlock;
+	}
+
+	current->patch_state = klp_trans_target;
+	trace_klp_task_switch(current->pid, current->comm, klp_trans_target,
+			      true);
+	if (klp_unflag_pending(current))
+		klp_kick_transition();
+unlock:
+	mutex_unlock(&klp_mutex);
 }
