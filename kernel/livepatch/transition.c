@@ -1510,10 +1510,11 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
  *    call that returns 0, so the hook never runs.  A busy kernel thread can
  *    be preempted, but only from an interrupt: its stack then holds an
  *    interrupt frame, which the reliable unwinder refuses, so a round never
- *    switches it either.  When a round finds a kernel thread running or
- *    with an unreliable stack, it asks (klp_sched_note_blocked()) for
- *    cond_resched() to call __cond_resched() again until the transition
- *    ends (sched_dynamic_klp_enable(), which re-points the static call;
+ *    switches it either.  When a round after the first finds a kernel
+ *    thread running or with an unreliable stack, it asks
+ *    (klp_sched_note_blocked()) for cond_resched() to call
+ *    __cond_resched() again until the transition ends
+ *    (sched_dynamic_klp_enable(), which re-points the static call;
  *    __cond_resched() under full preemption only reschedules when a
  *    reschedule is due anyway).  This is done only then, not for every
  *    transition: re-pointing the static call patches every call site of
@@ -1569,13 +1570,21 @@ static DECLARE_WORK(klp_sched_cond_resched_work, klp_sched_cond_resched_fn);
  * kernel thread that is running, or that was preempted from an interrupt
  * (unreliable stack), can only switch itself in cond_resched(); under
  * full preemption of a PREEMPT_DYNAMIC kernel make cond_resched() call the
- * hook.  Called by the rounds' walkers, under the RCU read lock.
+ * hook.  Not for idle tasks, which switch in the idle loop, nor in the
+ * first round, where a kernel thread is often found running for a moment:
+ * only one still found so after a retry (retry_delay has doubled; read
+ * without klp_mutex, which the leader holds, a stale value only moves the
+ * request by a round).  Called by the rounds' walkers, under the RCU read
+ * lock.
  */
 static void klp_sched_note_blocked(struct task_struct *task, int ret)
 {
 	if (!IS_ENABLED(CONFIG_PREEMPT_DYNAMIC) || !preempt_model_full())
 		return;
-	if (!(task->flags & PF_KTHREAD) || (ret != -EBUSY && ret != -EINVAL))
+	if (!(task->flags & PF_KTHREAD) || is_idle_task(task) ||
+	    (ret != -EBUSY && ret != -EINVAL))
+		return;
+	if (READ_ONCE(klp_trans.retry_delay) <= KLP_RETRY_MIN)
 		return;
 	if (!test_and_set_bit(0, &klp_sched.asked))
 		queue_work(system_unbound_wq, &klp_sched_cond_resched_work);
