@@ -1628,15 +1628,14 @@ static void klp_sched_finish(void)
 /**
  * __klp_sched_try_switch() - switch the current task in cond_resched()
  *
- * Called by __cond_resched() through klp_sched_try_switch() while a
+ * Context: process context, any preemption model; never sleeps.  Called
+ * by __cond_resched() through klp_sched_try_switch() while a
  * transition runs and the current task has TIF_PATCH_PENDING set.  If
  * klp_mutex is free and no function that the transition leaves behind is
  * on the task's own stack, the task takes the target state, as it would on
  * its way to user space (the tracepoint says "by=self"), and kicks the
  * transition if it was the last task to switch.  Otherwise it returns, and
  * the task tries again later.  See "Switching in cond_resched()" above.
- *
- * Context: process context, any preemption model; never sleeps.
  */
 void __klp_sched_try_switch(void)
 {
