@@ -55,11 +55,13 @@ if [[ -n $out ]]; then
 fi
 
 # The scheduler change is a patch with a commit message: checkpatch reads
-# it as a patch (not -f).
+# it as a patch (not -f), from stdin: given the path of a file that git
+# tracks, it checked the file's own lines instead (blank context lines
+# became trailing whitespace).
 step "checkpatch --strict on ${KLP_PATCHES_OURS[*]}"
 for p in "${KLP_PATCHES_OURS[@]}"; do
 	out=$("$KLP_SRC/scripts/checkpatch.pl" --strict --no-tree --terse \
-		--show-types "$p" 2>&1 | grep -v '^total:' || true)
+		--show-types - <"$p" 2>&1 | grep -v '^total:' || true)
 	if [[ -n $out ]]; then
 		printf '%s\n' "$out"
 		fail "checkpatch $p"
