@@ -4,9 +4,11 @@
  * may switch itself in cond_resched() while a transition runs (see
  * "Switching in cond_resched()" in kernel/livepatch/transition.c).
  *
- * Included by kernel/sched/core.c through harness/patches/livepatch-sched.patch
- * of the live patching project, which also defines sched_dynamic_klp_enable()
- * and sched_dynamic_klp_disable() there.
+ * Included by include/linux/sched.h and kernel/sched/core.c through
+ * harness/patches/livepatch-sched.patch of the live patching project, which
+ * also defines sched_dynamic_klp_enable() and sched_dynamic_klp_disable() in
+ * core.c.  Included by sched.h, it includes only what its inline function
+ * needs.
  */
 #ifndef _LINUX_LIVEPATCH_SCHED_H_
 #define _LINUX_LIVEPATCH_SCHED_H_
@@ -22,7 +24,9 @@ void __klp_sched_try_switch(void);
 
 /*
  * klp_sched_try_switch() - let the current task switch, if a transition
- * waits for it.  A static branch, not taken outside transitions.
+ * waits for it.  A static branch, not taken outside transitions.  Called
+ * by __cond_resched() and, with a static CONFIG_PREEMPT, by the inline
+ * cond_resched() of every caller, modules included.
  */
 static __always_inline void klp_sched_try_switch(void)
 {

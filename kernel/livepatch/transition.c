@@ -1463,32 +1463,40 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
  * Such a thread calls cond_resched() now and then, and there its own stack
  * can be unwound reliably: a task may always unwind itself, from a plain
  * call, with no interrupt frame on the stack.  So while a transition runs,
- * __cond_resched() calls __klp_sched_try_switch() (the scheduler's side is
- * include/linux/livepatch_sched.h and a few lines of kernel/sched/core.c,
- * laid into the tree as harness/patches/livepatch-sched.patch), which
- * checks the stack of the current task against the ranges of the
- * transition, as a round would, and switches it when nothing it leaves
- * behind is on its stack.  The frames of cond_resched() and of this
- * function are on that stack too: were one of them patched, the task would
- * only find itself blocked, never switch wrongly.
+ * cond_resched() calls __klp_sched_try_switch() (the scheduler's side is
+ * include/linux/livepatch_sched.h and a few lines of kernel/sched/core.c
+ * and include/linux/sched.h, laid into the tree as
+ * harness/patches/livepatch-sched.patch), which checks the stack of the
+ * current task against the ranges of the transition, as a round would, and
+ * switches it when nothing it leaves behind is on its stack.  The frames of
+ * cond_resched() and of this function are on that stack too: were one of
+ * them patched, the task would only find itself blocked, never switch
+ * wrongly.
  *
  * What the check reads, and under which lock: everything that a round
  * reads, under the same klp_mutex.  The hook runs wherever cond_resched()
  * runs, under whatever sleeping locks its caller holds, so it only tries
  * the mutex (mutex_trylock() never waits, so it cannot deadlock, and lockdep
- * records no dependency for it) and returns when someone else holds it; the
- * task tries again at its next cond_resched().  Holding klp_mutex, no round
- * runs (rounds and their helpers run under the leader's klp_mutex), so
- * klp_trans.stack_entries, the leader's scratch space, is free, the patch
- * and its func stacks cannot change (module coming and going, reversal,
- * completion all hold klp_mutex), and no other walker can check or switch
- * this task meanwhile.  The ranges of the round (klp_trans.ranges) are
- * freed after each round; the hook fills a buffer of its own instead, with
- * klp_fill_ranges(), which allocates nothing (an allocation here could
- * recurse into reclaim under the caller's locks).  The buffer is allocated
- * when the transition begins (for the patch's number of functions, which
- * no module load changes) and freed when it ends, both under klp_mutex, so
- * the hook, which reads it only under klp_mutex, never sees it freed.
+ * records no dependency on it from the caller's locks) and returns when
+ * someone else holds it, the task itself included (the transition work
+ * calls cond_resched() between its batches); the task tries again at its
+ * next cond_resched().  Nothing the hook does while it holds klp_mutex
+ * sleeps.  It returns at once in atomic context (preempt_count() not 0, or
+ * interrupts off): a mutex may only be taken by a task, and a
+ * cond_resched() there is a bug of its caller that goes unnoticed where
+ * cond_resched() does nothing (CONFIG_PREEMPT).  Holding klp_mutex, no
+ * round runs (rounds and their helpers run under the leader's klp_mutex),
+ * so klp_trans.stack_entries, the leader's scratch space, is free, the
+ * patch and its func stacks cannot change (module coming and going,
+ * reversal, completion all hold klp_mutex), and no other walker can check
+ * or switch this task meanwhile.  The ranges of the round (klp_trans.ranges)
+ * are freed after each round; the hook fills a buffer of its own instead,
+ * with klp_fill_ranges(), which allocates nothing (an allocation here could
+ * recurse into reclaim under the caller's locks), every time: a module
+ * coming during the transition adds ranges.  The buffer is allocated when
+ * the transition begins (for the patch's number of functions, which no
+ * module load changes) and freed when it ends, both under klp_mutex, so the
+ * hook, which reads it only under klp_mutex, never sees it freed.
  *
  * Cost: nothing but a static branch (klp_sched_try_switch_key, enabled only
  * between klp_trans_begin() and klp_trans_finish()) when no transition
@@ -1502,68 +1510,98 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
  *  - PREEMPT_NONE, PREEMPT_VOLUNTARY (static, or PREEMPT_DYNAMIC booted
  *    with preempt=none or preempt=voluntary): cond_resched() calls
  *    __cond_resched() (directly, or through the static call that points
- *    there), and so does might_sleep() under voluntary.  The hook runs at
- *    every one of these calls.  It switches the task before the scheduler
- *    may switch it out, at a point where the task runs no patched code of
- *    its own frame.
+ *    there), and so does might_sleep() under voluntary; the hook runs first
+ *    there, at every one of these calls.  The task switches before the
+ *    scheduler may switch it out, at a point where it runs no patched code
+ *    of its own frame.  Holding klp_mutex the task is not preempted (under
+ *    none and voluntary only an explicit scheduling point switches it out,
+ *    and the hook has none).
+ *  - Static CONFIG_PREEMPT (no PREEMPT_DYNAMIC): cond_resched() is an
+ *    inline function of include/linux/sched.h that schedules nothing; the
+ *    scheduler patch makes it call klp_sched_try_switch() all the same, so
+ *    the hook runs at every cond_resched(), in modules too (hence the
+ *    exports; EXPORT_SYMBOL, as cond_resched() serves every module).  The
+ *    task may be preempted while it holds klp_mutex, which is a sleeping
+ *    lock: whoever waits for it sleeps, and the check itself only reads the
+ *    task's own stack, which preemption does not change under it.
  *  - PREEMPT_DYNAMIC booted with preempt=full: cond_resched() is a static
  *    call that returns 0, so the hook never runs.  A busy kernel thread can
  *    be preempted, but only from an interrupt: its stack then holds an
  *    interrupt frame, which the reliable unwinder refuses, so a round never
  *    switches it either.  When a round after the first finds a kernel
  *    thread running or with an unreliable stack, it asks
- *    (klp_sched_note_blocked()) for cond_resched() to call
- *    __cond_resched() again until the transition ends
+ *    (klp_sched_note_blocked()) for cond_resched() to call __cond_resched()
  *    (sched_dynamic_klp_enable(), which re-points the static call;
  *    __cond_resched() under full preemption only reschedules when a
- *    reschedule is due anyway).  This is done only then, not for every
- *    transition: re-pointing the static call patches every call site of
- *    cond_resched() in the kernel, which would cost every transition more
- *    than the transition itself.  The request is made from a work item, as
- *    text patching may sleep and the rounds' walkers hold the RCU read lock.
- *  - Static CONFIG_PREEMPT (no PREEMPT_DYNAMIC): cond_resched() is an
- *    inline function that returns 0 in every caller; there is no call to
- *    hook without changing include/linux/sched.h and so every object of
- *    the kernel.  Such kernels keep the behaviour of 6.1: a kernel thread
- *    that never sleeps holds the transition open.  The hook is built but
- *    never called.
+ *    reschedule is due anyway, which preemption would do at the next
+ *    preempt_enable() or interrupt), and from then on the hook runs as
+ *    under none, preemptible as under CONFIG_PREEMPT.  This is done only
+ *    then, not for every transition: re-pointing the static call patches
+ *    every call site of cond_resched() in the kernel, one after the other
+ *    (about 3.8 s each way under TCG).  A work item of its own does it
+ *    (klp_sched_flip_fn(): text patching sleeps, and the rounds' walkers
+ *    hold the RCU read lock), without klp_mutex: rounds go on meanwhile,
+ *    the hook already runs at the call sites patched so far, and a
+ *    transition never waits for a flip.  When the transition ends the
+ *    static call is given back to the model only after KLP_SCHED_LINGER
+ *    without another transition that asks for it, so that transitions in
+ *    a row (an enable, then a disable) pay for one flip each way, not one
+ *    per transition.
  */
+
+/* How long cond_resched() keeps calling the hook after a transition. */
+#define KLP_SCHED_LINGER	(5 * HZ)
+
+/* The state of switching in cond_resched(). */
+static struct {
+	/*
+	 * The hook's ranges, klp_max_ranges() long; NULL outside
+	 * transitions.  Under klp_mutex.
+	 */
+	struct klp_range *ranges;
+	/*
+	 * Bit 0: a round of this transition asked for cond_resched() to call
+	 * the hook under preempt=full.  Set by the rounds' walkers (an atomic
+	 * bit operation: they run concurrently), cleared by
+	 * klp_sched_finish(); both under the leader's klp_mutex.
+	 */
+	unsigned long wanted;
+	/*
+	 * sched_dynamic_klp_enable() is in force.  Only klp_sched_flip_fn()
+	 * touches it: a work item never runs twice at once.
+	 */
+	bool flipped;
+} klp_sched;
 
 /* Read by klp_sched_try_switch() (include/linux/livepatch_sched.h). */
 DEFINE_STATIC_KEY_FALSE(klp_sched_try_switch_key);
-
-/*
- * The state of switching in cond_resched(), under klp_mutex but for
- * @asked, which the rounds' walkers set with an atomic bit operation.
- */
-static struct {
-	/* The hook's ranges, klp_max_ranges() long; NULL outside transitions. */
-	struct klp_range *ranges;
-	/* Bit 0: a round asked for cond_resched() to call the hook. */
-	unsigned long asked;
-	/* sched_dynamic_klp_enable() is in force for this transition. */
-	bool cond_resched_on;
-} klp_sched;
+EXPORT_SYMBOL(klp_sched_try_switch_key);
 
 /* jiffies when a task on this CPU last found itself blocked. */
 static DEFINE_PER_CPU(unsigned long, klp_sched_blocked_at);
 
-/* Runs the request of klp_sched_note_blocked(), under klp_mutex. */
-static void klp_sched_cond_resched_fn(struct work_struct *work)
+/*
+ * Make the cond_resched static call what klp_sched.wanted asks for.  Queued
+ * again whenever that changes, so a change made while it runs is followed
+ * by another run.
+ */
+static void klp_sched_flip_fn(struct work_struct *work)
 {
-	mutex_lock(&klp_mutex);
-	/* The transition that asked may have ended; finish cleared @asked. */
-	if (klp_trans_patch && test_bit(0, &klp_sched.asked) &&
-	    !klp_sched.cond_resched_on) {
+	bool wanted = test_bit(0, &klp_sched.wanted);
+
+	if (wanted == klp_sched.flipped)
+		return;
+	if (wanted)
 		sched_dynamic_klp_enable();
-		klp_sched.cond_resched_on = true;
-		pr_debug("'%s': cond_resched() calls the scheduler until the transition ends\n",
-			 klp_trans_patch->mod->name);
-	}
-	mutex_unlock(&klp_mutex);
+	else
+		sched_dynamic_klp_disable();
+	klp_sched.flipped = wanted;
+	pr_debug("cond_resched() %s\n", wanted ?
+		 "calls the scheduler for the transition" :
+		 "is the preemption model's again");
 }
 
-static DECLARE_WORK(klp_sched_cond_resched_work, klp_sched_cond_resched_fn);
+static DECLARE_DELAYED_WORK(klp_sched_flip_work, klp_sched_flip_fn);
 
 /*
  * A round could not switch @task (klp_try_switch() returned @ret).  A
@@ -1572,10 +1610,9 @@ static DECLARE_WORK(klp_sched_cond_resched_work, klp_sched_cond_resched_fn);
  * full preemption of a PREEMPT_DYNAMIC kernel make cond_resched() call the
  * hook.  Not for idle tasks, which switch in the idle loop, nor in the
  * first round, where a kernel thread is often found running for a moment:
- * only one still found so after a retry (retry_delay has doubled; read
- * without klp_mutex, which the leader holds, a stale value only moves the
- * request by a round).  Called by the rounds' walkers, under the RCU read
- * lock.
+ * only one still found so after a retry (retry_delay has doubled; the
+ * leader, which holds klp_mutex, changes it only between rounds).  Called
+ * by the rounds' walkers, under the RCU read lock.
  */
 static void klp_sched_note_blocked(struct task_struct *task, int ret)
 {
@@ -1586,8 +1623,8 @@ static void klp_sched_note_blocked(struct task_struct *task, int ret)
 		return;
 	if (READ_ONCE(klp_trans.retry_delay) <= KLP_RETRY_MIN)
 		return;
-	if (!test_and_set_bit(0, &klp_sched.asked))
-		queue_work(system_unbound_wq, &klp_sched_cond_resched_work);
+	if (!test_and_set_bit(0, &klp_sched.wanted))
+		mod_delayed_work(system_unbound_wq, &klp_sched_flip_work, 0);
 }
 
 /*
@@ -1610,17 +1647,16 @@ static void klp_sched_begin(void)
 /*
  * The transition ends (completed or cancelled): no task has
  * TIF_PATCH_PENDING any more, and none can be inside the hook, which runs
- * under klp_mutex only.  Context: klp_mutex held.
+ * under klp_mutex only.  A flip of the static call is undone later (see
+ * KLP_SCHED_LINGER).  Context: klp_mutex held.
  */
 static void klp_sched_finish(void)
 {
 	if (static_key_enabled(&klp_sched_try_switch_key))
 		static_branch_disable(&klp_sched_try_switch_key);
-	clear_bit(0, &klp_sched.asked);
-	if (klp_sched.cond_resched_on) {
-		sched_dynamic_klp_disable();
-		klp_sched.cond_resched_on = false;
-	}
+	if (test_and_clear_bit(0, &klp_sched.wanted))
+		mod_delayed_work(system_unbound_wq, &klp_sched_flip_work,
+				 KLP_SCHED_LINGER);
 	kvfree(klp_sched.ranges);
 	klp_sched.ranges = NULL;
 }
@@ -1628,14 +1664,15 @@ static void klp_sched_finish(void)
 /**
  * __klp_sched_try_switch() - switch the current task in cond_resched()
  *
- * Context: process context, any preemption model; never sleeps.  Called
- * by __cond_resched() through klp_sched_try_switch() while a
- * transition runs and the current task has TIF_PATCH_PENDING set.  If
- * klp_mutex is free and no function that the transition leaves behind is
- * on the task's own stack, the task takes the target state, as it would on
- * its way to user space (the tracepoint says "by=self"), and kicks the
- * transition if it was the last task to switch.  Otherwise it returns, and
- * the task tries again later.  See "Switching in cond_resched()" above.
+ * Context: task context, any preemption model; never sleeps, and returns at
+ * once in atomic context.  Called by cond_resched() through
+ * klp_sched_try_switch() while a transition runs and the current task has
+ * TIF_PATCH_PENDING set.  If klp_mutex is free and no function that the
+ * transition leaves behind is on the task's own stack, the task takes the
+ * target state, as it would on its way to user space (the tracepoint says
+ * "by=self"), and kicks the transition if it was the last task to switch.
+ * Otherwise it returns, and the task tries again later.  See "Switching in
+ * cond_resched()" above.
  */
 void __klp_sched_try_switch(void)
 {
@@ -1644,7 +1681,7 @@ void __klp_sched_try_switch(void)
 	unsigned int nr_ranges;
 	int nr;
 
-	if (unlikely(in_interrupt() || irqs_disabled()))
+	if (unlikely(preempt_count() || irqs_disabled()))
 		return;
 	/* Same tick as a blocked check on this CPU (equality: no wrap issue). */
 	if (raw_cpu_read(klp_sched_blocked_at) == now)
@@ -1676,3 +1713,4 @@ void __klp_sched_try_switch(void)
 unlock:
 	mutex_unlock(&klp_mutex);
 }
+EXPORT_SYMBOL(__klp_sched_try_switch);
