@@ -546,8 +546,7 @@ static unsigned int klp_max_ranges(void)
 /*
  * Write into @ranges (klp_max_ranges() long) the ranges of the transition
  * patch's functions as they are patched now, sorted and merged; return how
- * many.  Allocates nothing, so the task-side check (__klp_sched_try_switch())
- * can use it too.  Context: klp_mutex held.
+ * many.  Context: klp_mutex held.
  */
 static unsigned int klp_fill_ranges(struct klp_range *ranges)
 {
@@ -1490,13 +1489,11 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
  * patch and its func stacks cannot change (module coming and going,
  * reversal, completion all hold klp_mutex), and no other walker can check
  * or switch this task meanwhile.  The ranges of the round (klp_trans.ranges)
- * are freed after each round; the hook fills a buffer of its own instead,
- * with klp_fill_ranges(), which allocates nothing (an allocation here could
- * recurse into reclaim under the caller's locks), every time: a module
- * coming during the transition adds ranges.  The buffer is allocated when
- * the transition begins (for the patch's number of functions, which no
- * module load changes) and freed when it ends, both under klp_mutex, so the
- * hook, which reads it only under klp_mutex, never sees it freed.
+ * are freed after each round; the hook makes each function's ranges anew,
+ * every time (a module coming during the transition adds some), and
+ * allocates nothing: an allocation here could recurse into reclaim under
+ * the caller's locks, and one made for the transition would be a way for
+ * enabling a patch to fail that only costs memory (klp_sched_stack_blocked()).
  *
  * Cost: nothing but a static branch (klp_sched_try_switch_key, enabled only
  * between klp_trans_begin() and klp_trans_finish()) when no transition
@@ -1554,11 +1551,6 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
 
 /* The state of switching in cond_resched(). */
 static struct {
-	/*
-	 * The hook's ranges, klp_max_ranges() long; NULL outside
-	 * transitions.  Under klp_mutex.
-	 */
-	struct klp_range *ranges;
 	/*
 	 * Bit 0: a round of this transition asked for cond_resched() to call
 	 * the hook under preempt=full.  Set by the rounds' walkers (an atomic
@@ -1628,19 +1620,40 @@ static void klp_sched_note_blocked(struct task_struct *task, int ret)
 }
 
 /*
+ * Whether the @nr @entries of a stack hold code that the transition leaves
+ * behind: the ranges of klp_fill_ranges(), made and checked one function
+ * at a time, so that nothing is allocated (see above).  Functions times
+ * entries comparisons, for each task once, or once per jiffy and CPU while
+ * it is blocked.  Context: klp_mutex held.
+ */
+static bool klp_sched_stack_blocked(const unsigned long *entries,
+				    unsigned int nr)
+{
+	struct klp_range range[2];
+	struct klp_object *obj;
+	struct klp_func *func;
+
+	klp_for_each_object(klp_trans_patch, obj) {
+		klp_for_each_func(obj, func) {
+			if (!klp_func_range(func, &range[0]))
+				continue;
+			klp_func_redirect_range(func, &range[1]);
+			if (klp_stack_blocked_by(&range[0], 1, entries, nr) ||
+			    klp_stack_blocked_by(&range[1], 1, entries, nr))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Let tasks switch in cond_resched() from now on; called by
- * klp_trans_begin(), also when a reversal begins the transition anew (the
- * patch, and so the size of the buffer, stays the same).  Without the
- * buffer (no memory) tasks switch as before, at rounds only.
+ * klp_trans_begin(), also when a reversal begins the transition anew.
  * Context: klp_mutex held.
  */
 static void klp_sched_begin(void)
 {
-	if (!klp_sched.ranges)
-		klp_sched.ranges = kvmalloc_array(klp_max_ranges(),
-						  sizeof(*klp_sched.ranges),
-						  GFP_KERNEL);
-	if (klp_sched.ranges && !static_key_enabled(&klp_sched_try_switch_key))
+	if (!static_key_enabled(&klp_sched_try_switch_key))
 		static_branch_enable(&klp_sched_try_switch_key);
 }
 
@@ -1657,8 +1670,6 @@ static void klp_sched_finish(void)
 	if (test_and_clear_bit(0, &klp_sched.wanted))
 		mod_delayed_work(system_unbound_wq, &klp_sched_flip_work,
 				 KLP_SCHED_LINGER);
-	kvfree(klp_sched.ranges);
-	klp_sched.ranges = NULL;
 }
 
 /**
@@ -1677,8 +1688,6 @@ static void klp_sched_finish(void)
 void __klp_sched_try_switch(void)
 {
 	unsigned long now = jiffies;
-	const struct klp_range *blocked;
-	unsigned int nr_ranges;
 	int nr;
 
 	if (unlikely(preempt_count() || irqs_disabled()))
@@ -1690,17 +1699,12 @@ void __klp_sched_try_switch(void)
 		return;
 
 	/* The transition may have ended, or a reversal cleared the flag. */
-	if (!klp_trans_patch || !klp_sched.ranges ||
-	    !klp_patch_pending(current))
+	if (!klp_trans_patch || !klp_patch_pending(current))
 		goto unlock;
 
 	nr = stack_trace_save_tsk_reliable(current, klp_trans.stack_entries,
 					   KLP_MAX_STACK_ENTRIES);
-	nr_ranges = klp_fill_ranges(klp_sched.ranges);
-	blocked = nr < 0 ? NULL :
-		  klp_stack_blocked_by(klp_sched.ranges, nr_ranges,
-				       klp_trans.stack_entries, nr);
-	if (nr < 0 || blocked) {
+	if (nr < 0 || klp_sched_stack_blocked(klp_trans.stack_entries, nr)) {
 		raw_cpu_write(klp_sched_blocked_at, now);
 		goto unlock;
 	}

@@ -14,7 +14,8 @@
 # transition waits for the thread (SKIP, after the bounded wait).
 #
 # The thread is bound to the last online CPU, and this shell (so the loads
-# and writes that start the transitions, and their first rounds) to CPU 0.
+# and writes that start the transitions, and their first rounds) and the
+# unbound work items (the later rounds) to CPU 0.
 # A round then finds the thread running on its CPU, not switched out in
 # cond_resched(), where under none and voluntary its stack could be checked
 # (only another task woken on that CPU at that moment could make it so):
@@ -116,6 +117,15 @@ LAST_CPU=${REPLY##*[-,]}
 ((LAST_CPU > 0)) || skip "needs two online CPUs (online: $REPLY)"
 [[ ${REPLY%%[-,]*} == 0 ]] || skip "needs CPU 0 online (online: $REPLY)"
 taskset -pc 0 $$ > /dev/null || die "cannot bind this shell to CPU 0 (taskset)"
+# Unbound work items (the retries of the transition, the re-pointing of
+# cond_resched()) on CPU 0 only: one woken on the thread's CPU would
+# preempt the thread there, and under full preemption a round could then
+# check its stack (reliable with ORC, interrupt frame and all) and switch
+# it, whether or not cond_resched() lets it switch itself.
+WQMASK=/sys/devices/virtual/workqueue/cpumask
+klp_read "$WQMASK" || die "cannot read $WQMASK"
+klp_at_exit "echo $REPLY > '$WQMASK'"
+echo 1 > "$WQMASK" || die "cannot keep unbound work items on CPU 0 ($WQMASK)"
 
 start_test "a kernel thread that never sleeps switches in cond_resched()"
 load_mod "$T" cpu="$LAST_CPU"
