@@ -1522,11 +1522,13 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
  *    lock: whoever waits for it sleeps, and the check itself only reads the
  *    task's own stack, which preemption does not change under it.
  *  - PREEMPT_DYNAMIC booted with preempt=full: cond_resched() is a static
- *    call that returns 0, so the hook never runs.  A busy kernel thread can
- *    be preempted, but only from an interrupt: its stack then holds an
- *    interrupt frame, which the reliable unwinder refuses, so a round never
- *    switches it either.  When a round after the first finds a kernel
- *    thread running or with an unreliable stack, it asks
+ *    call that returns 0, so the hook never runs.  A busy kernel thread is
+ *    preempted (from an interrupt, a stack that ORC unwinds reliably) only
+ *    when another task runs on its CPU; a round on another CPU finds it
+ *    running, and only a round that itself runs on the thread's CPU, or
+ *    meets it preempted by chance, can check and switch it (never on an
+ *    isolated CPU, where no round runs).  When a round after the first
+ *    finds a kernel thread running or with an unreliable stack, it asks
  *    (klp_sched_note_blocked()) for cond_resched() to call __cond_resched()
  *    (sched_dynamic_klp_enable(), which re-points the static call;
  *    __cond_resched() under full preemption only reschedules when a
