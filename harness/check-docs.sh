@@ -37,7 +37,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DOCDIR=Documentation/livepatch
 ABIFILE=Documentation/ABI/testing/sysfs-kernel-livepatch
 # The C sources and headers this project owns.
-KDOC_SOURCES=(kernel/livepatch include/linux/livepatch.h
+KDOC_SOURCES=(kernel/livepatch include/linux/livepatch.h include/linux/livepatch_sched.h
 	arch/x86/include/asm/livepatch.h samples/livepatch lib/livepatch)
 
 usage() {

@@ -27,7 +27,8 @@ fail() {
 
 # Project C sources and headers, as paths relative to the repository.
 mapfile -t cfiles < <(git ls-files -- 'kernel/livepatch/*.[ch]' \
-	'include/linux/livepatch.h' 'arch/x86/include/asm/livepatch.h' \
+	'include/linux/livepatch.h' 'include/linux/livepatch_sched.h' \
+	'arch/x86/include/asm/livepatch.h' \
 	'samples/livepatch/*.[ch]' 'lib/livepatch/*.[ch]' 'tools/livepatch/*.[ch]' \
 	'tools/testing/selftests/livepatch/*.[ch]')
 
@@ -54,6 +55,20 @@ if [[ -n $out ]]; then
 	printf '%s\n' "$out"
 	fail checkpatch
 fi
+
+# The scheduler change is a patch with a commit message: checkpatch reads
+# it as a patch (not -f), from stdin: given the path of a file that git
+# tracks, it checked the file's own lines instead (blank context lines
+# became trailing whitespace).
+step "checkpatch --strict on ${KLP_PATCHES_OURS[*]}"
+for p in "${KLP_PATCHES_OURS[@]}"; do
+	out=$("$KLP_SRC/scripts/checkpatch.pl" --strict --no-tree --terse \
+		--show-types - <"$p" 2>&1 | grep -v '^total:' || true)
+	if [[ -n $out ]]; then
+		printf '%s\n' "$out"
+		fail "checkpatch $p"
+	fi
+done
 
 # --- W=1 and sparse ---------------------------------------------------------
 # Compile our directories afresh with W=1 and run sparse (C=2 checks every
@@ -91,10 +106,45 @@ if ! make -C "$KLP_SRC" O="$KLP_OUT" ARCH=x86_64 CC="ccache gcc" \
 fi
 restore_objects
 trap - EXIT
-re=$(printf '%s|' "${dirs[@]}" include/linux/livepatch.h arch/x86/include/asm/livepatch.h)
+re=$(printf '%s|' "${dirs[@]}" include/linux/livepatch.h include/linux/livepatch_sched.h \
+	arch/x86/include/asm/livepatch.h)
 if grep -E "(^|/)(${re%|})[^ :]*:[0-9]+:([0-9]+:)? (warning|error):" "$log"; then
 	fail "W=1/sparse warnings"
 fi
+
+# The files the scheduler patch changes, with W=1 and sparse: only the
+# findings on lines the patch adds count (the rest is 6.1's own code).
+step "W=1 C=1 (sparse) build of the files ${KLP_PATCHES_OURS[*]} change"
+for p in "${KLP_PATCHES_OURS[@]}"; do
+	mapfile -t pfiles < <(patch_files "$p")
+	objs=()
+	for f in "${pfiles[@]}"; do
+		[[ $f == *.c ]] || continue
+		rm -f "$KLP_OUT/${f%.c}.o"
+		objs+=("${f%.c}.o")
+	done
+	((${#objs[@]})) || continue
+	plog=$KLP_OUT/klp-check-patch-build.log
+	if ! make -C "$KLP_SRC" O="$KLP_OUT" ARCH=x86_64 CC="ccache gcc" \
+		W=1 C=1 "${objs[@]}" >"$plog" 2>&1; then
+		tail -n 30 "$plog"
+		fail "W=1 build of ${objs[*]}"
+	fi
+	# FILE:LINE of every line the patch adds, as in the patched file.
+	added=$(awk '/^\+\+\+ b\// { f = substr($2, 3); next }
+		/^@@ / { split($3, a, ","); n = substr(a[1], 2); next }
+		f == "" { next }
+		/^\+/ { print f ":" n; n++; next }
+		/^ / { n++ }' "$p")
+	while read -r w; do
+		[[ $w =~ ([a-z0-9_/.-]+):([0-9]+):([0-9]+:)?\ (warning|error): ]] || continue
+		loc=${BASH_REMATCH[1]#"$KLP_SRC/"}:${BASH_REMATCH[2]}
+		if grep -qxF "$loc" <<<"$added"; then
+			echo "$w"
+			fail "W=1/sparse warning on a line of $p"
+		fi
+	done <"$plog"
+done
 
 # --- kernel-doc and documentation ------------------------------------------
 step "kernel-doc on our sources"

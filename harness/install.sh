@@ -19,7 +19,11 @@ patchlevel=$(awk '$1 == "PATCHLEVEL" && $2 == "=" { print $3 }' "$ksrc/Makefile"
 	die "$KLP_REPO has no kernel/livepatch/core.c; nothing to install"
 
 info "installing into $ksrc"
+# The patches first: a tree they do not fit is refused before any change.
+patched=$(patch_tree_in_place "$ksrc")
 changes=$(lay_files "$ksrc")
 verify_files "$ksrc"
-if [[ -n $changes ]]; then echo "$changes"; else info "already up to date"; fi
+[[ -n $changes ]] && echo "$changes"
+[[ -n $patched ]] && echo "$patched"
+[[ -n $changes || $patched == patched* ]] || info "already up to date"
 info "done; build with CONFIG_LIVEPATCH=y (see harness/configs/base.config)"

@@ -44,8 +44,14 @@ esac
 # are replaced, or deleted when the repository lacks them.
 KLP_DIRS_OURS=(kernel/livepatch samples/livepatch lib/livepatch
 	tools/testing/selftests/livepatch Documentation/livepatch tools/livepatch)
-KLP_FILES_OURS=(include/linux/livepatch.h arch/x86/include/asm/livepatch.h
+KLP_FILES_OURS=(include/linux/livepatch.h include/linux/livepatch_sched.h
+	arch/x86/include/asm/livepatch.h
 	Documentation/ABI/testing/sysfs-kernel-livepatch)
+# Changes to files that the project does not own, as patches (patch -p1)
+# kept in the repository: the scheduler's calls of live patching
+# (switching in cond_resched()).  Trees of KLP_IMPL=ours get them applied,
+# stock trees get the files as the pristine tree has them (patch_tree).
+KLP_PATCHES_OURS=(harness/patches/livepatch-sched.patch)
 # With the stock implementation only the samples, tests and tools are ours.
 KLP_DIRS_STOCK=(samples/livepatch lib/livepatch tools/testing/selftests/livepatch
 	tools/livepatch)
@@ -223,6 +229,65 @@ lay_files() {
 			rm -f "$tree/$f"
 		fi
 	done < <(klp_files)
+}
+
+# patch_files PATCH: the files that PATCH changes, one per line.
+patch_files() { sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1"; }
+
+# patch_tree TREE PRISTINE: make each file that the project's patches
+# change the PRISTINE one with the patches of KLP_IMPL applied (none for
+# stock).  The result is made in a scratch directory from copies of the
+# pristine files and copied into TREE only where its content differs: rsync
+# writes a new file and renames it into place, so the hard link into the
+# pristine tree is replaced, never written through; an unchanged file keeps
+# its mtime, so rebuilds stay incremental.  Idempotent, and a patch changed
+# in the repository replaces what an older version left in TREE.
+patch_tree() {
+	local tree=$1 pristine=$2 tmp p f files=()
+	for p in "${KLP_PATCHES_OURS[@]}"; do
+		mapfile -t -O "${#files[@]}" files < <(patch_files "$KLP_REPO/$p")
+	done
+	((${#files[@]})) || return 0
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/klp-patch.XXXXXX")
+	for f in "${files[@]}"; do
+		mkdir -p "$tmp/$(dirname "$f")"
+		cp "$pristine/$f" "$tmp/$f"
+	done
+	if [[ $KLP_IMPL == ours ]]; then
+		for p in "${KLP_PATCHES_OURS[@]}"; do
+			patch -d "$tmp" -p1 -s -f --no-backup-if-mismatch \
+				<"$KLP_REPO/$p" >&2 || {
+				rm -rf "$tmp"
+				die "$p does not apply to $pristine"
+			}
+		done
+	fi
+	for f in "${files[@]}"; do
+		rsync -c -i "$tmp/$f" "$tree/$f" | report_changes "$(dirname "$f")/"
+		cmp -s "$tmp/$f" "$tree/$f" || {
+			rm -rf "$tmp"
+			die "$tree/$f: not what ${KLP_PATCHES_OURS[*]} make of it"
+		}
+	done
+	rm -rf "$tmp"
+}
+
+# patch_tree_in_place TREE: apply the project's patches to a tree that has
+# no pristine copy (make install): each one unless it is applied already
+# (its reverse applies); one that applies neither way is an error.
+patch_tree_in_place() {
+	local tree=$1 p
+	for p in "${KLP_PATCHES_OURS[@]}"; do
+		if patch -d "$tree" -p1 -R -s -f --dry-run <"$KLP_REPO/$p" >/dev/null 2>&1; then
+			info "already applied: $p"
+		elif patch -d "$tree" -p1 -s -f --dry-run <"$KLP_REPO/$p" >/dev/null 2>&1; then
+			patch -d "$tree" -p1 -s -f --no-backup-if-mismatch <"$KLP_REPO/$p" ||
+				die "applying $p to $tree failed"
+			patch_files "$KLP_REPO/$p" | sed 's/^/patched  /'
+		else
+			die "$p applies to $tree neither forward nor in reverse (not a Debian 6.1 tree, or changed by hand?)"
+		fi
+	done
 }
 
 # report_changes PREFIX: turn rsync --itemize-changes lines into words.

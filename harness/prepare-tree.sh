@@ -31,3 +31,4 @@ fi
 info "laying $KLP_IMPL files from $KLP_REPO into $KLP_SRC"
 lay_files "$KLP_SRC"
 verify_files "$KLP_SRC"
+patch_tree "$KLP_SRC" "$KLP_PRISTINE"

@@ -38,6 +38,7 @@
 
 #include <linux/cpu.h>
 #include <linux/ftrace.h>
+#include <linux/livepatch_sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
@@ -140,6 +141,10 @@ static struct workqueue_struct *klp_trans_wq;
 
 static bool klp_trans_advance(void);
 static void klp_trans_work_fn(struct work_struct *work);
+/* Switching in cond_resched(): the block at the end of this file. */
+static void klp_sched_begin(void);
+static void klp_sched_finish(void);
+static void klp_sched_note_blocked(struct task_struct *task, int ret);
 /*
  * The rounds of checks, on klp_trans_wq.  A round is bounded work (one
  * stack check of each task not yet switched), so the higher priority
@@ -539,25 +544,30 @@ KLP_VISIBLE_IF_KUNIT unsigned int klp_merge_ranges(struct klp_range *ranges,
 	return out;
 }
 
-static int klp_build_ranges(void)
+/* The room klp_fill_ranges() needs: two ranges per function, at least one. */
+static unsigned int klp_max_ranges(void)
 {
-	struct klp_range *ranges;
 	struct klp_object *obj;
 	struct klp_func *func;
 	unsigned int nr = 0;
 
-	klp_free_ranges();
-
 	klp_for_each_object(klp_trans_patch, obj)
 		klp_for_each_func(obj, func)
 			nr++;
+	return max(2 * nr, 1U);
+}
 
-	/* Two per function: what it leaves behind, and its redirection. */
-	ranges = kvmalloc_array(max(nr, 1U), 2 * sizeof(*ranges), GFP_KERNEL);
-	if (!ranges)
-		return -ENOMEM;
+/*
+ * Write into @ranges (klp_max_ranges() long) the ranges of the transition
+ * patch's functions as they are patched now, sorted and merged; return how
+ * many.  Context: klp_mutex held.
+ */
+static unsigned int klp_fill_ranges(struct klp_range *ranges)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+	unsigned int nr = 0;
 
-	nr = 0;
 	klp_for_each_object(klp_trans_patch, obj) {
 		klp_for_each_func(obj, func) {
 			if (!klp_func_range(func, &ranges[nr]))
@@ -568,8 +578,22 @@ static int klp_build_ranges(void)
 	}
 
 	sort(ranges, nr, sizeof(*ranges), klp_range_cmp, NULL);
+	return klp_merge_ranges(ranges, nr);
+}
+
+static int klp_build_ranges(void)
+{
+	struct klp_range *ranges;
+
+	klp_free_ranges();
+
+	/* Two per function: what it leaves behind, and its redirection. */
+	ranges = kvmalloc_array(klp_max_ranges(), sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+
 	klp_trans.ranges = ranges;
-	klp_trans.nr_ranges = klp_merge_ranges(ranges, nr);
+	klp_trans.nr_ranges = klp_fill_ranges(ranges);
 	return 0;
 }
 
@@ -732,6 +756,7 @@ static bool klp_try_switch_task(struct task_struct *task,
 {
 	int ret = klp_switch_or_hurry(task, check);
 
+	klp_sched_note_blocked(task, ret);
 	switch (ret) {
 	case 0:
 		return true;
@@ -1233,6 +1258,8 @@ static void klp_trans_finish(void)
 	pr_debug("'%s': completing %s transition\n", patch->mod->name,
 		 klp_state_name(klp_trans_target));
 
+	klp_sched_finish();
+
 	if (patch->replace && klp_trans_target == KLP_PATCHED) {
 		klp_unhook_replaced(patch);
 		klp_drop_nops(patch);
@@ -1387,6 +1414,7 @@ void klp_trans_begin(void)
 	klp_trans.retry_delay = KLP_RETRY_MIN;
 	cpumask_clear(&klp_trans.woken_isolated);
 	klp_walk.last_pending = UINT_MAX;
+	klp_sched_begin();
 }
 
 /**
@@ -1622,3 +1650,271 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
 			out[copied++] = klp_trans.blockers[i];
 	return copied;
 }
+
+/*
+ * Switching in cond_resched().
+ *
+ * A kernel thread that is always busy never sleeps (no round finds it off
+ * its CPU with a stack that can be checked) and never returns to user space
+ * (it never switches itself there): a transition would wait for it forever.
+ * Such a thread calls cond_resched() now and then, and there its own stack
+ * can be unwound reliably: a task may always unwind itself, from a plain
+ * call, with no interrupt frame on the stack.  So while a transition runs,
+ * cond_resched() calls __klp_sched_try_switch() (the scheduler's side is
+ * include/linux/livepatch_sched.h and a few lines of kernel/sched/core.c
+ * and include/linux/sched.h, laid into the tree as
+ * harness/patches/livepatch-sched.patch), which checks the stack of the
+ * current task against the ranges of the transition, as a round would, and
+ * switches it when nothing it leaves behind is on its stack.  The frames of
+ * cond_resched() and of this function are on that stack too: were one of
+ * them patched, the task would only find itself blocked, never switch
+ * wrongly.
+ *
+ * What the check reads, and under which lock: everything that a round
+ * reads, under the same klp_mutex.  The hook runs wherever cond_resched()
+ * runs, under whatever sleeping locks its caller holds, so it only tries
+ * the mutex (mutex_trylock() never waits, so it cannot deadlock, and lockdep
+ * records no dependency on it from the caller's locks) and returns when
+ * someone else holds it, the task itself included (the transition work
+ * calls cond_resched() between its batches); the task tries again at its
+ * next cond_resched().  Nothing the hook does while it holds klp_mutex
+ * sleeps.  It returns at once in atomic context (preempt_count() not 0, or
+ * interrupts off): a mutex may only be taken by a task, and a
+ * cond_resched() there is a bug of its caller that goes unnoticed where
+ * cond_resched() does nothing (CONFIG_PREEMPT).  Holding klp_mutex, no
+ * round runs (rounds and their helpers run under the leader's klp_mutex),
+ * so klp_trans.stack_entries, the leader's scratch space, is free, the
+ * patch and its func stacks cannot change (module coming and going,
+ * reversal, completion all hold klp_mutex), and no other walker can check
+ * or switch this task meanwhile.  The ranges of the round (klp_trans.ranges)
+ * are freed after each round; the hook makes each function's ranges anew,
+ * every time (a module coming during the transition adds some), and
+ * allocates nothing: an allocation here could recurse into reclaim under
+ * the caller's locks, and one made for the transition would be a way for
+ * enabling a patch to fail that only costs memory (klp_sched_stack_blocked()).
+ *
+ * Cost: nothing but a static branch (klp_sched_try_switch_key, enabled only
+ * between klp_trans_begin() and klp_trans_finish()) when no transition
+ * runs, and a test of TIF_PATCH_PENDING in the tasks that switched already.
+ * A task that finds itself blocked (it is in a patched function) has its
+ * CPU skip the check for the rest of the jiffy, so a task calling
+ * cond_resched() in a loop inside a patched function costs one check per
+ * tick, not one per call.
+ *
+ * The preemption models:
+ *  - PREEMPT_NONE, PREEMPT_VOLUNTARY (static, or PREEMPT_DYNAMIC booted
+ *    with preempt=none or preempt=voluntary): cond_resched() calls
+ *    __cond_resched() (directly, or through the static call that points
+ *    there), and so does might_sleep() under voluntary; the hook runs first
+ *    there, at every one of these calls.  The task switches before the
+ *    scheduler may switch it out, at a point where it runs no patched code
+ *    of its own frame.  Holding klp_mutex the task is not preempted (under
+ *    none and voluntary only an explicit scheduling point switches it out,
+ *    and the hook has none).
+ *  - Static CONFIG_PREEMPT (no PREEMPT_DYNAMIC): cond_resched() is an
+ *    inline function of include/linux/sched.h that schedules nothing; the
+ *    scheduler patch makes it call klp_sched_try_switch() all the same, so
+ *    the hook runs at every cond_resched(), in modules too (hence the
+ *    exports; EXPORT_SYMBOL, as cond_resched() serves every module).  The
+ *    task may be preempted while it holds klp_mutex, which is a sleeping
+ *    lock: whoever waits for it sleeps, and the check itself only reads the
+ *    task's own stack, which preemption does not change under it.
+ *  - PREEMPT_DYNAMIC booted with preempt=full: cond_resched() is a static
+ *    call that returns 0, so the hook never runs.  A busy kernel thread is
+ *    preempted (from an interrupt, a stack that ORC unwinds reliably) only
+ *    when another task runs on its CPU; a round on another CPU finds it
+ *    running, and only a round that itself runs on the thread's CPU, or
+ *    meets it preempted by chance, can check and switch it (never on an
+ *    isolated CPU, where no round runs).  When a round after the first
+ *    finds a kernel thread running or with an unreliable stack, it asks
+ *    (klp_sched_note_blocked()) for cond_resched() to call __cond_resched()
+ *    (sched_dynamic_klp_enable(), which re-points the static call;
+ *    __cond_resched() under full preemption only reschedules when a
+ *    reschedule is due anyway, which preemption would do at the next
+ *    preempt_enable() or interrupt), and from then on the hook runs as
+ *    under none, preemptible as under CONFIG_PREEMPT.  This is done only
+ *    then, not for every transition: re-pointing the static call patches
+ *    every call site of cond_resched() in the kernel, one after the other
+ *    (about 3.8 s each way under TCG).  A work item of its own does it
+ *    (klp_sched_flip_fn(): text patching sleeps, and the rounds' walkers
+ *    hold the RCU read lock), without klp_mutex: rounds go on meanwhile,
+ *    the hook already runs at the call sites patched so far, and a
+ *    transition never waits for a flip.  When the transition ends the
+ *    static call is given back to the model only after KLP_SCHED_LINGER
+ *    without another transition that asks for it, so that transitions in
+ *    a row (an enable, then a disable) pay for one flip each way, not one
+ *    per transition.
+ */
+
+/* How long cond_resched() keeps calling the hook after a transition. */
+#define KLP_SCHED_LINGER	(5 * HZ)
+
+/* The state of switching in cond_resched(). */
+static struct {
+	/*
+	 * Bit 0: a round of this transition asked for cond_resched() to call
+	 * the hook under preempt=full.  Set by the rounds' walkers (an atomic
+	 * bit operation: they run concurrently), cleared by
+	 * klp_sched_finish(); both under the leader's klp_mutex.
+	 */
+	unsigned long wanted;
+	/*
+	 * sched_dynamic_klp_enable() is in force.  Only klp_sched_flip_fn()
+	 * touches it: a work item never runs twice at once.
+	 */
+	bool flipped;
+} klp_sched;
+
+/* Read by klp_sched_try_switch() (include/linux/livepatch_sched.h). */
+DEFINE_STATIC_KEY_FALSE(klp_sched_try_switch_key);
+EXPORT_SYMBOL(klp_sched_try_switch_key);
+
+/* jiffies when a task on this CPU last found itself blocked. */
+static DEFINE_PER_CPU(unsigned long, klp_sched_blocked_at);
+
+/*
+ * Make the cond_resched static call what klp_sched.wanted asks for.  Queued
+ * again whenever that changes, so a change made while it runs is followed
+ * by another run.
+ */
+static void klp_sched_flip_fn(struct work_struct *work)
+{
+	bool wanted = test_bit(0, &klp_sched.wanted);
+
+	if (wanted == klp_sched.flipped)
+		return;
+	if (wanted)
+		sched_dynamic_klp_enable();
+	else
+		sched_dynamic_klp_disable();
+	klp_sched.flipped = wanted;
+	pr_debug("cond_resched() %s\n", wanted ?
+		 "calls the scheduler for the transition" :
+		 "is the preemption model's again");
+}
+
+static DECLARE_DELAYED_WORK(klp_sched_flip_work, klp_sched_flip_fn);
+
+/*
+ * A round could not switch @task (klp_try_switch() returned @ret).  A
+ * kernel thread that is running, or that was preempted from an interrupt
+ * (unreliable stack), can only switch itself in cond_resched(); under
+ * full preemption of a PREEMPT_DYNAMIC kernel make cond_resched() call the
+ * hook.  Not for idle tasks, which switch in the idle loop, nor in the
+ * first round, where a kernel thread is often found running for a moment:
+ * only one still found so after a retry (retry_delay has doubled; the
+ * leader, which holds klp_mutex, changes it only between rounds).  Called
+ * by the rounds' walkers, under the RCU read lock.
+ */
+static void klp_sched_note_blocked(struct task_struct *task, int ret)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_DYNAMIC) || !preempt_model_full())
+		return;
+	if (!(task->flags & PF_KTHREAD) || is_idle_task(task) ||
+	    (ret != -EBUSY && ret != -EINVAL))
+		return;
+	if (READ_ONCE(klp_trans.retry_delay) <= KLP_RETRY_MIN)
+		return;
+	if (!test_and_set_bit(0, &klp_sched.wanted))
+		mod_delayed_work(system_unbound_wq, &klp_sched_flip_work, 0);
+}
+
+/*
+ * Whether the @nr @entries of a stack hold code that the transition leaves
+ * behind: the ranges of klp_fill_ranges(), made and checked one function
+ * at a time, so that nothing is allocated (see above).  Functions times
+ * entries comparisons, for each task once, or once per jiffy and CPU while
+ * it is blocked.  Context: klp_mutex held.
+ */
+static bool klp_sched_stack_blocked(const unsigned long *entries,
+				    unsigned int nr)
+{
+	struct klp_range range[2];
+	struct klp_object *obj;
+	struct klp_func *func;
+
+	klp_for_each_object(klp_trans_patch, obj) {
+		klp_for_each_func(obj, func) {
+			if (!klp_func_range(func, &range[0]))
+				continue;
+			klp_func_redirect_range(func, &range[1]);
+			if (klp_stack_blocked_by(&range[0], 1, entries, nr) ||
+			    klp_stack_blocked_by(&range[1], 1, entries, nr))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Let tasks switch in cond_resched() from now on; called by
+ * klp_trans_begin(), also when a reversal begins the transition anew.
+ * Context: klp_mutex held.
+ */
+static void klp_sched_begin(void)
+{
+	if (!static_key_enabled(&klp_sched_try_switch_key))
+		static_branch_enable(&klp_sched_try_switch_key);
+}
+
+/*
+ * The transition ends (completed or cancelled): no task has
+ * TIF_PATCH_PENDING any more, and none can be inside the hook, which runs
+ * under klp_mutex only.  A flip of the static call is undone later (see
+ * KLP_SCHED_LINGER).  Context: klp_mutex held.
+ */
+static void klp_sched_finish(void)
+{
+	if (static_key_enabled(&klp_sched_try_switch_key))
+		static_branch_disable(&klp_sched_try_switch_key);
+	if (test_and_clear_bit(0, &klp_sched.wanted))
+		mod_delayed_work(system_unbound_wq, &klp_sched_flip_work,
+				 KLP_SCHED_LINGER);
+}
+
+/**
+ * __klp_sched_try_switch() - switch the current task in cond_resched()
+ *
+ * Context: task context, any preemption model; never sleeps, and returns at
+ * once in atomic context.  Called by cond_resched() through
+ * klp_sched_try_switch() while a transition runs and the current task has
+ * TIF_PATCH_PENDING set.  If klp_mutex is free and no function that the
+ * transition leaves behind is on the task's own stack, the task takes the
+ * target state, as it would on its way to user space (the tracepoint says
+ * "by=self"), and kicks the transition if it was the last task to switch.
+ * Otherwise it returns, and the task tries again later.  See "Switching in
+ * cond_resched()" above.
+ */
+void __klp_sched_try_switch(void)
+{
+	unsigned long now = jiffies;
+	int nr;
+
+	if (unlikely(preempt_count() || irqs_disabled()))
+		return;
+	/* Same tick as a blocked check on this CPU (equality: no wrap issue). */
+	if (raw_cpu_read(klp_sched_blocked_at) == now)
+		return;
+	if (!mutex_trylock(&klp_mutex))
+		return;
+
+	/* The transition may have ended, or a reversal cleared the flag. */
+	if (!klp_trans_patch || !klp_patch_pending(current))
+		goto unlock;
+
+	nr = stack_trace_save_tsk_reliable(current, klp_trans.stack_entries,
+					   KLP_MAX_STACK_ENTRIES);
+	if (nr < 0 || klp_sched_stack_blocked(klp_trans.stack_entries, nr)) {
+		raw_cpu_write(klp_sched_blocked_at, now);
+		goto unlock;
+	}
+
+	current->patch_state = klp_trans_target;
+	trace_klp_task_switch(current->pid, current->comm, klp_trans_target,
+			      true);
+	if (klp_unflag_pending(current))
+		klp_kick_transition();
+unlock:
+	mutex_unlock(&klp_mutex);
+}
+EXPORT_SYMBOL(__klp_sched_try_switch);
