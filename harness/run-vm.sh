@@ -31,7 +31,7 @@ slow=1 mem=2G suite=1
 [[ $KLP_KCONFIG == kcsan ]] && slow=2 suite=3
 mem=${KLP_VM_MEM:-$mem}
 smp=${KLP_SMP:-2}
-[[ $smp =~ ^[1-4]$ ]] || die "KLP_SMP must be 1 to 4 (CONFIG_NR_CPUS in base.config)"
+[[ $smp =~ ^[1-8]$ ]] || die "KLP_SMP must be 1 to 8 (CONFIG_NR_CPUS in base.config)"
 case $mode in
 test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * suite))} ;;
 demo) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
