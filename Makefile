@@ -22,19 +22,23 @@
 #                            guest per model, harness/run-tests.sh)
 #   KLP_VM_TIMEOUT=<s>       kill the guest after this long (1200 test, 300 demo)
 #   KLP_KVM=0|1              skip the KVM probe
+#   CASES="main disturb"     make bench: which cases (main: the 2-vCPU guests'
+#                            cases; disturb: the disturbance case)
 # Build output lives in $${XDG_CACHE_HOME:-~/.cache}/klp.
 
 KLP_IMPL ?= ours
 KCONFIG ?= default
 TESTS ?=
 KSRC ?=
+CASES ?= $(KLP_BENCH_CASES)
 
 # Only our own names reach the scripts; the rest of the command line must
 # not leak into the kernel's make.
 export KLP_IMPL
 export KLP_KCONFIG := $(KCONFIG)
 export KLP_TESTS := $(TESTS)
-unexport KCONFIG TESTS KSRC
+export KLP_BENCH_CASES := $(CASES)
+unexport KCONFIG TESTS KSRC CASES
 
 H := harness
 
@@ -72,6 +76,7 @@ clean:
 check:
 	@$(H)/check.sh
 
-# make bench [QUICK=1]: ours vs stock side by side (harness/bench/bench.sh).
+# make bench [QUICK=1] [CASES=disturb]: ours vs stock side by side
+# (harness/bench/bench.sh).
 bench:
 	@KLP_BENCH_QUICK=$(QUICK) $(H)/klp.sh bench

@@ -19,6 +19,13 @@
 #   KLP_BENCH_ROUNDS=N        boots per implementation, alternating between
 #                             the two, each with 1/N of the repetitions
 #                             (default 3 full, 1 quick)
+#   KLP_BENCH_CASES="main disturb"  which cases to run (make bench CASES=...):
+#                             main, the cases of the 2-vCPU guests; disturb,
+#                             the disturbance case, in guests of its own
+#                             (3 vCPUs, CPU 2 isolated) booted after them
+#   KLP_BENCH_DISTURB_ROUNDS=N  boots per implementation for the disturbance
+#                             case, alternating (default 1: a boot takes
+#                             minutes to start its 10000 tasks)
 #   KLP_KVM=0|1               force TCG or KVM; by default KVM only when
 #                             harness/run-vm.sh found it working on this boot
 set -euo pipefail
@@ -35,6 +42,23 @@ read -r -a impls <<<"${KLP_BENCH_IMPLS:-ours stock}"
 for impl in "${impls[@]}"; do
 	case $impl in ours | stock) ;; *) die "KLP_BENCH_IMPLS: unknown implementation '$impl'" ;; esac
 done
+read -r -a cases <<<"${KLP_BENCH_CASES:-main disturb}"
+run_main=0 run_disturb=0
+for c in "${cases[@]}"; do
+	case $c in
+	main) run_main=1 ;;
+	disturb) run_disturb=1 ;;
+	*) die "KLP_BENCH_CASES: unknown case '$c' (main, disturb)" ;;
+	esac
+done
+((run_main + run_disturb)) || die "KLP_BENCH_CASES: no case"
+drounds=${KLP_BENCH_DISTURB_ROUNDS:-1}
+[[ $drounds =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_DISTURB_ROUNDS must be a positive number"
+# The disturbance case's guest: CPU 2 isolated as a latency-sensitive
+# deployment isolates it (no scheduler balancing, no tick while one task
+# runs, no device interrupts, RCU callbacks offloaded).
+DISTURB_SMP=3
+DISTURB_APPEND="isolcpus=2 nohz_full=2 irqaffinity=0-1 rcu_nocbs=2"
 mem=${KLP_BENCH_MEM:-2G}
 stall_s=${KLP_BENCH_STALL:-300}  # the guest says something every minute
 [[ $stall_s =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_STALL must be a number of seconds"
@@ -76,13 +100,18 @@ fi
 	echo "commit=$(git -C "$KLP_REPO" describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "build_s=$build_s"
 	echo "rounds=$rounds"
+	echo "cases=${cases[*]}"
+	echo "disturb_rounds=$((run_disturb ? drounds : 0))"
+	echo "disturb_guest=$DISTURB_SMP vCPUs, $DISTURB_APPEND"
+	# Guest boots per implementation that must end with KLP-BENCH-END.
+	echo "boots=$((run_main * rounds + run_disturb * drounds))"
 } >"$run/info"
 
-# guest IMPL ROUND SKIP TAG: one guest boot of IMPL for round ROUND,
-# skipping the benchmark steps listed in SKIP (comma-separated, see step()
-# in guest-bench.sh); its console output is appended to
-# $run/guest-IMPL.log.  Sets GUEST_END to "ok", "stalled", "timeout" or
-# "qemu <status>".
+# guest IMPL ROUND SKIP TAG KIND: one guest boot of IMPL for round ROUND
+# of the cases of KIND (main or disturb), skipping the benchmark steps
+# listed in SKIP (comma-separated, see step() in guest-bench.sh); its
+# console output is appended to $run/guest-IMPL.log.  Sets GUEST_END to
+# "ok", "stalled", "timeout" or "qemu <status>".
 #
 # A guest that prints nothing for $stall_s seconds is stopped as stalled:
 # under TCG (QEMU 7.2, several vCPU threads) a vCPU can keep executing a
@@ -92,14 +121,19 @@ fi
 # pread2 case (patching and unpatching a function that two tasks call every
 # 5 ms): both vCPUs at the call site, RCU stall warnings, no progress.
 guest() {
-	local impl=$1 r=$2 skip=$3 tag=$4 log=$run/guest-$1.log pid now
-	local append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$rounds klp.impl=$impl"
+	local impl=$1 r=$2 skip=$3 tag=$4 kind=$5 log=$run/guest-$1.log pid now
+	local smp=2 n=$rounds append
+	if [[ $kind == disturb ]]; then
+		smp=$DISTURB_SMP n=$drounds
+	fi
+	append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$n klp.impl=$impl klp.cases=$kind"
+	[[ $kind == disturb ]] && append+=" $DISTURB_APPEND"
 	[[ -n $skip ]] && append+=" klp.skip=$skip"
 	rm -f "$run/.rc"
 	(
 		set +e
 		timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -name "$tag" \
-			-nodefaults -no-user-config -no-reboot -m "$mem" -smp 2 "${accel[@]}" \
+			-nodefaults -no-user-config -no-reboot -m "$mem" -smp "$smp" "${accel[@]}" \
 			-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
 			-display none -serial stdio -append "$append" \
 			</dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$log" |
@@ -131,16 +165,21 @@ guest() {
 	esac
 }
 
-# boot IMPL ROUND: round ROUND of $rounds of IMPL.  A stalled guest is
-# restarted (twice at most) with the steps it finished skipped; the
-# samples it printed before it stalled are kept.
+# boot IMPL ROUND KIND: round ROUND of IMPL's boots for the cases of KIND
+# (main or disturb).  A stalled guest is restarted (twice at most) with
+# the steps it finished skipped; the samples it printed before it stalled
+# are kept.
 boot() {
-	local impl=$1 r=$2 log=$run/guest-$1.log t tries=0 skip=
-	info "booting $impl, round $r of $rounds ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
-	echo "KLP-ROUND: $r/$rounds" >>"$log"
+	local impl=$1 r=$2 kind=$3 log=$run/guest-$1.log t tries=0 skip="" n=$rounds
+	local marker
+	[[ $kind == disturb ]] && n=$drounds
+	marker="KLP-ROUND: $r/$n"
+	[[ $kind == disturb ]] && marker="KLP-ROUND: disturb $r/$n"
+	info "booting $impl for the $kind cases, round $r of $n ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
+	echo "$marker" >>"$log"
 	t=$SECONDS
 	while :; do
-		guest "$impl" "$r" "$skip" "klp-bench-$$-$impl-$r-$tries"
+		guest "$impl" "$r" "$skip" "klp-bench-$$-$impl-$kind-$r-$tries" "$kind"
 		case $GUEST_END in
 		ok) break ;;
 		timeout)
@@ -153,7 +192,7 @@ boot() {
 				echo "KLP-HOST: $impl guest stalled $tries times in round $r: giving up" | tee -a "$log"
 				break
 			fi
-			skip=$(awk -v r="KLP-ROUND: $r/$rounds" '$0 == r { n = "" }
+			skip=$(awk -v r="$marker" '$0 == r { n = "" }
 				/^KLP-BENCH-STEP-DONE / { n = n (n == "" ? "" : ",") $2 }
 				END { print n }' "$log")
 			echo "KLP-HOST-NOTE: restarting the $impl guest, skipping the steps it finished: ${skip:-none}" | tee -a "$log"
@@ -172,16 +211,22 @@ boot() {
 # Rounds alternate the order (ours stock, stock ours, ...): whatever the
 # host does meanwhile, each kernel gets its share of the quiet and the busy
 # spells.
+# rounds_of KIND N: N rounds of boots for the cases of KIND.
+rounds_of() {
+	local kind=$1 n=$2 r i impl order
+	for ((r = 1; r <= n; r++)); do
+		order=("${impls[@]}")
+		if ((r % 2 == 0)); then
+			order=()
+			for ((i = ${#impls[@]} - 1; i >= 0; i--)); do order+=("${impls[i]}"); done
+		fi
+		for impl in "${order[@]}"; do boot "$impl" "$r" "$kind"; done
+	done
+}
 declare -A guest_s=()
 for impl in "${impls[@]}"; do : >"$run/guest-$impl.log"; done
-for ((r = 1; r <= rounds; r++)); do
-	order=("${impls[@]}")
-	if ((r % 2 == 0)); then
-		order=()
-		for ((i = ${#impls[@]} - 1; i >= 0; i--)); do order+=("${impls[i]}"); done
-	fi
-	for impl in "${order[@]}"; do boot "$impl" "$r"; done
-done
+((run_main)) && rounds_of main "$rounds"
+((run_disturb)) && rounds_of disturb "$drounds"
 for impl in "${impls[@]}"; do
 	echo "guest_s_$impl=${guest_s[$impl]:-0}" >>"$run/info"
 	echo "kernel_$impl=$(cat "$run/$impl/kernel.release")" >>"$run/info"

@@ -15,6 +15,10 @@
 #                     klp_bench_p<K> reverts its first half and re-patches
 #                     its second half (K = 100, 1000)
 #   klp_bench_psleep  replaces klp_bench_sleep_fn() (returns 2 instead of 1)
+#   klp_bench_pblock  replaces klp_bench_block_fn(), in which the readers
+#                     of klp_bench/block wait until klp_bench/block_ctl
+#                     releases them (the disturbance case); its version
+#                     returns 2 at once
 #
 # Files whose content did not change keep their mtime (incremental builds).
 # Usage: gen-modules.sh DIR
@@ -64,7 +68,9 @@ gen_target() {
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 EOF
 	echo "#define KLP_BENCH_NR_FUNCS	$NR_FUNCS"
@@ -205,9 +211,142 @@ static const struct file_operations klp_bench_sleep_fops = {
 	.llseek = default_llseek,
 };
 
+/*
+ * Readers that stay inside a patched function until they are let go, for
+ * the disturbance case: each read of klp_bench/block takes a ticket and
+ * waits in klp_bench_block_fn() until the release count reaches it.  The
+ * wait is killable only: neither livepatch's fake signals nor a stray
+ * signal end it early, so the tasks leave the function in the order and
+ * at the times the releaser chose.
+ */
+static DECLARE_WAIT_QUEUE_HEAD(klp_bench_block_wq);
+static atomic_t klp_bench_block_entered = ATOMIC_INIT(0);
+static atomic_t klp_bench_block_released = ATOMIC_INIT(0);
+static int klp_bench_block_last;	/* the ticket that ends a release run */
+static unsigned long klp_bench_block_period;	/* jiffies between releases */
+static struct timer_list klp_bench_block_timer;
+
+static noinline int klp_bench_block_fn(void)
+{
+	int ticket = atomic_inc_return(&klp_bench_block_entered);
+
+	if (wait_event_killable(klp_bench_block_wq,
+				atomic_read(&klp_bench_block_released) >= ticket))
+		return -EINTR;
+	return 1;
+}
+
+static int (*klp_bench_block_ptr)(void) = klp_bench_block_fn;
+
+/* Let one more reader go; rearm until the last one of the run is out. */
+static void klp_bench_block_release(struct timer_list *unused)
+{
+	int n = atomic_inc_return(&klp_bench_block_released);
+
+	wake_up_all(&klp_bench_block_wq);
+	if (n < klp_bench_block_last) {
+		mod_timer(&klp_bench_block_timer,
+			  jiffies + klp_bench_block_period);
+		return;
+	}
+	/* The benchmark times the end of the transition from this line. */
+	pr_info("released the last blocked reader, %d in all\n", n);
+}
+
+static ssize_t klp_bench_block_read(struct file *file, char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	int (*fn)(void);
+	char buf[16];
+	loff_t pos = 0;
+	int n, ret;
+
+	fn = READ_ONCE(klp_bench_block_ptr);
+	ret = fn();
+	if (ret < 0)
+		return ret;
+	n = scnprintf(buf, sizeof(buf), "%d\n", ret);
+	return simple_read_from_buffer(ubuf, len, &pos, buf, n);
+}
+
+static const struct file_operations klp_bench_block_fops = {
+	.owner = THIS_MODULE,
+	.read = klp_bench_block_read,
+	.llseek = default_llseek,
+};
+
+/*
+ * block_ctl: read "<readers that entered> <released>"; write "start <ms>"
+ * to let the readers waiting now go one by one, <ms> apart, the first
+ * <ms> from now; "all" to let every reader go at once; "reset" (no reader
+ * inside) to start counting again.
+ */
+static ssize_t klp_bench_block_ctl_write(struct file *file,
+					 const char __user *ubuf, size_t len,
+					 loff_t *ppos)
+{
+	char buf[32];
+	unsigned int ms;
+	int ret = len;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+
+	mutex_lock(&klp_bench_lock);
+	if (sscanf(buf, "start %u", &ms) == 1 && ms) {
+		klp_bench_block_last = atomic_read(&klp_bench_block_entered);
+		klp_bench_block_period = max(msecs_to_jiffies(ms), 1UL);
+		mod_timer(&klp_bench_block_timer,
+			  jiffies + klp_bench_block_period);
+	} else if (sysfs_streq(buf, "all")) {
+		del_timer_sync(&klp_bench_block_timer);
+		atomic_set(&klp_bench_block_released, INT_MAX);
+		wake_up_all(&klp_bench_block_wq);
+	} else if (sysfs_streq(buf, "reset")) {
+		del_timer_sync(&klp_bench_block_timer);
+		if (wq_has_sleeper(&klp_bench_block_wq)) {
+			ret = -EBUSY;
+		} else {
+			atomic_set(&klp_bench_block_entered, 0);
+			atomic_set(&klp_bench_block_released, 0);
+		}
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&klp_bench_lock);
+	return ret;
+}
+
+static ssize_t klp_bench_block_ctl_read(struct file *file, char __user *ubuf,
+					size_t len, loff_t *ppos)
+{
+	char buf[32];
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%d %d\n",
+		      atomic_read(&klp_bench_block_entered),
+		      atomic_read(&klp_bench_block_released));
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations klp_bench_block_ctl_fops = {
+	.owner = THIS_MODULE,
+	.read = klp_bench_block_ctl_read,
+	.write = klp_bench_block_ctl_write,
+	.llseek = default_llseek,
+};
+
 static int __init klp_bench_target_init(void)
 {
+	timer_setup(&klp_bench_block_timer, klp_bench_block_release, 0);
 	klp_bench_dir = debugfs_create_dir("klp_bench", NULL);
+	debugfs_create_file("block", 0400, klp_bench_dir, NULL,
+			    &klp_bench_block_fops);
+	debugfs_create_file("block_ctl", 0600, klp_bench_dir, NULL,
+			    &klp_bench_block_ctl_fops);
 	debugfs_create_file("calls", 0600, klp_bench_dir, NULL,
 			    &klp_bench_calls_fops);
 	debugfs_create_file("sleep", 0400, klp_bench_dir, NULL,
@@ -219,6 +358,7 @@ static int __init klp_bench_target_init(void)
 static void __exit klp_bench_target_exit(void)
 {
 	debugfs_remove(klp_bench_dir);
+	del_timer_sync(&klp_bench_block_timer);
 }
 
 module_init(klp_bench_target_init);
@@ -298,34 +438,40 @@ MODULE_DESCRIPTION("Livepatch benchmark: $4");
 EOF
 }
 
-gen_psleep() {
-	header "klp_bench_psleep - replaces klp_bench_sleep_fn(), which sleeps 5 ms"
-	cat <<'EOF'
+# gen_one NAME OLD_FN BODY TITLE DESCRIPTION: a livepatch module NAME
+# replacing OLD_FN() by a function with the C statements BODY.
+gen_one() {
+	header "$1 - $4"
+	cat <<EOF
 #include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
 
-static int klp_bench_new_sleep_fn(void)
+static int klp_bench_new_fn(void)
 {
-	usleep_range(5000, 5100);
-	return 2;
+$3
 }
 
 static struct klp_func klp_bench_funcs[] = {
 	{
-		.old_name = "klp_bench_sleep_fn",
-		.new_func = klp_bench_new_sleep_fn,
+		.old_name = "$2",
+		.new_func = klp_bench_new_fn,
 	},
 	{ }
 };
 EOF
-	patch_tail klp_bench_psleep 1 false "replace the sleeping function"
+	patch_tail "$1" 1 false "$5"
 }
 
-mods=(klp_bench_target klp_bench_psleep)
+mods=(klp_bench_target klp_bench_psleep klp_bench_pblock)
 gen_target | put klp_bench_target.c
-gen_psleep | put klp_bench_psleep.c
+gen_one klp_bench_psleep klp_bench_sleep_fn $'\tusleep_range(5000, 5100);\n\treturn 2;' \
+	"replaces klp_bench_sleep_fn(), which sleeps 5 ms" \
+	"replace the sleeping function" | put klp_bench_psleep.c
+gen_one klp_bench_pblock klp_bench_block_fn $'\treturn 2;' \
+	"replaces klp_bench_block_fn(), which waits to be released" \
+	"replace the blocking function" | put klp_bench_pblock.c
 for k in "${PATCH_KS[@]}"; do
 	gen_patch "klp_bench_p$k" "replace klp_bench_fn_0..$((k - 1))" \
 		0 $((k - 1)) 2 false | put "klp_bench_p$k.c"

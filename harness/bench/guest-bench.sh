@@ -39,11 +39,13 @@ done
 # them.
 case $profile in
 quick)
+	DREPS=2
 	KS=(1 10 100) RKS=(100) TREPS=5 BREPS=10 CALL_RUNS=5 CALLS=1000000
 	REPS=([1]=5 [10]=5 [100]=3) RREPS=([100]=3)
 	;;
 *)
 	profile=full
+	DREPS=3
 	KS=(1 10 100 1000) RKS=(100 1000) TREPS=30 BREPS=30 CALL_RUNS=27 CALLS=2000000
 	REPS=([1]=30 [10]=30 [100]=9 [1000]=3) RREPS=([100]=9 [1000]=3)
 	;;
@@ -84,7 +86,10 @@ if [[ $impl == ours ]]; then
 	done
 fi
 share() { echo $((($1 + rounds - 1) / rounds)); }
+# DREPS, the disturbance case's repetitions, are shared by the rounds of
+# its own boots (klp.round counts those).
 TREPS=$(share "$TREPS") BREPS=$(share "$BREPS") CALL_RUNS=$(share "$CALL_RUNS")
+DREPS=$(share "$DREPS")
 for k in "${!REPS[@]}"; do REPS[k]=$(share "${REPS[k]}"); done
 for k in "${!RREPS[@]}"; do RREPS[k]=$(share "${RREPS[k]}"); done
 
@@ -455,6 +460,306 @@ trans_case() {
 	return 0
 }
 
+# --- metric 7: disturbance of the rest of the machine --------------------------
+# The disturbance case (klp.cases=disturb, a guest of its own with 3 vCPUs
+# and CPU 2 isolated: isolcpus=2 nohz_full=2 irqaffinity=0-1 rcu_nocbs=2,
+# see bench.sh).  10000 tasks: DIST_SLEEPERS asleep in nanosleep() and
+# DIST_BLOCKED readers of klp_bench/block waiting inside
+# klp_bench_block_fn(), which klp_bench_pblock patches.  Right after the
+# patch is enabled, the target module's timer lets one reader go every
+# DIST_PERIOD_MS ms, so the transition lasts about DIST_BLOCKED *
+# DIST_PERIOD_MS ms with either kernel.  Meanwhile "klp-bench-load lat 0 2"
+# wakes a SCHED_FIFO thread every millisecond on CPU 0 (housekeeping) and
+# on CPU 2 (isolated) and records how late each woke.
+#
+# Everything is measured from outside livepatch, the same way for both
+# kernels (the function names are the only difference, DIST_CPU_FUNCS):
+#  - CPU time: the function_graph tracer on the entry points of the
+#    transition's work (the enable path's preparation and first round,
+#    the work items of the rounds and of their helpers) with
+#    max_graph_depth=1 (only the outermost of them counts, so nothing
+#    twice) and sleep-time off (time scheduled out does not count),
+#    summed over the transition.  Included: the stack checks, the walks of
+#    the task list, the bookkeeping, interrupts that hit them.  Not
+#    included: the code patching by ftrace before the transition, and
+#    klp_update_patch_state() run by each task for itself on its way to
+#    user space (both kernels do that alike).
+#  - tasklist_lock: kprobe events on _raw_read_lock and _raw_read_unlock
+#    (out of line with PREEMPT_DYNAMIC), filtered on the address of
+#    tasklist_lock, the lock's caller (the return address at entry)
+#    recorded; lock and unlock are paired per CPU (a read hold keeps
+#    preemption off) and a hold counts when its read_lock() was called
+#    from a klp_* function.  The probes' own cost (a few microseconds
+#    under TCG) is inside each hold, for both kernels.
+#  - Wake-up lateness: the "lat" threads' samples from just before the
+#    enable until the shell saw the transition end (polling every 20 ms),
+#    and in an idle window of DIST_IDLE_S seconds just before, with all
+#    tasks in place.  Max and 99th percentile, for each CPU.
+#  - Isolated CPU: work items of klp_* functions that ran on CPU 2
+#    (workqueue_execute_start events) plus IPIs sent to CPU 2 (kprobes on
+#    native_smp_send_reschedule, native_send_call_func_single_ipi and
+#    native_send_call_func_ipi, with the sender's stack) from a stack with
+#    a klp_* function on it; those from text_poke_bp(), the code patching
+#    of ftrace that reaches every CPU for both kernels, are counted apart
+#    (disturb_patching_ipis).
+#  - Transition latency: kernel log timestamps from the target module's
+#    "released the last blocked reader" line (its timer) to "'<patch>':
+#    patching complete": how long the transition takes once nothing keeps
+#    it from completing.  disturb_transition_total: from the patch
+#    module's "calling klp_enable_patch()" line on.
+DIST_SLEEPERS=9900 DIST_BLOCKED=100 DIST_PERIOD_MS=20 DIST_IDLE_S=3
+DIST_PATCH=klp_bench_pblock
+if [[ $impl == stock ]]; then
+	DIST_CPU_FUNCS="klp_init_transition klp_start_transition klp_try_complete_transition klp_transition_work_fn"
+else
+	DIST_CPU_FUNCS="klp_trans_prepare klp_trans_begin klp_trans_first_round klp_trans_work_fn klp_walk_help"
+fi
+DIST_ISO_CPU=2
+DIST_LOCK=$T/instances/klp_dist_lock
+DIST_IPI=$T/instances/klp_dist_ipi
+DIST_WQ=$T/instances/klp_dist_wq
+
+# dist_trace_setup: the probes, three trace instances and the tracer.
+dist_trace_setup() {
+	local addr f inst
+	addr=$(awk '$3 == "tasklist_lock" { print $1; exit }' /proc/kallsyms)
+	[[ -n $addr && $addr != 0000000000000000 ]] ||
+		err "disturb: no address of tasklist_lock in /proc/kallsyms" || return 1
+	{
+		echo "p:klp_dist/rl _raw_read_lock lock=%di:x64 caller=+0(\$stack):symbol" &&
+			echo "p:klp_dist/ru _raw_read_unlock lock=%di:x64" &&
+			echo "p:klp_dist/resched native_smp_send_reschedule target=%di:s32" &&
+			echo "p:klp_dist/cfs native_send_call_func_single_ipi target=%di:s32" &&
+			echo "p:klp_dist/cf native_send_call_func_ipi mask=+0(%di):x64"
+	} >>"$T/kprobe_events" || err "disturb: kprobe events refused" || return 1
+	for inst in "$DIST_LOCK" "$DIST_IPI" "$DIST_WQ"; do
+		mkdir -p "$inst" && echo 0 >"$inst/tracing_on" &&
+			echo perf >"$inst/trace_clock" && echo 8192 >"$inst/buffer_size_kb" ||
+			err "disturb: trace instance $inst" || return 1
+	done
+	{
+		echo "lock == 0x$addr" >"$DIST_LOCK/events/klp_dist/rl/filter" &&
+			echo "lock == 0x$addr" >"$DIST_LOCK/events/klp_dist/ru/filter" &&
+			echo 1 >"$DIST_LOCK/events/klp_dist/rl/enable" &&
+			echo 1 >"$DIST_LOCK/events/klp_dist/ru/enable" &&
+			echo 1 >"$DIST_IPI/options/stacktrace" &&
+			echo "target == $DIST_ISO_CPU" >"$DIST_IPI/events/klp_dist/resched/filter" &&
+			echo "target == $DIST_ISO_CPU" >"$DIST_IPI/events/klp_dist/cfs/filter" &&
+			echo "mask & $((1 << DIST_ISO_CPU))" >"$DIST_IPI/events/klp_dist/cf/filter" &&
+			echo 1 >"$DIST_IPI/events/klp_dist/resched/enable" &&
+			echo 1 >"$DIST_IPI/events/klp_dist/cfs/enable" &&
+			echo 1 >"$DIST_IPI/events/klp_dist/cf/enable" &&
+			echo 1 >"$DIST_WQ/events/workqueue/workqueue_execute_start/enable"
+	} || err "disturb: setting up the trace events failed" || return 1
+	echo 0 >"$T/tracing_on"
+	: >"$T/set_ftrace_filter"
+	for f in $DIST_CPU_FUNCS; do
+		echo "$f" >>"$T/set_ftrace_filter" ||
+			err "disturb: $f cannot be traced (inlined?)" || return 1
+	done
+	echo 1 >"$T/max_graph_depth" && echo function_graph >"$T/current_tracer" &&
+		echo 0 >"$T/options/sleep-time" && echo 1 >"$T/options/funcgraph-tail" ||
+		err "disturb: function_graph tracer setup failed" || return 1
+	say "disturb: tasklist_lock at 0x$addr, CPU time of: $DIST_CPU_FUNCS"
+}
+
+dist_trace_teardown() {
+	local inst
+	echo nop >"$T/current_tracer"
+	echo 0 >"$T/max_graph_depth"
+	: >"$T/set_ftrace_filter"
+	echo 1 >"$T/tracing_on"
+	for inst in "$DIST_LOCK" "$DIST_IPI" "$DIST_WQ"; do
+		[[ -d $inst ]] && rmdir "$inst"
+	done
+	printf -- '-:klp_dist/%s\n' rl ru resched cfs cf >>"$T/kprobe_events"
+}
+
+dist_tracing() {
+	local inst
+	for inst in "$T" "$DIST_LOCK" "$DIST_IPI" "$DIST_WQ"; do
+		echo "$1" >"$inst/tracing_on"
+	done
+}
+
+# dist_cpu_ms: milliseconds of the traced functions (function_graph).
+dist_cpu_ms() {
+	awk '/\|/ && match($0, /[0-9]+(\.[0-9]+)? us/) {
+			d = substr($0, RSTART, RLENGTH - 3); s += d; n++ }
+		END { printf "%.3f %d\n", s / 1000, n }' "$T/trace"
+}
+
+# dist_holds: "<holds> <longest us> <mean us>" of tasklist_lock read holds
+# taken by klp_* functions.
+dist_holds() {
+	awk '
+		match($0, /\[[0-9]+\]/) {
+			cpu = substr($0, RSTART + 1, RLENGTH - 2) + 0
+			if (!match($0, /[0-9]+\.[0-9]+: (rl|ru):/))
+				next
+			split(substr($0, RSTART, RLENGTH), a, ": ")
+			ts = a[1]; ev = a[2]; sub(/:$/, "", ev)
+			if (ev == "rl") {
+				c = $0; sub(/.*caller=/, "", c)
+				k = ++depth[cpu]; t[cpu, k] = ts; who[cpu, k] = c
+			} else if (depth[cpu] > 0) {
+				k = depth[cpu]--
+				if (who[cpu, k] ~ /^klp_/) {
+					h = (ts - t[cpu, k]) * 1e6; n++; sum += h
+					if (h > max) max = h
+				}
+			}
+		}
+		END { printf "%d %.1f %.1f\n", n, max, n ? sum / n : 0 }' "$DIST_LOCK/trace"
+}
+
+# dist_isolated: "<livepatch work items on CPU 2> <livepatch IPIs to CPU 2>
+# <code patching IPIs to CPU 2> <other IPIs to CPU 2>"; the IPI events of
+# $DIST_IPI are filtered on CPU 2 and each is followed by its sender stack.
+dist_isolated() {
+	local works
+	works=$(awk -v cpu="$(printf '[%03d]' "$DIST_ISO_CPU")" \
+		'index($0, cpu) && /workqueue_execute_start:/ && / function klp_/ { n++ }
+		END { print n + 0 }' "$DIST_WQ/trace")
+	awk -v works="$works" '
+		function flush(c) {
+			if (!(c in open)) return
+			if (stk[c] ~ /text_poke/) patching++
+			else if (stk[c] ~ / klp_/) klp++
+			else other++
+			delete open[c]; stk[c] = ""
+		}
+		match($0, /\[[0-9]+\]/) {
+			c = substr($0, RSTART + 1, RLENGTH - 2) + 0
+			if (/<stack trace>/) { last = c; next }
+			if (/ (resched|cfs|cf): /) { flush(c); open[c] = 1; last = c }
+			next
+		}
+		/^ => / { stk[last] = stk[last] " " $2 }
+		END { for (c in open) flush(c); printf "%d %d %d %d\n", works, klp, patching, other }' "$DIST_IPI/trace"
+}
+
+# dist_lat WINDOW REP: the lat program closes WINDOW; results of CPU 0 and 2.
+dist_lat() {
+	local win=$1 rep=$2 out=/tmp/klp-bench-lat.out line cpu n max p99 mean missed sfx
+	kill -HUP "$DIST_LAT_PID"
+	wait_until "the lateness figures" 30 grep -q "^done $win\$" "$out" || return 1
+	while read -r _ _ cpu n max p99 mean missed; do
+		sfx=
+		[[ $win == idle ]] && sfx=_idle
+		((cpu == DIST_ISO_CPU)) && sfx=_iso$sfx
+		res "disturb_wakeup_max$sfx" disturb "$rep" "$max"
+		res "disturb_wakeup_p99$sfx" disturb "$rep" "$p99"
+		say "disturb $rep: CPU $cpu, $win: $n wake-ups, late by max $max us, p99 $p99 us, mean $mean us, $missed periods missed"
+	done < <(grep "^lat $win " "$out")
+	line=$(grep -c "^done $win\$" "$out")
+	# Start the next window's output afresh.
+	: >"$out"
+	((line == 1)) || err "disturb: lateness output of window $win repeated"
+}
+
+# dist_rep REP: one measured transition.
+dist_rep() {
+	local rep=$1 bout=/tmp/klp-bench-block.out bpid entered t0 t1 t2 v cpu n
+	local holds hmax hmean works ipis patching other tot=-
+	echo reset >"$D/block_ctl" || err "disturb: cannot reset klp_bench/block_ctl" || return 1
+	: >"$bout"
+	"$LOAD" block "$DIST_BLOCKED" "$D/block" >"$bout" &
+	bpid=$!
+	# shellcheck disable=SC2317 # called indirectly
+	blocked() { read -r entered _ <"$D/block_ctl" && ((entered >= DIST_BLOCKED)); }
+	wait_until "$DIST_BLOCKED blocked readers" 300 blocked || {
+		kill "$bpid"
+		wait "$bpid"
+		return 1
+	}
+	nap 1
+	# The idle window, everything in place.
+	kill -USR1 "$DIST_LAT_PID"
+	nap "$DIST_IDLE_S"
+	dist_lat idle "$rep" || return 1
+
+	: >"$T/trace"
+	for v in "$DIST_LOCK" "$DIST_IPI" "$DIST_WQ"; do : >"$v/trace"; done
+	dist_tracing 1
+	kill -USR2 "$DIST_LAT_PID"
+	mark "disturb-$rep"
+	if ! insmod "$MOD/$DIST_PATCH.ko"; then
+		err "disturb: insmod $DIST_PATCH failed"
+		dist_tracing 0
+		echo all >"$D/block_ctl"
+		kill "$bpid"
+		wait "$bpid"
+		return 1
+	fi
+	echo "start $DIST_PERIOD_MS" >"$D/block_ctl" || err "disturb: cannot start the releases"
+	WAIT_TMO=300 wait_until "the $DIST_PATCH transition" 300 \
+		sysfs_is "$L/$DIST_PATCH/transition" 0 || stuck_report "$DIST_PATCH" "$bpid"
+	dist_lat trans "$rep"
+	dist_tracing 0
+
+	read -r t0 t1 t2 < <(klog_times "$DIST_PATCH: calling klp_enable_patch()" \
+		"released the last blocked reader" "'$DIST_PATCH': patching complete")
+	if v=$(ms "$t1" "$t2"); then res disturb_transition disturb "$rep" "$v"; else err "disturb: log lines not found"; fi
+	tot=$(ms "$t0" "$t2") && res disturb_transition_total disturb "$rep" "$tot"
+	read -r cpu n < <(dist_cpu_ms)
+	res disturb_cpu disturb "$rep" "$cpu"
+	((n > 0)) || err "disturb: no traced livepatch work ($DIST_CPU_FUNCS)"
+	read -r holds hmax hmean < <(dist_holds)
+	((holds > 0)) || err "disturb: no hold of tasklist_lock by livepatch seen"
+	res disturb_tasklist_hold disturb "$rep" "$hmax"
+	res disturb_tasklist_hold_mean disturb "$rep" "$hmean"
+	res disturb_tasklist_holds disturb "$rep" "$holds"
+	read -r works ipis patching other < <(dist_isolated)
+	res disturb_isolated disturb "$rep" $((works + ipis))
+	res disturb_patching_ipis disturb "$rep" "$patching"
+	say "disturb $rep: transition $tot ms in all, livepatch work ${cpu} ms in $n calls, $holds tasklist_lock holds (longest $hmax us, mean $hmean us); CPU $DIST_ISO_CPU: $works livepatch work items, $ipis livepatch IPIs, $patching code patching IPIs, $other other IPIs"
+
+	kill "$bpid"
+	wait "$bpid"
+	echo all >"$D/block_ctl"
+	echo 0 >"$L/$DIST_PATCH/enabled" || err "disturb: disabling $DIST_PATCH failed"
+	wait_until "$L/$DIST_PATCH to disappear" "$TMO" gone "$L/$DIST_PATCH" || return 1
+	wait_until "rmmod $DIST_PATCH" 60 rmmod "$DIST_PATCH" 2>/dev/null ||
+		err "disturb: rmmod $DIST_PATCH failed"
+}
+
+disturb_case() {
+	local reps=$1 rep lpid out=/tmp/klp-bench-load.out procs
+	[[ $(nproc) -gt $DIST_ISO_CPU ]] ||
+		err "disturb: needs CPU $DIST_ISO_CPU, the guest has $(nproc) CPUs" || return 1
+	[[ $(cat /sys/devices/system/cpu/isolated 2>/dev/null) == "$DIST_ISO_CPU" ]] ||
+		err "disturb: CPU $DIST_ISO_CPU is not isolated ($(cat /sys/devices/system/cpu/isolated 2>/dev/null))"
+	: >"$out"
+	"$LOAD" sleep "$DIST_SLEEPERS" >"$out" &
+	lpid=$!
+	wait_until "$DIST_SLEEPERS sleeping tasks" 900 grep -q '^ready' "$out" || {
+		kill "$lpid"
+		wait "$lpid"
+		return 1
+	}
+	: >/tmp/klp-bench-lat.out
+	# Appending: the file is emptied after each window's figures.
+	"$LOAD" lat 0 "$DIST_ISO_CPU" >>/tmp/klp-bench-lat.out &
+	DIST_LAT_PID=$!
+	wait_until "the lat threads" 60 grep -q '^ready' /tmp/klp-bench-lat.out
+	: >/tmp/klp-bench-lat.out
+	procs=(/proc/[0-9]*)
+	say "disturb: ${#procs[@]} processes, $(awk '/^MemAvailable:/ { printf "%d MiB available\n", $2 / 1024 }' /proc/meminfo), isolated: $(cat /sys/devices/system/cpu/isolated), nohz_full: $(cat /sys/devices/system/cpu/nohz_full 2>/dev/null)"
+	if dist_trace_setup; then
+		for ((rep = 1; rep <= reps; rep++)); do
+			dist_rep "$rep" || break
+		done
+	fi
+	dist_trace_teardown
+	kill "$DIST_LAT_PID"
+	wait "$DIST_LAT_PID"
+	kill "$lpid"
+	wait "$lpid"
+	[[ -d $L/$DIST_PATCH ]] && disable_patch "$DIST_PATCH"
+	return 0
+}
+
 # --- main -------------------------------------------------------------------
 say "profile=$profile impl=$impl round=$round/$rounds kernel=$(uname -r) cpus=$(nproc) mem=$(awk '/^MemTotal:/ { print int($2 / 1024) "MiB" }' /proc/meminfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 dmesg -n 1
@@ -505,6 +810,12 @@ SKIP=,
 for arg in "${cmdline[@]}"; do
 	case $arg in klp.skip=*) SKIP=,${arg#klp.skip=}, ;; esac
 done
+# klp.cases=main,disturb: which cases this boot runs (bench.sh boots the
+# disturbance case in a guest of its own).
+CASES=,main,
+for arg in "${cmdline[@]}"; do
+	case $arg in klp.cases=*) CASES=,${arg#klp.cases=}, ;; esac
+done
 step() {
 	local name=$1
 	shift
@@ -516,13 +827,16 @@ step() {
 	echo "KLP-BENCH-STEP-DONE $name"
 }
 
-step calls calls_case unpatched 0 1
-for k in "${KS[@]}"; do step "k$k" k_case "$k"; done
-step sleep1000 trans_case sleep1000 klp_bench_p1 "$TREPS" sleep 1000
-step busy2 trans_case busy2 klp_bench_p1 "$BREPS" busy 2
-step pread2 trans_case pread2 klp_bench_psleep "$BREPS" pread 2 "$D/sleep"
-step sleep10000 trans_case sleep10000 klp_bench_p1 "$TREPS" sleep 10000
-say "transitions done at $((SECONDS - start))s"
+if [[ $CASES == *,main,* ]]; then
+	step calls calls_case unpatched 0 1
+	for k in "${KS[@]}"; do step "k$k" k_case "$k"; done
+	step sleep1000 trans_case sleep1000 klp_bench_p1 "$TREPS" sleep 1000
+	step busy2 trans_case busy2 klp_bench_p1 "$BREPS" busy 2
+	step pread2 trans_case pread2 klp_bench_psleep "$BREPS" pread 2 "$D/sleep"
+	step sleep10000 trans_case sleep10000 klp_bench_p1 "$TREPS" sleep 10000
+	say "transitions done at $((SECONDS - start))s"
+fi
+[[ $CASES == *,disturb,* ]] && step disturb disturb_case "$DREPS"
 
 echo "KLP-BENCH-DMESG-BEGIN"
 dmesg --color=never

@@ -20,6 +20,8 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 # [| kind] (kind "cpu": see "Speed" below).
 # A metric "a-b" is the difference of the centers (see center()) of a and b.
 # "@min:PREFIX": the smallest sample of any metric starting with PREFIX.
+# "@max:METRIC": the largest sample of METRIC in the case.
+# A target "=N" is met when ours is N (the ratio does not matter).
 # "@first:METRIC": for stock, center of the samples of METRIC under
 # RETRY_MS; for this implementation, of all its samples (a slow one must
 # count).  "@retried:METRIC": per cent of the samples at RETRY_MS or over.  For the
@@ -79,7 +81,24 @@ trans_busy2|transition|busy2|ms|1.0|transition, 2 CPU-busy tasks|cpu
 trans_pread2|transition|pread2|ms|0.1|transition, 2 tasks asleep in patched fn
 mem_slab|mem_slab|*|B|1.0|slab bytes per patched function
 mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
+-|||||disturbance: 10000 tasks, 100 in a patched fn released 20 ms apart; 3 vCPUs, CPU 2 isolated
+disturb_cpu_ms|disturb_cpu|disturb|ms|1.0|CPU time of livepatch work in the transition
+disturb_tasklist_hold_us|disturb_tasklist_hold|disturb|us|0.1|longest tasklist_lock hold by livepatch
+disturb_tasklist_hold_mean_us|disturb_tasklist_hold_mean|disturb|us||mean tasklist_lock hold by livepatch
+disturb_wakeup_max_us|disturb_wakeup_max|disturb|us|1.0|1 ms timer thread, CPU 0: worst lateness
+disturb_wakeup_p99_us|disturb_wakeup_p99|disturb|us||1 ms timer thread, CPU 0: p99 lateness
+disturb_wakeup_max_idle_us|disturb_wakeup_max_idle|disturb|us||  the same thread idle: worst lateness
+disturb_wakeup_p99_idle_us|disturb_wakeup_p99_idle|disturb|us||  the same thread idle: p99 lateness
+disturb_wakeup_max_iso_us|disturb_wakeup_max_iso|disturb|us|1.0|1 ms timer thread, isolated CPU 2: worst lateness
+disturb_wakeup_p99_iso_us|disturb_wakeup_p99_iso|disturb|us||1 ms timer thread, isolated CPU 2: p99 lateness
+disturb_wakeup_max_iso_idle_us|disturb_wakeup_max_iso_idle|disturb|us||  the same thread idle: worst lateness
+disturb_wakeup_p99_iso_idle_us|disturb_wakeup_p99_iso_idle|disturb|us||  the same thread idle: p99 lateness
+disturb_isolated_events|@max:disturb_isolated|disturb|n|=0|livepatch work items + IPIs on CPU 2, worst sample
+disturb_transition_ms|disturb_transition|disturb|ms|0.1|transition end after the last release
 -|||||details
+disturb_transition_total_ms|disturb_transition_total|disturb|ms||disturbance: enable to transition end
+disturb_tasklist_holds|disturb_tasklist_holds|disturb|n||tasklist_lock holds by livepatch in a transition
+disturb_patching_ipis|disturb_patching_ipis|disturb|n||code patching IPIs to CPU 2 (ftrace; not counted)
 call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpatched - 1)
 call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000
 call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
@@ -123,6 +142,7 @@ rows | awk -F'|' -v OFMT='%.10g' -v CONVFMT='%.10g' -v run="$run" -v header="$he
 	-v date="$date" -v accel="$accel" -v profile="$profile" \
 	-v kours="$(info_get kernel_ours)" -v kstock="$(info_get kernel_stock)" \
 	-v commit="$(info_get commit)" -v splat_re="$SPLAT_RE" -v rounds="$(info_get rounds)" \
+	-v boots="$(info_get boots)" \
 	-v REF_NS="$REF_NS" -v RETRY_MS="$RETRY_MS" '
 function caseof(impl, metric) {
 	return ((impl, metric) in anycase) ? anycase[impl, metric] : ""
@@ -169,6 +189,10 @@ function medianof(impl, metric, c,    key, k, n, a, all) {
 		return ""
 	return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
 }
+function maxof(list,    n, a) {
+	n = sortsamples(list, a)
+	return n ? a[n] + 0 : ""
+}
 function getsamples(key) {
 	return (key in samples) ? samples[key] : ""
 }
@@ -198,6 +222,8 @@ function value(impl, metric, c,    m, x, y, k) {
 		c = ((impl, metric) in anycase) ? anycase[impl, metric] : ""
 	if (metric ~ /^@min:/)
 		return minof(impl, substr(metric, 6))
+	if (metric ~ /^@max:/)
+		return maxof(getsamples(impl SUBSEP substr(metric, 6) SUBSEP c))
 	if (metric == "@speed")
 		return medianof(impl, "speed", "")
 	if (metric ~ /^@rel:/) {
@@ -252,6 +278,8 @@ function fmtr(r) {
 	return (r < 0.001 && r > -0.001) ? sprintf("%.2g", r) : sprintf("%.3g", r)
 }
 function jnum(v) { return v == "" ? "null" : v }
+# A ratio target is a number, "=N" (ours must be N) a string.
+function jtarget(t) { return t == "" ? "null" : (t ~ /^=/ ? jstr(t) : t) }
 function jstr(s) {
 	gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\n/, "\\n", s); gsub(/\t/, "\\t", s)
 	return "\"" s "\""
@@ -266,6 +294,9 @@ function jarr(s,    n, a, i, o) {
 BEGIN {
 	if (rounds < 1)
 		rounds = 1
+	# Runs before the disturbance case booted once per round.
+	if (boots == "")
+		boots = rounds
 	impls[1] = "ours"; impls[2] = "stock"
 	for (i = 1; i <= 2; i++) {
 		impl = impls[i]
@@ -296,8 +327,8 @@ BEGIN {
 			anycase[impl, w[2]] = w[3]
 		}
 		close(f)
-		if (ended[impl] < rounds)
-			errs = errs sprintf("  %s: %d of %d guest runs did not finish (no KLP-BENCH-END)\n", impl, rounds - ended[impl], rounds)
+		if (ended[impl] < boots)
+			errs = errs sprintf("  %s: %d of %d guest runs did not finish (no KLP-BENCH-END)\n", impl, boots - ended[impl], boots)
 		if (impl in splat)
 			errs = errs sprintf("  %s: kernel splat: %s\n", impl, splat[impl])
 	}
@@ -333,26 +364,33 @@ $1 == "-" { out = out sprintf("%s (%s)\n", sep, $6); next }
 	if ($7 == "cpu" && r != "" && so > 0)
 		rr = r * REF_NS / so
 	mark = ""
-	if (target != "" && r != "")
+	if (target ~ /^=/)
+		mark = (o != "" && o + 0 == substr(target, 2) + 0) ? " ok" : " MISS"
+	else if (target != "" && r != "")
 		mark = (r <= target + 0) ? " ok" : " MISS"
 	out = out sprintf("%-54s %10s %10s %11s %11s %8s\n", label " (" unit ")", fmt(o), fmt(s), fmtr(r),
-		(rr == "" ? "" : fmtr(rr)), (target == "" ? "" : "<=" target mark))
+		(rr == "" ? "" : fmtr(rr)), (target == "" ? "" : (target ~ /^=/ ? "" : "<=") target mark))
 	cm = metric; if (index(cm, "-")) cm = ""
-	if (cm ~ /^@(rel|first|retried):/) cm = substr(cm, index(cm, ":") + 1)
+	if (cm ~ /^@(rel|first|retried|max):/) cm = substr(cm, index(cm, ":") + 1)
 	if (cm ~ /^@min:/) cm = ""
 	os = (cm == "") ? "" : getsamples("ours" SUBSEP cm SUBSEP (c == "*" ? caseof("ours", cm) : c))
 	ss = (cm == "") ? "" : getsamples("stock" SUBSEP cm SUBSEP (c == "*" ? caseof("stock", cm) : c))
 	printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, "\"" label "\"", unit, o, s, r, rr, target, os, ss > csv
 	printf "%s    {\"id\": %s, \"metric\": %s, \"unit\": %s, \"ours\": %s, \"stock\": %s, \"ratio\": %s, \"ratio_ref_speed\": %s, \"target\": %s, \"ours_samples\": %s, \"stock_samples\": %s}",
 		(nrows++ ? ",\n" : ""), jstr(id), jstr(label), jstr(unit), jnum(o), jnum(s), jnum(r), jnum(rr),
-		(target == "" ? "null" : target), jarr(os), jarr(ss) > json
+		jtarget(target), jarr(os), jarr(ss) > json
+	byid = byid sprintf("%s    %s: {\"ours\": %s, \"stock\": %s, \"ratio\": %s, \"target\": %s, \"met\": %s}",
+		(byid == "" ? "" : ",\n"), jstr(id), jnum(o), jnum(s), jnum(r), jtarget(target),
+		(mark == "" ? "null" : (mark == " ok" ? "true" : "false")))
 	if (id ~ /^(enable|disable|replace)_[0-9]+$/) {
 		split(id, p, "_")
 		lat[p[1], p[2]] = (o == "" ? "NaN" : o) " " (s == "" ? "NaN" : s)
 	}
 }
 END {
-	printf "\n  ],\n  \"errors\": %s,\n  \"notes\": %s\n}\n", jstr(errs), jstr(notes) > json
+	# The same figures keyed by row id (disturb_cpu_ms, ...).
+	printf "\n  ],\n  \"by_id\": {\n%s\n  },\n", byid > json
+	printf "  \"errors\": %s,\n  \"notes\": %s\n}\n", jstr(errs), jstr(notes) > json
 	out = out sep "\n"
 	if (notes != "")
 		out = out "notes (see guest() in harness/bench/bench.sh):\n" notes
@@ -384,7 +422,8 @@ if ! command -v gnuplot >/dev/null; then
 		--no-install-recommends gnuplot-nox >/dev/null ||
 		echo "[klp] warning: could not install gnuplot-nox: no plot" >&2
 fi
-if command -v gnuplot >/dev/null; then
+# Nothing to plot when only the disturbance case ran.
+if command -v gnuplot >/dev/null && grep -qv '^#' "$run/latency.dat"; then
 	term="pngcairo size 1000,700 font 'sans,11'"
 	gnuplot -e "set terminal pngcairo" 2>/dev/null </dev/null ||
 		term="png size 1000,700"
