@@ -499,9 +499,10 @@ trans_case() {
 #    (workqueue_execute_start events) plus IPIs sent to CPU 2 (kprobes on
 #    native_smp_send_reschedule, native_send_call_func_single_ipi and
 #    native_send_call_func_ipi, with the sender's stack) from a stack with
-#    a klp_* function on it; those from text_poke_bp(), the code patching
-#    of ftrace that reaches every CPU for both kernels, are counted apart
-#    (disturb_patching_ipis).
+#    a klp_* function on it; those of ftrace's code patching, which reach
+#    every CPU for both kernels (text_poke_bp(), and the TLB and page
+#    attribute flushes when an ftrace_ops gets its trampoline), are counted
+#    apart (disturb_patching_ipis).
 #  - Transition latency: kernel log timestamps from the target module's
 #    "released the last blocked reader" line (its timer) to "'<patch>':
 #    patching complete": how long the transition takes once nothing keeps
@@ -621,18 +622,29 @@ dist_isolated() {
 	works=$(awk -v cpu="$(printf '[%03d]' "$DIST_ISO_CPU")" \
 		'index($0, cpu) && /workqueue_execute_start:/ && / function klp_/ { n++ }
 		END { print n + 0 }' "$DIST_WQ/trace")
-	awk -v works="$works" '
+	# The stacks of livepatch's IPIs go to the console, for the record.
+	# ftrace's own: text_poke_bp() patching call sites, and the TLB and
+	# page attribute flushes of setting up an ftrace_ops' trampoline.
+	awk -v works="$works" -v ftrace_re='text_poke|(un)?register_ftrace_function|ftrace_(startup|shutdown|update_trampoline|set_filter|set_hash|modify_all_code)' '
 		function flush(c) {
 			if (!(c in open)) return
-			if (stk[c] ~ /text_poke/) patching++
-			else if (stk[c] ~ / klp_/) klp++
-			else other++
+			if (stk[c] ~ ftrace_re) {
+				patching++
+			} else if (stk[c] ~ / klp_/) {
+				klp++
+				print "KLP-BENCH: disturb: livepatch IPI: " ev[c] " from:" stk[c] > "/dev/stderr"
+			} else {
+				other++
+			}
 			delete open[c]; stk[c] = ""
 		}
 		match($0, /\[[0-9]+\]/) {
 			c = substr($0, RSTART + 1, RLENGTH - 2) + 0
 			if (/<stack trace>/) { last = c; next }
-			if (/ (resched|cfs|cf): /) { flush(c); open[c] = 1; last = c }
+			if (/ (resched|cfs|cf): /) {
+				flush(c); open[c] = 1; last = c
+				ev[c] = $0; sub(/^ +/, "", ev[c])
+			}
 			next
 		}
 		/^ => / { stk[last] = stk[last] " " $2 }
@@ -726,8 +738,9 @@ dist_rep() {
 
 disturb_case() {
 	local reps=$1 rep lpid out=/tmp/klp-bench-load.out procs
-	[[ $(nproc) -gt $DIST_ISO_CPU ]] ||
-		err "disturb: needs CPU $DIST_ISO_CPU, the guest has $(nproc) CPUs" || return 1
+	# (nproc counts the CPUs this shell may use: not the isolated ones.)
+	[[ -d /sys/devices/system/cpu/cpu$DIST_ISO_CPU ]] ||
+		err "disturb: needs CPU $DIST_ISO_CPU, the guest has $(nproc --all) CPUs" || return 1
 	[[ $(cat /sys/devices/system/cpu/isolated 2>/dev/null) == "$DIST_ISO_CPU" ]] ||
 		err "disturb: CPU $DIST_ISO_CPU is not isolated ($(cat /sys/devices/system/cpu/isolated 2>/dev/null))"
 	: >"$out"

@@ -98,7 +98,7 @@ disturb_transition_ms|disturb_transition|disturb|ms|0.1|transition end after the
 -|||||details
 disturb_transition_total_ms|disturb_transition_total|disturb|ms||disturbance: enable to transition end
 disturb_tasklist_holds|disturb_tasklist_holds|disturb|n||tasklist_lock holds by livepatch in a transition
-disturb_patching_ipis|disturb_patching_ipis|disturb|n||code patching IPIs to CPU 2 (ftrace; not counted)
+disturb_patching_ipis|disturb_patching_ipis|disturb|n||ftrace code patching IPIs to CPU 2 (not counted)
 call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpatched - 1)
 call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000
 call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
