@@ -5,6 +5,7 @@
 #   make test-upstream
 #                 the same kernel with the 6.1 tree's own, unmodified
 #                 livepatch selftests and test modules
+#   make stress8  test-stress.sh alone in a guest with 8 vCPUs (fewer rounds)
 #   make vm       interactive shell in the guest
 #   make kernel   build only
 #   make kunit    the livepatch KUnit tests (kunit.py, x86_64 under qemu)
@@ -42,10 +43,10 @@ unexport KCONFIG TESTS KSRC CASES
 
 H := harness
 
-.PHONY: all demo test test-upstream vm kernel kunit install clean check bench
+.PHONY: all demo test test-upstream stress8 vm kernel kunit install clean check bench
 
 all:
-	@echo "targets: demo test test-upstream vm kernel kunit install clean check bench"
+	@echo "targets: demo test test-upstream stress8 vm kernel kunit install clean check bench"
 
 demo:
 	@$(H)/klp.sh demo
@@ -55,6 +56,10 @@ test:
 
 test-upstream:
 	@$(H)/klp.sh test-upstream
+
+# make stress8: the stress test in an 8-vCPU guest (harness/klp.sh).
+stress8:
+	@$(H)/klp.sh stress8
 
 vm:
 	@$(H)/klp.sh vm

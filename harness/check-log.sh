@@ -58,6 +58,11 @@ SKIP_ALLOWED=(
 	# since 6.4): its transition waits for a kernel thread that never
 	# sleeps, and it has no tracepoint to tell how a task switched.
 	'stock test-cond-resched.sh ^no task switching in cond_resched\(\): '
+	# Stock 6.1 runs a work item of every transition on every CPU
+	# (schedule_on_each_cpu() in klp_synchronize_transition()) and wakes
+	# idle CPUs in every retry, isolated ones too (issue 20): the
+	# isolation assertions of test-isolation.sh give one SKIP line there.
+	'stock test-isolation.sh ^isolated CPUs on stock 6\.1: its transitions queue work on every CPU'
 	# Stock 6.1 logs no error line when building a patch fails.
 	'stock test-fault-inject.sh ^error lines of build-step failures: stock 6\.1 logs none'
 )

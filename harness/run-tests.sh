@@ -22,9 +22,20 @@
 # every guest with that model instead.  Kernels built for one model
 # (KCONFIG=preempt, debug) get no preempt= option and two guests.
 #
-# KLP_TEST_JOBS=N sets the number of guests (default 3 with PREEMPT_DYNAMIC,
-# else 2, also for KCONFIG=debug, whose guests get 3 GiB each and time
-# limits tripled by run-vm.sh); KLP_TESTS limits the run to those tests.
+# CPU isolation: the tests of ISO_TESTS (test-isolation.sh) need CPUs that
+# nothing else runs on, so they always get a guest of their own, started
+# first: 4 vCPUs (KLP_SMP), CPUs 2 and 3 isolated (ISO_APPEND), booted with
+# preempt=full when the kernel has PREEMPT_DYNAMIC (KLP_PREEMPT if set),
+# for every kernel configuration and implementation.  Its log is
+# klp-test.iso.log; the other tests are dealt to the other guests as
+# above.  It runs alongside them; under TCG its four vCPUs take turns in
+# one host thread, one of them always busy (the test's user-space loop),
+# so it is slow, but the test is short (about 1 minute of guest time).
+#
+# KLP_TEST_JOBS=N sets the number of guests for the other tests (default 3
+# with PREEMPT_DYNAMIC, else 2, also for KCONFIG=debug, whose guests get 3
+# GiB each and time limits tripled by run-vm.sh); KLP_TESTS limits the run
+# to those tests.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +43,9 @@ H=$KLP_ROOT/harness
 
 times=$KLP_TEST_LOGS-times
 FULL_TESTS=(test-stress.sh test-transition.sh test-progress.sh)
+ISO_TESTS=(test-isolation.sh)
+ISO_SMP=4
+ISO_APPEND="isolcpus=2,3 nohz_full=2,3 irqaffinity=0-1 rcu_nocbs=2,3"
 # models: the preemption model of guest j is models[(j - 1) % ${#models[@]}]
 # ('' for the kernel's only one).
 models=('')
@@ -49,14 +63,38 @@ else
 	mapfile -t tests < <(sed -n 's/^livepatch://p' "$KLP_STAGE/kselftest/kselftest-list.txt")
 fi
 ((${#tests[@]})) || die "no selftests listed in $KLP_STAGE/kselftest/kselftest-list.txt"
+# Take the isolation tests out of the deal.
+declare -A is_iso=()
+for t in "${ISO_TESTS[@]}"; do is_iso[$t]=1; done
+iso=() rest=()
+for t in "${tests[@]}"; do
+	if [[ -n ${is_iso[$t]:-} ]]; then iso+=("$t"); else rest+=("$t"); fi
+done
+tests=("${rest[@]}")
 ((jobs > ${#tests[@]})) && jobs=${#tests[@]}
 
-rm -f "$KLP_TEST_LOGS".log "$KLP_TEST_LOGS".[0-9]*.log "$KLP_TEST_LOGS".[0-9]*.out
+rm -f "$KLP_TEST_LOGS".log "$KLP_TEST_LOGS".[0-9]*.log "$KLP_TEST_LOGS".[0-9]*.out \
+	"$KLP_TEST_LOGS".iso.log "$KLP_TEST_LOGS".iso.out
 
-if ((jobs == 1)); then
+logs=()
+iso_pid=''
+if ((${#iso[@]})); then
+	iso_model=${KLP_PREEMPT:-}
+	[[ -z $iso_model ]] && klp_preempt_dynamic && iso_model=full
+	info "isolation guest (${ISO_SMP} CPUs, $ISO_APPEND${iso_model:+, preempt=$iso_model}) runs: ${iso[*]}" >&2
+	KLP_SMP=$ISO_SMP KLP_APPEND="${KLP_APPEND:+$KLP_APPEND }$ISO_APPEND" \
+		KLP_PREEMPT=$iso_model KLP_TESTS=${iso[*]} KLP_VM_LOG=$KLP_TEST_LOGS.iso.log \
+		"$H/run-vm.sh" test >"$KLP_TEST_LOGS.iso.out" 2>&1 &
+	iso_pid=$!
+	logs+=("$KLP_TEST_LOGS.iso.log")
+fi
+
+if ((${#tests[@]} == 0)); then
+	:
+elif ((jobs == 1)); then
 	KLP_PREEMPT=${models[0]} KLP_TESTS="${tests[*]}" KLP_VM_LOG=$KLP_TEST_LOGS.log \
 		"$H/run-vm.sh" test >&2 || true
-	logs=("$KLP_TEST_LOGS.log")
+	logs+=("$KLP_TEST_LOGS.log")
 else
 	# deal: one line per guest, the tests given to it: first the tests of
 	# FULL_TESTS to the guests with full preemption (if any), then the
@@ -92,7 +130,7 @@ else
 			END { for (i = 1; i <= n; i++) print substr(list[i], 2) }'
 	)
 	((${#shards[@]} == jobs)) || die "dealing the tests to $jobs guests failed"
-	pids=() logs=()
+	pids=()
 	for ((j = 1; j <= jobs; j++)); do
 		model=${models[(j - 1) % ${#models[@]}]}
 		# Few tests (KLP_TESTS) can leave a guest with none.
@@ -111,6 +149,10 @@ else
 		wait "${pids[j]}" || true
 		info "guest $j: $(grep -E '^\[klp\] guest ran' "$KLP_TEST_LOGS.$j.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
 	done
+fi
+if [[ -n $iso_pid ]]; then
+	wait "$iso_pid" || true
+	info "isolation guest: $(grep -E '^\[klp\] guest ran' "$KLP_TEST_LOGS.iso.out" | tail -n 1 | sed 's/^\[klp\] //')" >&2
 fi
 
 # Durations of this run, for the next one's deal: from each test's
