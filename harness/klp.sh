@@ -46,14 +46,14 @@ stress8)
 	# test-stress.sh alone in a guest with 8 vCPUs (CONFIG_NR_CPUS in
 	# base.config), full preemption where the kernel can choose it, fewer
 	# rounds and one worker per CPU (klp.stress_rounds=, klp.stress_workers=
-	# on the guest's command line; KLP_STRESS8_ROUNDS, default 45).  Not
+	# on the guest's command line; KLP_STRESS8_ROUNDS, default 30).  Not
 	# part of `make test`: under TCG one host thread runs the 8 vCPUs in
 	# turn, so this guest alone takes several minutes (README).
 	start=$SECONDS
 	lock_out
 	"$H/build-kernel.sh"
 	"$H/mkinitramfs.sh"
-	rounds=${KLP_STRESS8_ROUNDS:-45}
+	rounds=${KLP_STRESS8_ROUNDS:-30}
 	[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "KLP_STRESS8_ROUNDS must be a positive number"
 	model=${KLP_PREEMPT:-}
 	[[ -z $model ]] && klp_preempt_dynamic && model=full
