@@ -5,8 +5,15 @@
 # CPUs alone.  The guest needs two CPUs that are in both lists
 # (harness/run-tests.sh boots this test in a guest of its own with four
 # CPUs and "isolcpus=2,3 nohz_full=2,3 irqaffinity=0-1 rcu_nocbs=2,3"); the
-# first of them (BUSY) runs a user-space loop that makes no system call,
-# pinned there, the second (IDLE) stays idle.
+# first of them (BUSY) runs a user-space loop pinned there, which enters
+# the kernel only for a system call now and then (it reads /proc/uptime
+# every 100000 iterations, as an isolated workload that polls in user space
+# and reports now and then does), the second (IDLE) stays idle.  The busy
+# task switches on its way back from such a call.  A task that never
+# enters the kernel at all can only be switched by interrupting it: a
+# transition leaves it alone until the fake signal 15 s after its start,
+# which does interrupt it (as on stock 6.1; livepatch.rst, "Signals and
+# wake-ups"), so such a task is not what this test runs.
 #
 # Six transitions are measured one at a time: enabling a patch, disabling
 # it, an atomic replace of a patch by a cumulative one, disabling that, a
@@ -449,7 +456,13 @@ stop_busy() {
 	return 0
 }
 klp_at_exit stop_busy
-taskset -c "$BUSY" gawk 'BEGIN { for (;;) n++ }' &
+taskset -c "$BUSY" gawk 'BEGIN {
+	for (;;)
+		if (++n % 100000 == 0) {
+			getline up < "/proc/uptime"
+			close("/proc/uptime")
+		}
+}' &
 BUSY_PID=$!
 
 # busy_stat: BSTAT_CPU (the CPU it last ran on), BSTAT_TIME (utime +
