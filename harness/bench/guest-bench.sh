@@ -734,6 +734,10 @@ dist_rep() {
 	read -r works ipis patching other < <(dist_isolated)
 	res disturb_isolated disturb "$rep" $((works + ipis))
 	res disturb_patching_ipis disturb "$rep" "$patching"
+	# Each traced call, for the breakdown: "<function> <us>".
+	say "disturb $rep: calls: $(awk '/\|/ && match($0, /[0-9]+(\.[0-9]+)? us/) {
+			d = substr($0, RSTART, RLENGTH - 3); f = $0
+			sub(/^.*\| */, "", f); sub(/\(.*/, "", f); printf "%s %.0f, ", f, d }' "$T/trace")"
 	say "disturb $rep: transition $tot ms in all, livepatch work ${cpu} ms in $n calls, $holds tasklist_lock holds (longest $hmax us, mean $hmean us); CPU $DIST_ISO_CPU: $works livepatch work items, $ipis livepatch IPIs, $patching code patching IPIs, $other other IPIs"
 
 	kill "$bpid"
