@@ -41,16 +41,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/compiler.h>	/* the kernel tree's tools/include */
+#include <linux/kernel.h>
+#include <linux/types.h>
 
 #define EXIT_REFUSED	2
+
 #define KEY_LEN		512
 
 static const char *src_name = "?";
 static const char *obj_name = "vmlinux";
 static const char *alias_prefix = "klp_new_";
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int code, const char *fmt, ...)
+static void __noreturn __printf(2, 3) die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -203,13 +206,13 @@ static struct sym *find_sym(struct obj *o, const char *name, bool (*pred)(const 
 }
 
 /* The function or object symbol of section @sec that covers offset @off. */
-static struct sym *sym_at(struct obj *o, size_t sec, uint64_t off, bool func)
+static struct sym *sym_at(struct obj *o, size_t sec, u64 off, bool func)
 {
 	size_t i;
 
 	for (i = 1; i < o->nsyms; i++) {
 		struct sym *s = &o->syms[i];
-		uint64_t end = s->s.st_value + (s->s.st_size ? s->s.st_size : 1);
+		u64 end = s->s.st_value + (s->s.st_size ? s->s.st_size : 1);
 
 		if (s->s.st_shndx != sec || !(func ? is_func(s) : is_object(s)))
 			continue;
@@ -222,14 +225,14 @@ static struct sym *sym_at(struct obj *o, size_t sec, uint64_t off, bool func)
 /* ---- relocations ---------------------------------------------------------- */
 
 struct rel {
-	uint64_t off;
-	uint32_t type;
+	u64 off;
+	u32 type;
 	size_t sym;
-	int64_t addend;
+	s64 addend;
 };
 
 /* Relocations of section @sec with offsets in [from, to), sorted. */
-static size_t relocs_in(struct obj *o, size_t sec, uint64_t from, uint64_t to,
+static size_t relocs_in(struct obj *o, size_t sec, u64 from, u64 to,
 			struct rel **out)
 {
 	size_t ri = o->secs[sec].rela, n = 0, i, cnt;
@@ -266,22 +269,22 @@ static size_t relocs_in(struct obj *o, size_t sec, uint64_t from, uint64_t to,
 	return n;
 }
 
-static bool pc_relative(uint32_t type)
+static bool pc_relative(u32 type)
 {
 	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 ||
 	       type == R_X86_64_PC64;
 }
 
 /* Offset in the target section a relocation points at. */
-static uint64_t target_offset(const struct rel *r)
+static u64 target_offset(const struct rel *r)
 {
 	return r->addend + (pc_relative(r->type) ? 4 : 0);
 }
 
-static uint64_t hash_bytes(const void *p, size_t len)
+static u64 hash_bytes(const void *p, size_t len)
 {
 	const unsigned char *c = p;
-	uint64_t h = 1469598103934665603ULL;
+	u64 h = 1469598103934665603ULL;
 
 	while (len--) {
 		h ^= *c++;
@@ -309,7 +312,7 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 	size_t sec = s->s.st_shndx;
 	const unsigned char *b;
 	const struct sym *t;
-	uint64_t off;
+	u64 off;
 
 	if (GELF_ST_TYPE(s->s.st_info) != STT_SECTION) {
 		snprintf(key, KEY_LEN, "sym %s %+lld", s->name, (long long)r->addend);
@@ -326,15 +329,15 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 		return;
 	}
 	t = sym_at(o, sec, off, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
-	if (!t && off != (uint64_t)r->addend)
+	if (!t && off != (u64)r->addend)
 		t = sym_at(o, sec, r->addend, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
 	if (t) {
-		uint64_t h = 0;
+		u64 h = 0;
 
 		if (!(o->secs[sec].sh.sh_flags & (SHF_WRITE | SHF_EXECINSTR)) && b)
 			h = hash_bytes(b + t->s.st_value, t->s.st_size);
 		snprintf(key, KEY_LEN, "sym %s %+lld %016llx", t->name,
-			 (long long)(r->addend - (int64_t)t->s.st_value),
+			 (long long)(r->addend - (s64)t->s.st_value),
 			 (unsigned long long)h);
 		return;
 	}
@@ -573,7 +576,7 @@ static bool has_ftrace_site(struct obj *o, const struct sym *f)
 		n = relocs_in(o, i, 0, o->secs[i].sh.sh_size, &r);
 		for (j = 0; j < n; j++) {
 			const struct sym *t = &o->syms[r[j].sym];
-			uint64_t at = r[j].addend;
+			u64 at = r[j].addend;
 
 			if (GELF_ST_TYPE(t->s.st_info) != STT_SECTION)
 				at += t->s.st_value;
@@ -591,7 +594,7 @@ static void check_patchable(const struct sym *old)
 	const char *sec = before.secs[old->s.st_shndx].name;
 
 	if (!strncmp(sec, ".init.", 6))
-		refuse("%s: __init function changed; init code is freed after boot and cannot be patched",
+		refuse("%s: __init function changed; init code is gone after boot",
 		       old->name);
 	if (!strncmp(sec, ".exit.", 6))
 		refuse("%s: __exit function changed (section %s); it cannot be patched",
@@ -652,6 +655,7 @@ static void compare_variables(void)
 	for (i = 1; i < after.nsyms; i++) {
 		struct sym *s = &after.syms[i];
 		const struct sec *sec;
+		bool was_bss, is_bss;
 		struct sym *old;
 
 		if (!is_object(s))
@@ -664,11 +668,11 @@ static void compare_variables(void)
 		if (is_local(s) && !(sec->sh.sh_flags & SHF_WRITE) &&
 		    !(before.secs[old->s.st_shndx].sh.sh_flags & SHF_WRITE))
 			continue;
-		if (same_content(&before, old, &after, s) &&
-		    (sec->sh.sh_type == SHT_NOBITS) ==
-		    (before.secs[old->s.st_shndx].sh.sh_type == SHT_NOBITS))
+		was_bss = before.secs[old->s.st_shndx].sh.sh_type == SHT_NOBITS;
+		is_bss = sec->sh.sh_type == SHT_NOBITS;
+		if (same_content(&before, old, &after, s) && was_bss == is_bss)
 			continue;
-		refuse("%s: changes the initial value of a variable; a live patch cannot change data",
+		refuse("%s: changes the initial value of a variable; a patch cannot change data",
 		       s->name);
 	}
 }
@@ -707,7 +711,8 @@ static bool take_referenced(size_t sec)
 			struct sym *f = sym_at(&after, ts, target_offset(&r[i]), true);
 
 			if (f && is_cold_part(f->name)) {
-				tsec->taken = more = true;
+				tsec->taken = true;
+				more = true;
 				continue;
 			}
 			t = sym_at(&after, ts, target_offset(&r[i]), false);
@@ -715,14 +720,17 @@ static bool take_referenced(size_t sec)
 				t = sym_at(&after, ts, r[i].addend, false);
 		}
 		if (tsec->sh.sh_flags & SHF_EXECINSTR) {
-			if (t && is_cold_part(t->name))
-				tsec->taken = more = true;
+			if (t && is_cold_part(t->name)) {
+				tsec->taken = true;
+				more = true;
+			}
 			continue;
 		}
-		if (copyable_data(tsec) && (!t || is_local(t)))
-			tsec->taken = more = true;
-		else if (t && is_object(t) && new_symbol(t))
-			tsec->taken = more = true;
+		if ((copyable_data(tsec) && (!t || is_local(t))) ||
+		    (t && is_object(t) && new_symbol(t))) {
+			tsec->taken = true;
+			more = true;
+		}
 	}
 	free(r);
 	return more;
@@ -801,8 +809,8 @@ static size_t new_osec(const char *name, const GElf_Shdr *sh, size_t from)
 	return nosecs++;
 }
 
-static size_t add_local(const char *name, unsigned char type, size_t shndx, uint64_t value,
-			uint64_t size)
+static size_t add_local(const char *name, unsigned char type, size_t shndx, u64 value,
+			u64 size)
 {
 	struct osym *s;
 
@@ -818,7 +826,7 @@ static size_t add_local(const char *name, unsigned char type, size_t shndx, uint
 }
 
 static size_t add_global(const char *name, unsigned char bind, unsigned char type,
-			 size_t shndx, uint64_t value, uint64_t size)
+			 size_t shndx, u64 value, u64 size)
 {
 	struct osym *s;
 	size_t i;
@@ -870,7 +878,7 @@ static const char *user_name(size_t sec)
  * The output symbol a relocation of after's section @from against @r must
  * use, and its addend; false when there is none (caller decides).
  */
-static size_t map_target(size_t from, const struct rel *r, int64_t *addend)
+static size_t map_target(size_t from, const struct rel *r, s64 *addend)
 {
 	struct sym *t = &after.syms[r->sym];
 	size_t ts = t->s.st_shndx;
@@ -900,11 +908,11 @@ static size_t map_target(size_t from, const struct rel *r, int64_t *addend)
 	return extern_ref(t->name, is_local(t), GELF_ST_TYPE(t->s.st_info), user_name(from));
 }
 
-static void add_rela(struct osec *o, uint64_t off, uint32_t type, size_t ref, int64_t addend)
+static void add_rela(struct osec *o, u64 off, u32 type, size_t ref, s64 addend)
 {
 	Elf64_Rela ra = {
 		.r_offset = off,
-		.r_info = ((uint64_t)ref << 32) | type,	/* ref fixed up at write */
+		.r_info = ((u64)ref << 32) | type,	/* ref fixed up at write */
 		.r_addend = addend,
 	};
 
@@ -937,7 +945,7 @@ static void copy_relocs(size_t i)
 	size_t n = relocs_in(&after, i, 0, after.secs[i].sh.sh_size, &r), j;
 
 	for (j = 0; j < n; j++) {
-		int64_t addend;
+		s64 addend;
 		size_t ref = map_target(i, &r[j], &addend);
 
 		add_rela(o, r[j].off, r[j].type, ref, addend);
@@ -960,7 +968,7 @@ static const struct special specials[] = {
 };
 
 /* Does the entry at @off of special section @sec describe taken code? */
-static bool entry_taken(size_t sec, uint64_t off, size_t entsize)
+static bool entry_taken(size_t sec, u64 off, size_t entsize)
 {
 	struct rel *r;
 	size_t n = relocs_in(&after, sec, off, off + entsize, &r);
@@ -977,17 +985,17 @@ static bool entry_taken(size_t sec, uint64_t off, size_t entsize)
 	return taken;
 }
 
-static void copy_entry(size_t sec, size_t osec, uint64_t off, size_t entsize)
+static void copy_entry(size_t sec, size_t osec, u64 off, size_t entsize)
 {
 	struct osec *o = &osecs[osec];
-	uint64_t at = o->data.len;
+	u64 at = o->data.len;
 	struct rel *r;
 	size_t n, j;
 
 	buf_add(&o->data, (const char *)after.secs[sec].data->d_buf + off, entsize);
 	n = relocs_in(&after, sec, off, off + entsize, &r);
 	for (j = 0; j < n; j++) {
-		int64_t addend;
+		s64 addend;
 		size_t ref = map_target(sec, &r[j], &addend);
 
 		/* these are applied at module load, before livepatch relocations */
@@ -1004,7 +1012,7 @@ static void copy_special(size_t sec, size_t entsize)
 {
 	struct sec *s = &after.secs[sec];
 	GElf_Shdr sh = s->sh;
-	uint64_t off;
+	u64 off;
 	size_t o = 0;
 
 	if (s->sh.sh_size % entsize)
@@ -1027,11 +1035,11 @@ static void copy_special(size_t sec, size_t entsize)
 static void take_special_refs(void)
 {
 	size_t i, k, n, j;
-	uint64_t off;
+	u64 off;
 	struct rel *r;
 
 	for (i = 1; i < after.nsecs; i++) {
-		for (k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+		for (k = 0; k < ARRAY_SIZE(specials); k++) {
 			size_t es = specials[k].entsize;
 
 			if (strcmp(after.secs[i].name, specials[k].name))
@@ -1089,7 +1097,7 @@ static void build_output(void)
 		if (after.secs[i].taken)
 			copy_relocs(i);
 	for (i = 1; i < after.nsecs; i++)
-		for (k = 0; k < sizeof(specials) / sizeof(specials[0]); k++)
+		for (k = 0; k < ARRAY_SIZE(specials); k++)
 			if (!strcmp(after.secs[i].name, specials[k].name))
 				copy_special(i, specials[k].entsize);
 }
@@ -1128,7 +1136,7 @@ static void fix_rela_symbols(struct buf *b)
 	for (i = 0; i < b->len / sizeof(*ra); i++) {
 		size_t ref = ra[i].r_info >> 32;
 
-		ra[i].r_info = ((uint64_t)final_index(ref) << 32) | (uint32_t)ra[i].r_info;
+		ra[i].r_info = ((u64)final_index(ref) << 32) | (u32)ra[i].r_info;
 	}
 }
 
@@ -1239,10 +1247,10 @@ static void print_changes(void)
 	}
 }
 
-static void usage(void)
+static void bad_usage(void)
 {
-	fputs("usage: klp-diff -s SRC -t VMLINUX -e SYMVERS [-n OBJNAME] [-p PREFIX] [-o OUT.o] BEFORE.o AFTER.o\n",
-	      stderr);
+	fputs("usage: klp-diff -s SRC -t VMLINUX -e SYMVERS [-n OBJNAME] [-p PREFIX]\n"
+	      "                [-o OUT.o] BEFORE.o AFTER.o\n", stderr);
 	exit(EXIT_FAILURE);
 }
 
@@ -1255,17 +1263,30 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "s:t:e:n:p:o:")) != -1) {
 		switch (c) {
-		case 's': src_name = optarg; break;
-		case 't': tgt = optarg; break;
-		case 'e': symvers = optarg; break;
-		case 'n': obj_name = optarg; break;
-		case 'p': alias_prefix = optarg; break;
-		case 'o': out = optarg; break;
-		default: usage();
+		case 's':
+			src_name = optarg;
+			break;
+		case 't':
+			tgt = optarg;
+			break;
+		case 'e':
+			symvers = optarg;
+			break;
+		case 'n':
+			obj_name = optarg;
+			break;
+		case 'p':
+			alias_prefix = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			bad_usage();
 		}
 	}
 	if (argc - optind != 2 || !tgt || !symvers)
-		usage();
+		bad_usage();
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		fail("libelf: %s", elf_errmsg(-1));
 	open_obj(&before, argv[optind]);

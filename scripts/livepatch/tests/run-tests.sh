@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side checks of klp-build (make klp-build-test).
+#
+#	run-tests.sh SRCTREE OBJTREE
+#
+# SRCTREE/OBJTREE: a configured and built 6.1 kernel (the harness's
+# KLP_SRC and KLP_OUT).  Each fixture patch of this directory goes
+# through klp-build; the checks compare what it prints, its exit code,
+# the module it makes (sections, symbols) and what it leaves behind
+# with exact values.  Prints TAP and "N passed, N failed"; exits 1 when
+# a check failed.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kb=$here/../klp-build
+src=${1:?usage: run-tests.sh SRCTREE OBJTREE}
+obj=${2:?usage: run-tests.sh SRCTREE OBJTREE}
+work=$(mktemp -d "${TMPDIR:-/tmp}/klp-build-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+n=0
+failed=0
+start=$SECONDS
+
+pass() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	printf '#   %s\n' "$@"
+}
+
+# check DESC EXPECTED ACTUAL
+check() {
+	if [[ $2 == "$3" ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $(printf '%q' "$2")" "got:      $(printf '%q' "$3")"
+	fi
+}
+
+# kb CASE ARGS...: klp-build with a private TMPDIR and output directory;
+# sets rc, out (stdout), err (stderr), dir (the case's directory).
+kb() {
+	dir=$work/$1
+	shift
+	mkdir -p "$dir/tmp" "$dir/out"
+	rc=0
+	TMPDIR=$dir/tmp "$kb" --srctree "$src" --objtree "$obj" --output "$dir/out" "$@" \
+		>"$dir/stdout" 2>"$dir/stderr" || rc=$?
+	out=$(cat "$dir/stdout")
+	err=$(cat "$dir/stderr")
+}
+
+# leftovers: what the case left in its output and scratch directories.
+leftovers() {
+	(cd "$dir" && find out tmp -mindepth 1 | sort | tr '\n' ' ')
+}
+
+fix() { echo "$here/$1.patch"; }
+
+# --- change detection ---------------------------------------------------------
+kb list-cmdline --list "$(fix cmdline)"
+check "cmdline.patch: reports cmdline_proc_show changed" \
+	"0|changed fs/proc/cmdline.c cmdline_proc_show|" "$rc|$out|$err"
+
+kb line-shift --list "$(fix line-shift)"
+check "line-shift.patch (comment above a function): no function changed" \
+	"0|klp-build: no function changed||" "$rc|$out|$err|$(leftovers)"
+
+kb line-shift-warn --list --keep "$(fix line-shift-warn)"
+check "line-shift-warn.patch (WARN/BUG lines move): no function changed" \
+	"0|klp-build: no function changed" "$rc|$out"
+scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
+bug_before=$(objcopy -O binary --only-section=__bug_table \
+	"$scratch/before/fs/proc/generic.o.o" /dev/stdout | sha256sum)
+bug_after=$(objcopy -O binary --only-section=__bug_table \
+	"$scratch/after/fs/proc/generic.o.o" /dev/stdout | sha256sum)
+if [[ -n $scratch && $bug_before != "$bug_after" ]]; then
+	pass "line-shift-warn.patch: its __bug_table line numbers did change"
+else
+	fail "line-shift-warn.patch: its __bug_table line numbers did change" \
+		"__bug_table before and after are the same ($bug_before)"
+fi
+
+# --- modules ------------------------------------------------------------------
+kb cmdline --name klp_cmdline "$(fix cmdline)"
+check "cmdline.patch: module built" \
+	"0|changed fs/proc/cmdline.c cmdline_proc_show
+klp-build: klp_cmdline: 1 function, replace
+$dir/out/klp_cmdline.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_cmdline.ko
+check "cmdline.patch: modinfo livepatch=Y, name klp_cmdline" \
+	"Y klp_cmdline" "$(modinfo -F livepatch "$ko" 2>&1) $(modinfo -F name "$ko" 2>&1)"
+check "cmdline.patch: the new cmdline_proc_show and its alias are in the module" \
+	"FUNC LOCAL cmdline_proc_show
+FUNC GLOBAL klp_new_0_0" \
+	"$(readelf -sW "$ko" 2>&1 | awk '$8 ~ /^(cmdline_proc_show|klp_new_0_0)$/ { print $4, $5, $8 }')"
+check "cmdline.patch: no livepatch relocation needed" \
+	"" "$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*')"
+check "cmdline.patch: the new string is in the module" \
+	"this has been live patched by klp-build" \
+	"$(strings "$ko" | grep -x 'this has been live patched by klp-build')"
+
+kb static-ref --name klp_static "$(fix static-ref)"
+check "static-ref.patch: module built" \
+	"0|changed fs/proc/array.c proc_tid_stat
+klp-build: klp_static: 1 function, replace
+$dir/out/klp_static.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_static.ko
+check "static-ref.patch: livepatch relocation section for the call of do_task_stat" \
+	".klp.rela.vmlinux..text.proc_tid_stat RELA AIo" \
+	"$(readelf -SW "$ko" | sed 's/^ *\[ *[0-9]*\] //' |
+		awk '$1 ~ /^\.klp\.rela\./ { print $1, $2, $(NF - 3) }')"
+check "static-ref.patch: SHN_LIVEPATCH symbol .klp.sym.vmlinux.do_task_stat,0" \
+	"FUNC GLOBAL 0xff20 .klp.sym.vmlinux.do_task_stat,0" \
+	"$(readelf -sW "$ko" | awk '$8 ~ /^\.klp\.sym\./ { print $4, $5, $7, $8 }' |
+		sed 's/LOOS+0x20/0xff20/; s/ LOOS+20 / 0xff20 /')"
+
+kb cumulative --name klp_cum --no-replace --keep "$(fix cmdline)" "$(fix static-ref)"
+check "cmdline.patch + static-ref.patch: one cumulative module, no replace" \
+	"0|changed fs/proc/array.c proc_tid_stat
+changed fs/proc/cmdline.c cmdline_proc_show
+klp-build: klp_cum: 2 functions, no replace
+$dir/out/klp_cum.ko" "$rc|$out"
+scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
+check "cumulative: klp_func entries and .replace in the generated source" \
+	'.old_name = "proc_tid_stat",|.old_name = "cmdline_proc_show",|.replace = false,' \
+	"$(grep -hoE '\.old_name = "[a-z_]+",|\.replace = [a-z]+,' "$scratch/mod/klp-patch.c" 2>&1 |
+		paste -sd '|')"
+
+# --- refusals -------------------------------------------------------------------
+refusal() {
+	kb "refuse-$1" "$(fix "$1")"
+	check "$1.patch: refused, exit 2, nothing left behind" \
+		"2||klp-build: error: $2|" "$rc|$out|$err|$(leftovers)"
+}
+refusal asm "arch/x86/lib/clear_page_64.S: assembler files cannot be live patched"
+refusal init "fs/proc/cmdline.c: proc_cmdline_init: __init function changed; init code is gone after boot"
+refusal notrace "kernel/extable.c: core_kernel_text: function has no ftrace call site (notrace); it cannot be patched"
+refusal global-init "kernel/panic.c: panic_timeout: changes the initial value of a variable; a patch cannot change data"
+refusal struct "fs/proc/internal.h: struct proc_dir_entry: changes a struct layout (members or their types); a live patch cannot change data layout"
+
+echo "# klp-build-test took $((SECONDS - start))s"
+echo "$((n - failed)) passed, $failed failed"
+((failed == 0))
