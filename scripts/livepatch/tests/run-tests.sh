@@ -89,6 +89,10 @@ else
 		"__bug_table before and after are the same ($bug_before)"
 fi
 
+kb sympos --list "$(fix sympos)"
+check "sympos.patch: c_next of consoles.c is the second c_next of vmlinux" \
+	"0|changed fs/proc/consoles.c c_next (old_sympos 2)|" "$rc|$out|$err"
+
 # --- modules ------------------------------------------------------------------
 kb cmdline --name klp_cmdline "$(fix cmdline)"
 check "cmdline.patch: module built" \
