@@ -123,9 +123,8 @@ check "static-ref.patch: livepatch relocation section for the call of do_task_st
 	"$(readelf -SW "$ko" | sed 's/^ *\[ *[0-9]*\] //' |
 		awk '$1 ~ /^\.klp\.rela\./ { print $1, $2, $(NF - 3) }')"
 check "static-ref.patch: SHN_LIVEPATCH symbol .klp.sym.vmlinux.do_task_stat,0" \
-	"FUNC GLOBAL 0xff20 .klp.sym.vmlinux.do_task_stat,0" \
-	"$(readelf -sW "$ko" | awk '$8 ~ /^\.klp\.sym\./ { print $4, $5, $7, $8 }' |
-		sed 's/LOOS+0x20/0xff20/; s/ LOOS+20 / 0xff20 /')"
+	"FUNC GLOBAL [0xff20] .klp.sym.vmlinux.do_task_stat,0" \
+	"$(readelf -sW "$ko" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
 
 kb cumulative --name klp_cum --no-replace --keep "$(fix cmdline)" "$(fix static-ref)"
 check "cmdline.patch + static-ref.patch: one cumulative module, no replace" \
