@@ -1,8 +1,8 @@
 #!/bin/bash
 # make klp-build-test: klp-build's host-side checks
 # (scripts/livepatch/tests/run-tests.sh, on the kernel make test builds),
-# then the module it makes from scripts/livepatch/tests/cmdline.patch in
-# a guest (scripts/livepatch/tests/guest-test.sh, appended to the
+# then the modules it makes from scripts/livepatch/tests/cmdline.patch,
+# version.patch and static-ref.patch in a guest (scripts/livepatch/tests/guest-test.sh, appended to the
 # initramfs as /klp-build; klp.mode=klp-build).  The guest's console log is
 # $KLP_OUT/klp-build-test.log.  Exits non-zero when a check failed.
 set -euo pipefail
@@ -26,9 +26,11 @@ guest_start=$SECONDS
 dir=$KLP_OUT/klp-build-test
 rm -rf "$dir"
 mkdir -p "$dir/root/klp-build"
-"$KLP_ROOT/scripts/livepatch/klp-build" --srctree "$KLP_SRC" --objtree "$KLP_OUT" \
-	--output "$dir/root/klp-build" --name klp_cmdline "$T/cmdline.patch" >"$dir/klp-build.out" ||
-	die "klp-build failed on cmdline.patch"
+for fix in cmdline:klp_cmdline version:klp_version static-ref:klp_static; do
+	"$KLP_ROOT/scripts/livepatch/klp-build" --srctree "$KLP_SRC" --objtree "$KLP_OUT" \
+		--output "$dir/root/klp-build" --name "${fix#*:}" "$T/${fix%:*}.patch" \
+		>>"$dir/klp-build.out" || die "klp-build failed on ${fix%:*}.patch"
+done
 install -m 755 "$T/guest-test.sh" "$dir/root/klp-build/guest-test.sh"
 "$H/mkinitramfs.sh"
 (cd "$dir/root" && find . -print0 | LC_ALL=C sort -z |

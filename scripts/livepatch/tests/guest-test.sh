@@ -1,16 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# In the guest (make klp-build-test, klp.mode=klp-build): load the module
-# klp-build made from cmdline.patch, check that /proc/cmdline reads as the
-# patched cmdline_proc_show() writes it, disable the patch through sysfs
-# and check that the original text comes back.  Prints TAP, then
-# KLP-KB-DONE.
+# In the guest (make klp-build-test, klp.mode=klp-build): load the modules
+# klp-build made from cmdline.patch, version.patch and static-ref.patch,
+# one after the other, check that /proc/cmdline, /proc/version and
+# /proc/thread-self/stat read as the patched functions write them,
+# disable each patch through sysfs and check that the original text comes
+# back.  Prints TAP, then KLP-KB-DONE.
 set -u
 
-mod=/klp-build/klp_cmdline.ko
-p=/sys/kernel/livepatch/klp_cmdline
-want="this has been live patched by klp-build"
 n=0
 
 check() {
@@ -36,17 +34,34 @@ wait_for() {
 reads() { [[ -r $1 && $(cat "$1") == "$2" ]]; }
 gone() { [[ ! -e $1 ]]; }
 
-orig=$(cat /proc/cmdline)
-insmod "$mod"
-check "insmod klp_cmdline.ko" "0" "$?"
-wait_for 60 reads "$p/transition" 0
-check "patch enabled, transition finished" "1 0" "$(cat "$p/enabled" "$p/transition" | paste -sd ' ')"
-check "/proc/cmdline reads the patched text" "$want" "$(cat /proc/cmdline)"
-echo 0 >"$p/enabled"
-wait_for 60 gone "$p"
-check "echo 0 > enabled: $p gone" "gone" "$(gone "$p" && echo gone)"
-check "/proc/cmdline reads the original again" "$orig" "$(cat /proc/cmdline)"
-rmmod klp_cmdline
-check "rmmod klp_cmdline" "0" "$?"
+# patch_case MODULE WANT CMD...: load /klp-build/MODULE.ko; CMD must print
+# WANT (@ORIG@ in it stands for what CMD printed before); after echo 0 >
+# enabled it must print what it printed before.
+patch_case() {
+	local mod=$1 want=$2 p=/sys/kernel/livepatch/$1 orig
+	shift 2
+	orig=$("$@")
+	insmod "/klp-build/$mod.ko"
+	check "$mod: insmod" "0" "$?"
+	wait_for 60 reads "$p/transition" 0
+	check "$mod: patch enabled, transition finished" "1 0" \
+		"$(cat "$p/enabled" "$p/transition" | paste -sd ' ')"
+	check "$mod: $* prints the patched text" "${want//@ORIG@/$orig}" "$("$@")"
+	echo 0 >"$p/enabled"
+	wait_for 60 gone "$p"
+	check "$mod: echo 0 > enabled: $p gone" "gone" "$(gone "$p" && echo gone)"
+	check "$mod: $* prints the original again" "$orig" "$("$@")"
+	rmmod "$mod"
+	check "$mod: rmmod" "0" "$?"
+}
+
+# cmdline.patch: a new string.  version.patch: a livepatch relocation to
+# linux_proc_banner (global, not exported).  static-ref.patch: one to
+# do_task_stat (static); the patched proc_tid_stat writes "klp " first,
+# so the third field of a thread's stat line is the command, "(cut)",
+# instead of its state, "R".
+patch_case klp_cmdline "this has been live patched by klp-build" cat /proc/cmdline
+patch_case klp_version "[live patched] @ORIG@" cat /proc/version
+patch_case klp_static "(cut)" cut -d ' ' -f 3 /proc/thread-self/stat
 echo "1..$n"
 echo "KLP-KB-DONE"

@@ -126,6 +126,17 @@ check "static-ref.patch: SHN_LIVEPATCH symbol .klp.sym.vmlinux.do_task_stat,0" \
 	"FUNC GLOBAL [0xff20] .klp.sym.vmlinux.do_task_stat,0" \
 	"$(readelf -sW "$ko" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
 
+kb version --name klp_version "$(fix version)"
+check "version.patch: module built" \
+	"0|changed fs/proc/version.c version_proc_show
+klp-build: klp_version: 1 function, replace
+$dir/out/klp_version.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_version.ko
+check "version.patch: livepatch relocation for linux_proc_banner (global, not exported)" \
+	".klp.rela.vmlinux..text.version_proc_show NOTYPE GLOBAL [0xff20] .klp.sym.vmlinux.linux_proc_banner,0" \
+	"$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*') $(readelf -sW "$ko" |
+		awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
+
 kb cumulative --name klp_cum --no-replace --keep "$(fix cmdline)" "$(fix static-ref)"
 check "cmdline.patch + static-ref.patch: one cumulative module, no replace" \
 	"0|changed fs/proc/array.c proc_tid_stat
