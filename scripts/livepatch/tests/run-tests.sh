@@ -89,6 +89,21 @@ else
 		"__bug_table before and after are the same ($bug_before)"
 fi
 
+kb string --list --keep "$(fix string)"
+check "string.patch (a string of the same length): devinfo_show changed" \
+	"0|changed fs/proc/devices.c devinfo_show" "$rc|$out"
+scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
+text_before=$(objcopy -O binary --only-section=.text.devinfo_show \
+	"$scratch/before/fs/proc/devices.o.o" /dev/stdout | sha256sum)
+text_after=$(objcopy -O binary --only-section=.text.devinfo_show \
+	"$scratch/after/fs/proc/devices.o.o" /dev/stdout | sha256sum)
+if [[ -n $scratch && $text_before == "$text_after" ]]; then
+	pass "string.patch: devinfo_show's bytes are the same (only a relocation's target differs)"
+else
+	fail "string.patch: devinfo_show's bytes are the same (only a relocation's target differs)" \
+		"before: $text_before" "after:  $text_after"
+fi
+
 kb sympos --list "$(fix sympos)"
 check "sympos.patch: c_next of consoles.c is the second c_next of vmlinux" \
 	"0|changed fs/proc/consoles.c c_next (old_sympos 2)|" "$rc|$out|$err"
