@@ -275,7 +275,36 @@ static bool pc_relative(u32 type)
 	       type == R_X86_64_PC64;
 }
 
-/* Offset in the target section a relocation points at. */
+/*
+ * The function or object symbol of section @sec a relocation points into.
+ * A PC-relative one has the end of the instruction in its addend: after
+ * the displacement, an immediate of 0, 1, 2 or 4 bytes may follow.  With
+ * -fdata-sections a section usually holds one symbol, taken when no
+ * offset fits.
+ */
+static struct sym *reloc_target(struct obj *o, size_t sec, const struct rel *r, bool func)
+{
+	static const int pcrel_tail[] = { 4, 5, 6, 8 };
+	struct sym *t = NULL, *only = NULL;
+	size_t i, n = 0;
+
+	if (!pc_relative(r->type))
+		t = sym_at(o, sec, r->addend, func);
+	for (i = 0; !t && pc_relative(r->type) && i < ARRAY_SIZE(pcrel_tail); i++)
+		t = sym_at(o, sec, r->addend + pcrel_tail[i], func);
+	if (t)
+		return t;
+	for (i = 1; i < o->nsyms; i++) {
+		if (o->syms[i].s.st_shndx == sec &&
+		    (func ? is_func(&o->syms[i]) : is_object(&o->syms[i]))) {
+			only = &o->syms[i];
+			n++;
+		}
+	}
+	return n == 1 ? only : NULL;
+}
+
+/* Offset in the target section a relocation points at (strings). */
 static u64 target_offset(const struct rel *r)
 {
 	return r->addend + (pc_relative(r->type) ? 4 : 0);
@@ -328,9 +357,7 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 			 (long long)(r->addend - off));
 		return;
 	}
-	t = sym_at(o, sec, off, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
-	if (!t && off != (u64)r->addend)
-		t = sym_at(o, sec, r->addend, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
+	t = reloc_target(o, sec, r, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
 	if (t) {
 		u64 h = 0;
 
@@ -708,16 +735,14 @@ static bool take_referenced(size_t sec)
 		if (tsec->taken)
 			continue;
 		if (GELF_ST_TYPE(t->s.st_info) == STT_SECTION) {
-			struct sym *f = sym_at(&after, ts, target_offset(&r[i]), true);
+			struct sym *f = reloc_target(&after, ts, &r[i], true);
 
 			if (f && is_cold_part(f->name)) {
 				tsec->taken = true;
 				more = true;
 				continue;
 			}
-			t = sym_at(&after, ts, target_offset(&r[i]), false);
-			if (!t)
-				t = sym_at(&after, ts, r[i].addend, false);
+			t = reloc_target(&after, ts, &r[i], false);
 		}
 		if (tsec->sh.sh_flags & SHF_EXECINSTR) {
 			if (t && is_cold_part(t->name)) {
@@ -889,11 +914,7 @@ static size_t map_target(size_t from, const struct rel *r, s64 *addend)
 
 		if (after.secs[ts].taken)
 			return osec_symbol(after.secs[ts].out);
-		named = sym_at(&after, ts, target_offset(r),
-			       after.secs[ts].sh.sh_flags & SHF_EXECINSTR);
-		if (!named)
-			named = sym_at(&after, ts, r->addend,
-				       after.secs[ts].sh.sh_flags & SHF_EXECINSTR);
+		named = reloc_target(&after, ts, r, after.secs[ts].sh.sh_flags & SHF_EXECINSTR);
 		if (!named)
 			refuse("%s: refers to %s+%lld, which holds no symbol", user_name(from),
 			       after.secs[ts].name, (long long)r->addend);

@@ -65,6 +65,20 @@ leftovers() {
 
 fix() { echo "$here/$1.patch"; }
 
+# section_sum OBJ SECTION: sha256 of SECTION's bytes, "missing" when OBJ
+# has no such section or it is empty (objcopy writes to a file of its
+# own: given /dev/stdout, it would replace that symlink with a file).
+section_sum() {
+	local bin=$work/section.bin
+	rm -f "$bin"
+	objcopy -O binary --only-section="$2" "$1" "$bin" 2>/dev/null
+	if [[ -s $bin ]]; then
+		sha256sum <"$bin" | cut -d ' ' -f 1
+	else
+		echo missing
+	fi
+}
+
 # --- change detection ---------------------------------------------------------
 kb list-cmdline --list "$(fix cmdline)"
 check "cmdline.patch: reports cmdline_proc_show changed" \
@@ -78,11 +92,9 @@ kb line-shift-warn --list --keep "$(fix line-shift-warn)"
 check "line-shift-warn.patch (WARN/BUG lines move): no function changed" \
 	"0|klp-build: no function changed" "$rc|$out"
 scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
-bug_before=$(objcopy -O binary --only-section=__bug_table \
-	"$scratch/before/fs/proc/generic.o.o" /dev/stdout | sha256sum)
-bug_after=$(objcopy -O binary --only-section=__bug_table \
-	"$scratch/after/fs/proc/generic.o.o" /dev/stdout | sha256sum)
-if [[ -n $scratch && $bug_before != "$bug_after" ]]; then
+bug_before=$(section_sum "$scratch/before/fs/proc/generic.o.o" __bug_table)
+bug_after=$(section_sum "$scratch/after/fs/proc/generic.o.o" __bug_table)
+if [[ $bug_before != missing && $bug_after != missing && $bug_before != "$bug_after" ]]; then
 	pass "line-shift-warn.patch: its __bug_table line numbers did change"
 else
 	fail "line-shift-warn.patch: its __bug_table line numbers did change" \
@@ -93,11 +105,9 @@ kb string --list --keep "$(fix string)"
 check "string.patch (a string of the same length): devinfo_show changed" \
 	"0|changed fs/proc/devices.c devinfo_show" "$rc|$out"
 scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
-text_before=$(objcopy -O binary --only-section=.text.devinfo_show \
-	"$scratch/before/fs/proc/devices.o.o" /dev/stdout | sha256sum)
-text_after=$(objcopy -O binary --only-section=.text.devinfo_show \
-	"$scratch/after/fs/proc/devices.o.o" /dev/stdout | sha256sum)
-if [[ -n $scratch && $text_before == "$text_after" ]]; then
+text_before=$(section_sum "$scratch/before/fs/proc/devices.o.o" .text.devinfo_show)
+text_after=$(section_sum "$scratch/after/fs/proc/devices.o.o" .text.devinfo_show)
+if [[ $text_before != missing && $text_before == "$text_after" ]]; then
 	pass "string.patch: devinfo_show's bytes are the same (only a relocation's target differs)"
 else
 	fail "string.patch: devinfo_show's bytes are the same (only a relocation's target differs)" \
@@ -152,6 +162,28 @@ check "version.patch: livepatch relocation for linux_proc_banner (global, not ex
 	"$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*') $(readelf -sW "$ko" |
 		awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
 
+kb static-local --name klp_static_local "$(fix static-local)"
+check "static-local.patch: module built" \
+	"0|changed kernel/reboot.c hw_protection_shutdown
+klp-build: klp_static_local: 1 function, replace
+$dir/out/klp_static_local.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_static_local.ko
+check "static-local.patch: the static local and the file's statics are the kernel's (poweroff_work is the first of two)" \
+	"OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.allow_proceed.0,0
+OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.hw_failure_emergency_poweroff_work,0
+OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.poweroff_force,0
+OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.poweroff_work,1" \
+	"$(readelf -sW "$ko" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }' | sort)"
+check "static-local.patch: hw_protection_shutdown and its .cold part, relocated by livepatch" \
+	".klp.rela.vmlinux..text.hw_protection_shutdown .klp.rela.vmlinux..text.unlikely.hw_protection_shutdown" \
+	"$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*' | sort | paste -sd ' ')"
+
+kb inline-header --list "$(fix inline-header)"
+check "inline-header.patch (a static inline of fs/proc/fd.h): its callers changed" \
+	"0|changed fs/proc/fd.c proc_fd_link
+changed fs/proc/fd.c seq_show
+changed fs/proc/fd.c tid_fd_revalidate|" "$rc|$out|$err"
+
 kb cumulative --name klp_cum --no-replace --keep "$(fix cmdline)" "$(fix static-ref)"
 check "cmdline.patch + static-ref.patch: one cumulative module, no replace" \
 	"0|changed fs/proc/array.c proc_tid_stat
@@ -174,6 +206,7 @@ refusal asm "arch/x86/lib/clear_page_64.S: assembler files cannot be live patche
 refusal init "fs/proc/cmdline.c: proc_cmdline_init: __init function changed; init code is gone after boot"
 refusal notrace "kernel/extable.c: core_kernel_text: function has no ftrace call site (notrace); it cannot be patched"
 refusal global-init "kernel/panic.c: panic_timeout: changes the initial value of a variable; a patch cannot change data"
+refusal module "drivers/thermal/intel/x86_pkg_temp_thermal.c: part of module x86_pkg_temp_thermal; patching modules is not supported yet"
 refusal struct "fs/proc/internal.h: struct proc_dir_entry: changes a struct layout (members or their types); a live patch cannot change data layout"
 
 echo "# klp-build-test took $((SECONDS - start))s"
