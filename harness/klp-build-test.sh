@@ -2,7 +2,8 @@
 # make klp-build-test: klp-build's host-side checks
 # (scripts/livepatch/tests/run-tests.sh, on the kernel make test builds),
 # then the modules it makes from scripts/livepatch/tests/cmdline.patch,
-# version.patch and static-ref.patch in a guest (scripts/livepatch/tests/guest-test.sh, appended to the
+# version.patch and static-ref.patch, and a cumulative one of the first
+# two, in a guest (scripts/livepatch/tests/guest-test.sh, appended to the
 # initramfs as /klp-build; klp.mode=klp-build).  The guest's console log is
 # $KLP_OUT/klp-build-test.log.  Exits non-zero when a check failed.
 set -euo pipefail
@@ -31,6 +32,9 @@ for fix in cmdline:klp_cmdline version:klp_version static-ref:klp_static; do
 		--output "$dir/root/klp-build" --name "${fix#*:}" "$T/${fix%:*}.patch" \
 		>>"$dir/klp-build.out" || die "klp-build failed on ${fix%:*}.patch"
 done
+"$KLP_ROOT/scripts/livepatch/klp-build" --srctree "$KLP_SRC" --objtree "$KLP_OUT" \
+	--output "$dir/root/klp-build" --name klp_cum "$T/cmdline.patch" "$T/version.patch" \
+	>>"$dir/klp-build.out" || die "klp-build failed on cmdline.patch + version.patch"
 install -m 755 "$T/guest-test.sh" "$dir/root/klp-build/guest-test.sh"
 "$H/mkinitramfs.sh"
 (cd "$dir/root" && find . -print0 | LC_ALL=C sort -z |

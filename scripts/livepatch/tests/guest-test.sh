@@ -6,7 +6,9 @@
 # one after the other, check that /proc/cmdline, /proc/version and
 # /proc/thread-self/stat read as the patched functions write them,
 # disable each patch through sysfs and check that the original text comes
-# back.  Prints TAP, then KLP-KB-DONE.
+# back; then a cumulative module of cmdline.patch and version.patch
+# replacing the cmdline one (atomic replace).  Prints TAP, then
+# KLP-KB-DONE.
 set -u
 
 n=0
@@ -63,5 +65,30 @@ patch_case() {
 patch_case klp_cmdline "this has been live patched by klp-build" cat /proc/cmdline
 patch_case klp_version "[live patched] @ORIG@" cat /proc/version
 patch_case klp_static "(cut)" cut -d ' ' -f 3 /proc/thread-self/stat
+
+# Atomic replace: klp_cum (cmdline.patch and version.patch in one module,
+# replace on, the default) loaded over klp_cmdline takes its place; then
+# disabled, both files read as before.
+cmdline_orig=$(cat /proc/cmdline)
+version_orig=$(cat /proc/version)
+insmod /klp-build/klp_cmdline.ko
+wait_for 60 reads /sys/kernel/livepatch/klp_cmdline/transition 0
+insmod /klp-build/klp_cum.ko
+check "klp_cum: insmod over klp_cmdline" "0" "$?"
+wait_for 60 reads /sys/kernel/livepatch/klp_cum/transition 0
+wait_for 60 gone /sys/kernel/livepatch/klp_cmdline
+check "klp_cum: klp_cmdline replaced (its sysfs directory gone)" "gone" \
+	"$(gone /sys/kernel/livepatch/klp_cmdline && echo gone)"
+check "klp_cum: /proc/cmdline and /proc/version patched" \
+	"this has been live patched by klp-build|[live patched] $version_orig" \
+	"$(cat /proc/cmdline)|$(cat /proc/version)"
+rmmod klp_cmdline
+check "klp_cum: rmmod klp_cmdline (replaced)" "0" "$?"
+echo 0 >/sys/kernel/livepatch/klp_cum/enabled
+wait_for 60 gone /sys/kernel/livepatch/klp_cum
+check "klp_cum: disabled, /proc/cmdline and /proc/version as before" \
+	"$cmdline_orig|$version_orig" "$(cat /proc/cmdline)|$(cat /proc/version)"
+rmmod klp_cum
+check "klp_cum: rmmod" "0" "$?"
 echo "1..$n"
 echo "KLP-KB-DONE"

@@ -207,6 +207,9 @@ refusal init "fs/proc/cmdline.c: proc_cmdline_init: __init function changed; ini
 refusal notrace "kernel/extable.c: core_kernel_text: function has no ftrace call site (notrace); it cannot be patched"
 refusal global-init "kernel/panic.c: panic_timeout: changes the initial value of a variable; a patch cannot change data"
 refusal module "drivers/thermal/intel/x86_pkg_temp_thermal.c: part of module x86_pkg_temp_thermal; patching modules is not supported yet"
+# A static inline of include/linux/errname.h, found through the include
+# path: its caller pointer() is in lib/vsprintf.c, built without ftrace.
+refusal inline-include "lib/vsprintf.c: pointer: function has no ftrace call site (notrace); it cannot be patched"
 refusal struct "fs/proc/internal.h: struct proc_dir_entry: changes a struct layout (members or their types); a live patch cannot change data layout"
 
 echo "# klp-build-test took $((SECONDS - start))s"
