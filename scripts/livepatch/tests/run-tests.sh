@@ -137,6 +137,25 @@ check "cmdline.patch: the new string is in the module" \
 	"this has been live patched by klp-build" \
 	"$(strings "$ko" | grep -x 'this has been live patched by klp-build')"
 
+orc_entries() {
+	readelf -rW "$1" | awk '/^Relocation section .\.rela\.orc_unwind_ip/ { on = 1; next }
+		/^Relocation section/ { on = 0 }
+		on && $5 ~ /^\.text\./ { n[$5]++ }
+		END { for (s in n) print s, n[s] }' | sort | paste -sd ' '
+}
+
+kb new-function --name klp_new_fn "$(fix new-function)"
+check "new-function.patch: the changed function and the new one it calls" \
+	"0|changed fs/proc/cmdline.c cmdline_proc_show
+new fs/proc/cmdline.c cmdline_show_line
+klp-build: klp_new_fn: 1 function, replace
+$dir/out/klp_new_fn.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_new_fn.ko
+check "new-function.patch: both in the module, with their ORC entries (objtool ran)" \
+	"FUNC LOCAL cmdline_proc_show FUNC LOCAL cmdline_show_line|.text.cmdline_proc_show 2 .text.cmdline_show_line 4" \
+	"$(readelf -sW "$ko" | awk '$8 ~ /^cmdline_(proc_show|show_line)$/ { print $4, $5, $8 }' |
+		sort | paste -sd ' ')|$(orc_entries "$ko")"
+
 kb static-ref --name klp_static "$(fix static-ref)"
 check "static-ref.patch: module built" \
 	"0|changed fs/proc/array.c proc_tid_stat
