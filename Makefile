@@ -9,6 +9,11 @@
 #   make vm       interactive shell in the guest
 #   make kernel   build only
 #   make kunit    the livepatch KUnit tests (kunit.py, x86_64 under qemu)
+#   make livepatch PATCH="fix.patch ..." [NAME=mod_name] [REPLACE=0|1]
+#                 a live patch module made from source fixes by
+#                 scripts/livepatch/klp-build, for the kernel make test boots
+#   make klp-build-test
+#                 klp-build's checks (fixtures in scripts/livepatch/tests)
 #   make install KSRC=/path/to/linux-6.1
 #   make clean    remove the build output of KLP_IMPL/KCONFIG
 #
@@ -32,6 +37,9 @@ KCONFIG ?= default
 TESTS ?=
 KSRC ?=
 CASES ?= $(KLP_BENCH_CASES)
+PATCH ?=
+NAME ?=
+REPLACE ?= 1
 
 # Only our own names reach the scripts; the rest of the command line must
 # not leak into the kernel's make.
@@ -39,14 +47,18 @@ export KLP_IMPL
 export KLP_KCONFIG := $(KCONFIG)
 export KLP_TESTS := $(TESTS)
 export KLP_BENCH_CASES := $(CASES)
-unexport KCONFIG TESTS KSRC CASES
+export KLP_PATCH := $(PATCH)
+export KLP_NAME := $(NAME)
+export KLP_REPLACE := $(REPLACE)
+unexport KCONFIG TESTS KSRC CASES PATCH NAME REPLACE
 
 H := harness
 
-.PHONY: all demo test test-upstream stress8 vm kernel kunit install clean check bench
+.PHONY: all demo test test-upstream stress8 vm kernel kunit install clean check bench \
+	livepatch klp-build-test
 
 all:
-	@echo "targets: demo test test-upstream stress8 vm kernel kunit install clean check bench"
+	@echo "targets: demo test test-upstream stress8 vm kernel kunit install clean check bench livepatch klp-build-test"
 
 demo:
 	@$(H)/klp.sh demo
@@ -85,3 +97,10 @@ check:
 # (harness/bench/bench.sh).
 bench:
 	@KLP_BENCH_QUICK=$(QUICK) $(H)/klp.sh bench
+
+# make livepatch PATCH="fix.patch ..." [NAME=mod_name] [REPLACE=0|1]
+livepatch:
+	@$(H)/klp.sh livepatch
+
+klp-build-test:
+	@$(H)/klp.sh klp-build-test

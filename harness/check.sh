@@ -30,11 +30,13 @@ mapfile -t cfiles < <(git ls-files -- 'kernel/livepatch/*.[ch]' \
 	'include/linux/livepatch.h' 'include/linux/livepatch_sched.h' \
 	'arch/x86/include/asm/livepatch.h' \
 	'samples/livepatch/*.[ch]' 'lib/livepatch/*.[ch]' 'tools/livepatch/*.[ch]' \
-	'tools/testing/selftests/livepatch/*.[ch]')
+	'tools/testing/selftests/livepatch/*.[ch]' 'scripts/livepatch/*.[ch]')
 
 # --- checkpatch -------------------------------------------------------------
 # Waived checks, each for a reason that the code cannot change:
 #   CAMELCASE        Elf_Shdr, Elf_Sym, Elf_Rela are the kernel's own ELF types.
+#                    GElf_Sym, Elf_Scn, Elf_Data (scripts/livepatch/klp-diff.c)
+#                    are libelf's.
 #   MACRO_ARG_REUSE  the klp_for_each_* iterators are 6.1's public API; their
 #                    arguments are loop variables, evaluated for their address.
 #   FILE_PATH_CHANGES  -f mode on a file list; MAINTAINERS is not ours.
@@ -158,7 +160,8 @@ fi
 
 # --- shell ------------------------------------------------------------------
 mapfile -t shfiles < <(git ls-files -- 'harness/*.sh' 'harness/bench/*.sh' \
-	harness/guest-init .ci/run 'tools/testing/selftests/livepatch/*.sh')
+	harness/guest-init .ci/run 'tools/testing/selftests/livepatch/*.sh' \
+	scripts/livepatch/klp-build 'scripts/livepatch/tests/*.sh')
 step "shellcheck on ${#shfiles[@]} scripts"
 shellcheck -x -P SCRIPTDIR "${shfiles[@]}" || fail shellcheck
 

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Entry point of the Makefile targets.
-# Usage: klp.sh kernel|test|test-upstream|stress8|demo|vm|clean|bench
+# Usage: klp.sh kernel|test|test-upstream|stress8|demo|vm|clean|bench|livepatch|klp-build-test
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 H=$KLP_ROOT/harness
-cmd=${1:?usage: klp.sh kernel|test|test-upstream|stress8|demo|vm|clean|bench}
+cmd=${1:?usage: klp.sh kernel|test|test-upstream|stress8|demo|vm|clean|bench|livepatch|klp-build-test}
 
 build() {
 	"$H/build-kernel.sh"
@@ -85,6 +85,26 @@ vm)
 	KLP_VM_KERNEL=$tmp/bzImage KLP_VM_INITRD=$tmp/${KLP_INITRAMFS##*/} \
 		"$H/run-vm.sh" vm
 	;;
+livepatch)
+	# make livepatch PATCH="a.patch b.patch" [NAME=...] [REPLACE=0|1]: a
+	# live patch module for the kernel make test boots
+	# (scripts/livepatch/klp-build).
+	read -r -a patches <<<"${KLP_PATCH:-}"
+	((${#patches[@]})) || die "usage: make livepatch PATCH=fix.patch [NAME=mod_name] [REPLACE=0|1]"
+	KLP_PACKAGES+=(patch python3 binutils)
+	ensure_packages
+	lock_out
+	"$H/build-kernel.sh"
+	args=(--srctree "$KLP_SRC" --objtree "$KLP_OUT" --output "$KLP_OUT/klp-livepatch")
+	[[ -n ${KLP_NAME:-} ]] && args+=(--name "$KLP_NAME")
+	case ${KLP_REPLACE:-1} in
+	1) args+=(--replace) ;;
+	0) args+=(--no-replace) ;;
+	*) die "REPLACE must be 0 or 1, not '$KLP_REPLACE'" ;;
+	esac
+	exec "$KLP_ROOT/scripts/livepatch/klp-build" "${args[@]}" "${patches[@]}"
+	;;
+klp-build-test) exec "$H/klp-build-test.sh" ;;
 bench) exec "$H/bench/bench.sh" ;;
 clean)
 	lock_out

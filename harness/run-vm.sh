@@ -1,5 +1,5 @@
 #!/bin/bash
-# Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm
+# Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm|klp-build
 # The serial console is stdout and is saved to $KLP_OUT/klp-<mode>.log.
 # KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, none vm;
 # for KCONFIG=debug 7200 test, 900 demo); KLP_VM_MEM sets the guest memory;
@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: run-vm.sh test|demo|vm}
+mode=${1:?usage: run-vm.sh test|demo|vm|klp-build}
 # The debug kernel (KASAN, lockdep, kmemleak, ...) runs several times slower
 # and KASAN keeps a shadow of 1/8 of memory plus a quarantine: give it more
 # of both.  The guest learns the factor (klp.slow) and scales each
@@ -34,7 +34,7 @@ smp=${KLP_SMP:-2}
 [[ $smp =~ ^[1-8]$ ]] || die "KLP_SMP must be 1 to 8 (CONFIG_NR_CPUS in base.config)"
 case $mode in
 test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * suite))} ;;
-demo) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
+demo | klp-build) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
 vm) timeout_s=${KLP_VM_TIMEOUT:-0} ;;
 *) die "unknown mode $mode" ;;
 esac

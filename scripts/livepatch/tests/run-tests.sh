@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side checks of klp-build (make klp-build-test).
+#
+#	run-tests.sh SRCTREE OBJTREE
+#
+# SRCTREE/OBJTREE: a configured and built 6.1 kernel (the harness's
+# KLP_SRC and KLP_OUT).  Each fixture patch of this directory goes
+# through klp-build; the checks compare what it prints, its exit code,
+# the module it makes (sections, symbols) and what it leaves behind
+# with exact values.  Prints TAP and "N passed, N failed"; exits 1 when
+# a check failed.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kb=$here/../klp-build
+src=${1:?usage: run-tests.sh SRCTREE OBJTREE}
+obj=${2:?usage: run-tests.sh SRCTREE OBJTREE}
+work=$(mktemp -d "${TMPDIR:-/tmp}/klp-build-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+n=0
+failed=0
+start=$SECONDS
+
+pass() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	printf '#   %s\n' "$@"
+}
+
+# check DESC EXPECTED ACTUAL
+check() {
+	if [[ $2 == "$3" ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $(printf '%q' "$2")" "got:      $(printf '%q' "$3")"
+	fi
+}
+
+# kb CASE ARGS...: klp-build with a private TMPDIR and output directory;
+# sets rc, out (stdout), err (stderr), dir (the case's directory).
+kb() {
+	dir=$work/$1
+	shift
+	mkdir -p "$dir/tmp" "$dir/out"
+	rc=0
+	TMPDIR=$dir/tmp "$kb" --srctree "$src" --objtree "$obj" --output "$dir/out" "$@" \
+		>"$dir/stdout" 2>"$dir/stderr" || rc=$?
+	out=$(cat "$dir/stdout")
+	err=$(cat "$dir/stderr")
+}
+
+# leftovers: what the case left in its output and scratch directories.
+leftovers() {
+	(cd "$dir" && find out tmp -mindepth 1 | sort | tr '\n' ' ')
+}
+
+fix() { echo "$here/$1.patch"; }
+
+# section_sum OBJ SECTION: sha256 of SECTION's bytes, "missing" when OBJ
+# has no such section or it is empty (objcopy writes to a file of its
+# own: given /dev/stdout, it would replace that symlink with a file).
+section_sum() {
+	local bin=$work/section.bin
+	rm -f "$bin"
+	objcopy -O binary --only-section="$2" "$1" "$bin" 2>/dev/null
+	if [[ -s $bin ]]; then
+		sha256sum <"$bin" | cut -d ' ' -f 1
+	else
+		echo missing
+	fi
+}
+
+# --- change detection ---------------------------------------------------------
+kb list-cmdline --list "$(fix cmdline)"
+check "cmdline.patch: reports cmdline_proc_show changed" \
+	"0|changed fs/proc/cmdline.c cmdline_proc_show|" "$rc|$out|$err"
+
+kb line-shift --list "$(fix line-shift)"
+check "line-shift.patch (comment above a function): no function changed" \
+	"0|klp-build: no function changed||" "$rc|$out|$err|$(leftovers)"
+
+kb line-shift-warn --list --keep "$(fix line-shift-warn)"
+check "line-shift-warn.patch (WARN/BUG lines move): no function changed" \
+	"0|klp-build: no function changed" "$rc|$out"
+scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
+bug_before=$(section_sum "$scratch/before/fs/proc/generic.o.o" __bug_table)
+bug_after=$(section_sum "$scratch/after/fs/proc/generic.o.o" __bug_table)
+if [[ $bug_before != missing && $bug_after != missing && $bug_before != "$bug_after" ]]; then
+	pass "line-shift-warn.patch: its __bug_table line numbers did change"
+else
+	fail "line-shift-warn.patch: its __bug_table line numbers did change" \
+		"__bug_table before and after are the same ($bug_before)"
+fi
+
+kb string --list --keep "$(fix string)"
+check "string.patch (a string of the same length): devinfo_show changed" \
+	"0|changed fs/proc/devices.c devinfo_show" "$rc|$out"
+scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
+text_before=$(section_sum "$scratch/before/fs/proc/devices.o.o" .text.devinfo_show)
+text_after=$(section_sum "$scratch/after/fs/proc/devices.o.o" .text.devinfo_show)
+if [[ $text_before != missing && $text_before == "$text_after" ]]; then
+	pass "string.patch: devinfo_show's bytes are the same (only a relocation's target differs)"
+else
+	fail "string.patch: devinfo_show's bytes are the same (only a relocation's target differs)" \
+		"before: $text_before" "after:  $text_after"
+fi
+
+kb sympos --list "$(fix sympos)"
+check "sympos.patch: c_next of consoles.c is the second c_next of vmlinux" \
+	"0|changed fs/proc/consoles.c c_next (old_sympos 2)|" "$rc|$out|$err"
+
+# --- modules ------------------------------------------------------------------
+kb cmdline --name klp_cmdline "$(fix cmdline)"
+check "cmdline.patch: module built" \
+	"0|changed fs/proc/cmdline.c cmdline_proc_show
+klp-build: klp_cmdline: 1 function, replace
+$dir/out/klp_cmdline.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_cmdline.ko
+check "cmdline.patch: modinfo livepatch=Y, name klp_cmdline" \
+	"Y klp_cmdline" "$(modinfo -F livepatch "$ko" 2>&1) $(modinfo -F name "$ko" 2>&1)"
+check "cmdline.patch: the new cmdline_proc_show and its alias are in the module" \
+	"FUNC LOCAL cmdline_proc_show
+FUNC GLOBAL klp_new_0_0" \
+	"$(readelf -sW "$ko" 2>&1 | awk '$8 ~ /^(cmdline_proc_show|klp_new_0_0)$/ { print $4, $5, $8 }')"
+check "cmdline.patch: no livepatch relocation needed" \
+	"" "$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*')"
+check "cmdline.patch: the new string is in the module" \
+	"this has been live patched by klp-build" \
+	"$(strings "$ko" | grep -x 'this has been live patched by klp-build')"
+
+orc_entries() {
+	readelf -rW "$1" | awk '/^Relocation section .\.rela\.orc_unwind_ip/ { on = 1; next }
+		/^Relocation section/ { on = 0 }
+		on && $5 ~ /^\.text\./ { n[$5]++ }
+		END { for (s in n) print s, n[s] }' | sort | paste -sd ' '
+}
+
+kb new-function --name klp_new_fn "$(fix new-function)"
+check "new-function.patch: the changed function and the new one it calls" \
+	"0|changed fs/proc/cmdline.c cmdline_proc_show
+new fs/proc/cmdline.c cmdline_show_line
+klp-build: klp_new_fn: 1 function, replace
+$dir/out/klp_new_fn.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_new_fn.ko
+check "new-function.patch: both in the module, with their ORC entries (objtool ran)" \
+	"FUNC LOCAL cmdline_proc_show FUNC LOCAL cmdline_show_line|.text.cmdline_proc_show 2 .text.cmdline_show_line 4" \
+	"$(readelf -sW "$ko" | awk '$8 ~ /^cmdline_(proc_show|show_line)$/ { print $4, $5, $8 }' |
+		sort | paste -sd ' ')|$(orc_entries "$ko")"
+
+kb static-ref --name klp_static "$(fix static-ref)"
+check "static-ref.patch: module built" \
+	"0|changed fs/proc/array.c proc_tid_stat
+klp-build: klp_static: 1 function, replace
+$dir/out/klp_static.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_static.ko
+check "static-ref.patch: livepatch relocation section for the call of do_task_stat" \
+	".klp.rela.vmlinux..text.proc_tid_stat RELA AIo" \
+	"$(readelf -SW "$ko" | sed 's/^ *\[ *[0-9]*\] //' |
+		awk '$1 ~ /^\.klp\.rela\./ { print $1, $2, $(NF - 3) }')"
+check "static-ref.patch: SHN_LIVEPATCH symbol .klp.sym.vmlinux.do_task_stat,0" \
+	"FUNC GLOBAL [0xff20] .klp.sym.vmlinux.do_task_stat,0" \
+	"$(readelf -sW "$ko" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
+
+kb version --name klp_version "$(fix version)"
+check "version.patch: module built" \
+	"0|changed fs/proc/version.c version_proc_show
+klp-build: klp_version: 1 function, replace
+$dir/out/klp_version.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_version.ko
+check "version.patch: livepatch relocation for linux_proc_banner (global, not exported)" \
+	".klp.rela.vmlinux..text.version_proc_show NOTYPE GLOBAL [0xff20] .klp.sym.vmlinux.linux_proc_banner,0" \
+	"$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*') $(readelf -sW "$ko" |
+		awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
+
+kb static-local --name klp_static_local "$(fix static-local)"
+check "static-local.patch: module built" \
+	"0|changed kernel/reboot.c hw_protection_shutdown
+klp-build: klp_static_local: 1 function, replace
+$dir/out/klp_static_local.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_static_local.ko
+check "static-local.patch: the static local and the file's statics are the kernel's (poweroff_work is the first of two)" \
+	"OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.allow_proceed.0,0
+OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.hw_failure_emergency_poweroff_work,0
+OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.poweroff_force,0
+OBJECT GLOBAL [0xff20] .klp.sym.vmlinux.poweroff_work,1" \
+	"$(readelf -sW "$ko" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }' | sort)"
+check "static-local.patch: hw_protection_shutdown and its .cold part, relocated by livepatch" \
+	".klp.rela.vmlinux..text.hw_protection_shutdown .klp.rela.vmlinux..text.unlikely.hw_protection_shutdown" \
+	"$(readelf -SW "$ko" | grep -o '\.klp\.rela\.[^ ]*' | sort | paste -sd ' ')"
+
+kb inline-header --list "$(fix inline-header)"
+check "inline-header.patch (a static inline of fs/proc/fd.h): its callers changed" \
+	"0|changed fs/proc/fd.c proc_fd_link
+changed fs/proc/fd.c seq_show
+changed fs/proc/fd.c tid_fd_revalidate|" "$rc|$out|$err"
+
+kb cumulative --name klp_cum --no-replace --keep "$(fix cmdline)" "$(fix static-ref)"
+check "cmdline.patch + static-ref.patch: one cumulative module, no replace" \
+	"0|changed fs/proc/array.c proc_tid_stat
+changed fs/proc/cmdline.c cmdline_proc_show
+klp-build: klp_cum: 2 functions, no replace
+$dir/out/klp_cum.ko" "$rc|$out"
+scratch=$(sed -n 's/^klp-build: scratch directory kept: //p' <<<"$err")
+check "cumulative: klp_func entries and .replace in the generated source" \
+	'.old_name = "proc_tid_stat",|.old_name = "cmdline_proc_show",|.replace = false,' \
+	"$(grep -hoE '\.old_name = "[a-z_]+",|\.replace = [a-z]+,' "$scratch/mod/klp-patch.c" 2>&1 |
+		paste -sd '|')"
+
+# --- refusals -------------------------------------------------------------------
+refusal() {
+	kb "refuse-$1" "$(fix "$1")"
+	check "$1.patch: refused, exit 2, nothing left behind" \
+		"2||klp-build: error: $2|" "$rc|$out|$err|$(leftovers)"
+}
+refusal asm "arch/x86/lib/clear_page_64.S: assembler files cannot be live patched"
+refusal init "fs/proc/cmdline.c: proc_cmdline_init: __init function changed; init code is gone after boot"
+refusal notrace "kernel/extable.c: core_kernel_text: function has no ftrace call site (notrace); it cannot be patched"
+refusal global-init "kernel/panic.c: panic_timeout: changes the initial value of a variable; a patch cannot change data"
+refusal module "drivers/thermal/intel/x86_pkg_temp_thermal.c: part of module x86_pkg_temp_thermal; patching modules is not supported yet"
+# A static inline of include/linux/errname.h, found through the include
+# path: its caller pointer() is in lib/vsprintf.c, built without ftrace.
+refusal inline-include "lib/vsprintf.c: pointer: function has no ftrace call site (notrace); it cannot be patched"
+refusal struct "fs/proc/internal.h: struct proc_dir_entry: changes a struct layout (members or their types); a live patch cannot change data layout"
+
+echo "# klp-build-test took $((SECONDS - start))s"
+echo "$((n - failed)) passed, $failed failed"
+((failed == 0))
