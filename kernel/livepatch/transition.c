@@ -1765,7 +1765,13 @@ static struct {
 	bool flipped;
 } klp_sched;
 
-/* Read by klp_sched_try_switch() (include/linux/livepatch_sched.h). */
+/*
+ * klp_sched_try_switch_key - on while a transition runs (klp_sched_begin()
+ * to klp_sched_finish()): only then does klp_sched_try_switch()
+ * (include/linux/livepatch_sched.h), inlined in cond_resched(), look at the
+ * task at all.  Exported for modules that call cond_resched() under a
+ * static CONFIG_PREEMPT, where that is an inline function.
+ */
 DEFINE_STATIC_KEY_FALSE(klp_sched_try_switch_key);
 EXPORT_SYMBOL(klp_sched_try_switch_key);
 
