@@ -214,6 +214,9 @@ check "cumulative: klp_func entries and .replace in the generated source" \
 	'.old_name = "proc_tid_stat",|.old_name = "cmdline_proc_show",|.replace = false,' \
 	"$(grep -hoE '\.old_name = "[a-z_]+",|\.replace = [a-z]+,' "$scratch/mod/klp-patch.c" 2>&1 |
 		paste -sd '|')"
+check "cumulative: no .klp.ref marker left, its livepatch relocation there" \
+	"0|.klp.sym.vmlinux.do_task_stat,0" \
+	"$(readelf -sW "$dir/out/klp_cum.ko" >"$work/cum.syms"; grep -c ' \.klp\.ref\.' "$work/cum.syms")|$(grep -oE '\.klp\.sym\.vmlinux\.do_task_stat,[0-9]+' "$work/cum.syms" | sort -u)"
 
 # --- refusals -------------------------------------------------------------------
 refusal() {
