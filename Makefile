@@ -30,13 +30,19 @@
 #   KLP_KVM=0|1              skip the KVM probe
 #   CASES="main disturb"     make bench: which cases (main: the 2-vCPU guests'
 #                            cases; disturb: the disturbance case)
+#   ONLY="parts k1000"       make bench: only these steps of the guests
+#                            (harness/bench/bench.sh, KLP_BENCH_ONLY)
 # Build output lives in $${XDG_CACHE_HOME:-~/.cache}/klp.
+
+comma := ,
+space := $(subst ,, )
 
 KLP_IMPL ?= ours
 KCONFIG ?= default
 TESTS ?=
 KSRC ?=
 CASES ?= $(KLP_BENCH_CASES)
+ONLY ?= $(KLP_BENCH_ONLY)
 PATCH ?=
 NAME ?=
 REPLACE ?= 1
@@ -47,10 +53,11 @@ export KLP_IMPL
 export KLP_KCONFIG := $(KCONFIG)
 export KLP_TESTS := $(TESTS)
 export KLP_BENCH_CASES := $(CASES)
+export KLP_BENCH_ONLY := $(subst $(space),$(comma),$(strip $(ONLY)))
 export KLP_PATCH := $(PATCH)
 export KLP_NAME := $(NAME)
 export KLP_REPLACE := $(REPLACE)
-unexport KCONFIG TESTS KSRC CASES PATCH NAME REPLACE
+unexport KCONFIG TESTS KSRC CASES ONLY PATCH NAME REPLACE
 
 H := harness
 

@@ -26,6 +26,10 @@
 #   KLP_BENCH_DISTURB_ROUNDS=N  boots per implementation for the disturbance
 #                             case, alternating (default 1: a boot takes
 #                             minutes to start its 10000 tasks)
+#   KLP_BENCH_ONLY=STEP,...   run only these steps of the guests (make bench
+#                             ONLY=...; see step() in guest-bench.sh: calls,
+#                             k1..k1000, parts, sleep1000, busy2, pread2,
+#                             sleep10000, disturb); the others' rows stay empty
 #   KLP_KVM=0|1               force TCG or KVM; by default KVM only when
 #                             harness/run-vm.sh found it working on this boot
 set -euo pipefail
@@ -129,6 +133,7 @@ guest() {
 	append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$n klp.impl=$impl klp.cases=$kind"
 	[[ $kind == disturb ]] && append+=" $DISTURB_APPEND"
 	[[ -n $skip ]] && append+=" klp.skip=$skip"
+	[[ -n ${KLP_BENCH_ONLY:-} ]] && append+=" klp.only=$KLP_BENCH_ONLY"
 	rm -f "$run/.rc"
 	(
 		set +e

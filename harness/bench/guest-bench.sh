@@ -829,6 +829,77 @@ k_case() {
 	say "K=$k done at $((SECONDS - start))s"
 }
 
+# --- where the time of an enable goes ----------------------------------------
+# One more enable of klp_bench_pKMAX (once a round, not timed with the
+# others) with the function_graph tracer on the steps of each
+# implementation's enable path, matched by what they do (PARTS_ours,
+# PARTS_stock: row:function).  Durations are wall time, sleeps included
+# (sleep-time on): what the step adds to the enable latency.  Steps nest
+# (the module's init, and with it klp_enable_patch(), runs inside
+# load_module(): "load" is load_module() without do_init_module()), and a
+# step called more than once counts with the sum of its calls.  A step the
+# compiler inlined is reported as missing and left out.
+# shellcheck disable=SC2034 # read through a nameref in enable_parts()
+PARTS_ours=(load:load_module init:do_init_module enable:klp_enable_patch
+	symbols:klp_resolve_object sysfs:sysfs_create_dir_ns
+	redirect:klp_redirect_object prepare:klp_trans_prepare
+	begin:klp_trans_begin first_round:klp_trans_first_round
+	finish:klp_trans_finish)
+# shellcheck disable=SC2034 # read through a nameref in enable_parts()
+PARTS_stock=(load:load_module init:do_init_module enable:klp_enable_patch
+	symbols:klp_init_object_loaded sysfs:sysfs_create_dir_ns
+	redirect:klp_patch_object prepare:klp_init_transition
+	begin:klp_start_transition first_round:klp_try_complete_transition
+	finish:klp_complete_transition)
+
+# parts_sum FUNC: "<ms> <calls>" of FUNC in the function_graph trace.
+parts_sum() {
+	awk -v f="$1" '
+		(index($0, "/* " f " */") || index($0, " " f "();")) &&
+		match($0, /[0-9]+(\.[0-9]+)? us/) {
+			s += substr($0, RSTART, RLENGTH - 3); n++ }
+		END { printf "%.3f %d\n", s / 1000, n }' "$T/trace"
+}
+
+enable_parts() {
+	local k=$KMAX p=klp_bench_p$KMAX part f ms n line="" init_ms=0
+	local -n parts=PARTS_$impl
+	local -A got=()
+	echo 0 >"$T/tracing_on"
+	: >"$T/set_ftrace_filter"
+	for part in "${parts[@]}"; do
+		f=${part#*:}
+		echo "$f" >>"$T/set_ftrace_filter" 2>/dev/null ||
+			say "enable parts: $f cannot be traced (inlined?)"
+	done
+	echo 0 >"$T/max_graph_depth"
+	echo function_graph >"$T/current_tracer" && echo 1 >"$T/options/funcgraph-tail" ||
+		err "enable parts: function_graph tracer setup failed" || return 1
+	echo 20000 >"$T/buffer_size_kb"
+	mark "enable-parts-$k"
+	echo 1 >"$T/tracing_on"
+	insmod_patch "$p"
+	echo 0 >"$T/tracing_on"
+	for part in "${parts[@]}"; do
+		f=${part#*:}
+		read -r ms n < <(parts_sum "$f")
+		((n > 0)) && got[${part%%:*}]=$ms && line+="${part%%:*} ($f) $ms ms/$n, "
+	done
+	[[ -n ${got[init]:-} ]] && init_ms=${got[init]}
+	[[ -n ${got[load]:-} ]] &&
+		got[load]=$(awk -v a="${got[load]}" -v b="$init_ms" 'BEGIN { printf "%.3f", a - b }')
+	for part in "${parts[@]}"; do
+		part=${part%%:*}
+		[[ -n ${got[$part]:-} ]] && res "enable_part_$part" "$k" 1 "${got[$part]}"
+	done
+	say "enable K=$k, where the time goes: ${line%, }"
+	echo nop >"$T/current_tracer"
+	: >"$T/set_ftrace_filter"
+	echo 1 >"$T/tracing_on"
+	loaded "$p" && disable_patch "$p"
+	return 0
+}
+
 # step NAME CMD...: run one part of the benchmark unless klp.skip lists it
 # (a guest restarted after a stall, see harness/bench/bench.sh, skips the
 # parts the stalled one finished), then tell the host it is done.
@@ -842,11 +913,21 @@ CASES=,main,
 for arg in "${cmdline[@]}"; do
 	case $arg in klp.cases=*) CASES=,${arg#klp.cases=}, ;; esac
 done
+# klp.only=STEP,...: run only these steps (make bench ONLY=...).
+ONLY=,
+for arg in "${cmdline[@]}"; do
+	case $arg in klp.only=*) ONLY=,${arg#klp.only=}, ;; esac
+done
 step() {
 	local name=$1
 	shift
 	if [[ $SKIP == *",$name,"* ]]; then
 		say "$name: done before the restart, skipped"
+		return 0
+	fi
+	if [[ $ONLY != , && $ONLY != *",$name,"* ]]; then
+		say "$name: not in klp.only, skipped"
+		echo "KLP-BENCH-STEP-DONE $name"
 		return 0
 	fi
 	"$@"
@@ -856,6 +937,7 @@ step() {
 if [[ $CASES == *,main,* ]]; then
 	step calls calls_case unpatched 0 1
 	for k in "${KS[@]}"; do step "k$k" k_case "$k"; done
+	step parts enable_parts
 	step sleep1000 trans_case sleep1000 klp_bench_p1 "$TREPS" sleep 1000
 	step busy2 trans_case busy2 klp_bench_p1 "$BREPS" busy 2
 	step pread2 trans_case pread2 klp_bench_psleep "$BREPS" pread 2 "$D/sleep"

@@ -96,6 +96,15 @@ disturb_wakeup_p99_iso_idle_us|disturb_wakeup_p99_iso_idle|disturb|us||  the sam
 disturb_isolated_events|@max:disturb_isolated|disturb|n|=0|livepatch work items + IPIs on CPU 2, worst sample
 disturb_transition_ms|disturb_transition|disturb|ms|0.1|transition end after the last release
 -|||||details
+enable_part_load_ms|enable_part_load|*|ms||enable K=max, where the time goes: module load (without its init)
+enable_part_enable_ms|enable_part_enable|*|ms||  klp_enable_patch() in all
+enable_part_symbols_ms|enable_part_symbols|*|ms||  symbols of the functions (and relocations)
+enable_part_sysfs_ms|enable_part_sysfs|*|ms||  sysfs directories (module load included)
+enable_part_redirect_ms|enable_part_redirect|*|ms||  ftrace redirection of the functions
+enable_part_prepare_ms|enable_part_prepare|*|ms||  transition set-up (task states)
+enable_part_begin_ms|enable_part_begin|*|ms||  transition start (marking the tasks)
+enable_part_first_round_ms|enable_part_first_round|*|ms||  first round(s) of stack checks, with the end
+enable_part_finish_ms|enable_part_finish|*|ms||    of which the transition's end
 disturb_transition_total_ms|disturb_transition_total|disturb|ms||disturbance: enable to transition end
 disturb_tasklist_holds|disturb_tasklist_holds|disturb|n||tasklist_lock holds by livepatch in a transition
 disturb_patching_ipis|disturb_patching_ipis|disturb|n||ftrace code patching IPIs to CPU 2 (not counted)

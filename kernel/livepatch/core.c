@@ -28,6 +28,7 @@
 #include <linux/moduleloader.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
@@ -82,32 +83,88 @@ static int klp_vmlinux_sym_cb(void *data, unsigned long addr)
 	return klp_sym_seen(data, addr);
 }
 
-static void klp_search_module(const char *modname, const char *name,
-			      struct klp_sym_search *s)
+/*
+ * Call @fn on each defined symbol of @mod until it returns true.  Context:
+ * preemption disabled, as a module's symbol table is replaced when its init
+ * ends and freed after an RCU-sched grace period.
+ */
+static void klp_each_mod_sym(struct module *mod,
+			     bool (*fn)(const Elf_Sym *, const char *, void *),
+			     void *data)
 {
-	struct mod_kallsyms *ks;
-	struct module *mod;
+	struct mod_kallsyms *ks = rcu_dereference_sched(mod->kallsyms);
 	unsigned int i;
 
-	/* The module cannot go away: its going path needs klp_mutex. */
-	preempt_disable();
-	mod = find_module(modname);
-	if (!mod)
-		goto out;
-
-	ks = rcu_dereference_sched(mod->kallsyms);
 	for (i = 0; i < ks->num_symtab; i++) {
 		const Elf_Sym *sym = &ks->symtab[i];
 
 		if (sym->st_shndx == SHN_UNDEF)
 			continue;
-		if (strcmp(ks->strtab + sym->st_name, name))
-			continue;
-		if (klp_sym_seen(s, sym->st_value))
+		if (fn(sym, ks->strtab + sym->st_name, data))
 			break;
 	}
-out:
+}
+
+/* klp_each_mod_sym() on module @modname, if it is loaded. */
+static void klp_each_sym_of(const char *modname,
+			    bool (*fn)(const Elf_Sym *, const char *, void *),
+			    void *data)
+{
+	struct module *mod;
+
+	/* The module cannot go away: its going path needs klp_mutex. */
+	preempt_disable();
+	mod = find_module(modname);
+	if (mod)
+		klp_each_mod_sym(mod, fn, data);
 	preempt_enable();
+}
+
+struct klp_name_search {
+	const char *name;
+	struct klp_sym_search *s;
+};
+
+static bool klp_name_search_cb(const Elf_Sym *sym, const char *name,
+			       void *data)
+{
+	struct klp_name_search *ns = data;
+
+	return !strcmp(name, ns->name) && klp_sym_seen(ns->s, sym->st_value);
+}
+
+static void klp_search_module(const char *modname, const char *name,
+			      struct klp_sym_search *s)
+{
+	struct klp_name_search ns = { .name = name, .s = s };
+
+	klp_each_sym_of(modname, klp_name_search_cb, &ns);
+}
+
+/*
+ * Whether @count occurrences of @name in @objname (NULL: vmlinux) make
+ * position @sympos resolvable; say why not in the kernel log.  A search
+ * for position N may stop at the N-th occurrence, so more than N are
+ * fine.
+ */
+static int klp_check_occurrences(const char *objname, const char *name,
+				 unsigned long sympos, unsigned long count)
+{
+	if (!objname)
+		objname = "vmlinux";
+
+	if (!count) {
+		pr_err("symbol '%s' not found in symbol table\n", name);
+	} else if (!sympos && count > 1) {
+		pr_err("unresolvable ambiguity for symbol '%s' in object '%s'\n",
+		       name, objname);
+	} else if (sympos && count < sympos) {
+		pr_err("symbol position %lu for symbol '%s' in object '%s' not found\n",
+		       sympos, name, objname);
+	} else {
+		return 0;
+	}
+	return -EINVAL;
 }
 
 KLP_VISIBLE_IF_KUNIT int klp_lookup_symbol(const char *objname,
@@ -122,24 +179,12 @@ KLP_VISIBLE_IF_KUNIT int klp_lookup_symbol(const char *objname,
 	else
 		kallsyms_on_each_match_symbol(klp_vmlinux_sym_cb, name, &s);
 
-	if (!objname)
-		objname = "vmlinux";
-
-	if (!s.count) {
-		pr_err("symbol '%s' not found in symbol table\n", name);
-	} else if (!sympos && s.count > 1) {
-		pr_err("unresolvable ambiguity for symbol '%s' in object '%s'\n",
-		       name, objname);
-	} else if (sympos && s.count != sympos) {
-		pr_err("symbol position %lu for symbol '%s' in object '%s' not found\n",
-		       sympos, name, objname);
-	} else {
-		*addr = s.addr;
-		return 0;
+	if (klp_check_occurrences(objname, name, sympos, s.count)) {
+		*addr = 0;
+		return -EINVAL;
 	}
-
-	*addr = 0;
-	return -EINVAL;
+	*addr = s.addr;
+	return 0;
 }
 
 /*
@@ -698,7 +743,6 @@ static int klp_check_func(struct klp_patch *patch, struct klp_object *obj,
 			  struct klp_func *func, unsigned int idx)
 {
 	const char *pname = patch->mod->name, *oname = klp_obj_name(obj);
-	struct klp_func *prev;
 
 	if (!func->old_name) {
 		pr_err("%s: object '%s': function entry %u has no old_name\n",
@@ -715,15 +759,65 @@ static int klp_check_func(struct klp_patch *patch, struct klp_object *obj,
 		       pname, oname, func->old_name);
 		return -EINVAL;
 	}
-	for (prev = obj->funcs; prev != func; prev++) {
-		if (klp_same_func(prev, func)) {
-			pr_err("%s: object '%s': function '%s,%lu' is listed twice\n",
-			       pname, oname, func->old_name,
-			       klp_func_sympos(func));
-			return -EEXIST;
-		}
-	}
 	return 0;
+}
+
+static int klp_func_listed_twice(struct klp_patch *patch,
+				 struct klp_object *obj, struct klp_func *func)
+{
+	pr_err("%s: object '%s': function '%s,%lu' is listed twice\n",
+	       patch->mod->name, klp_obj_name(obj), func->old_name,
+	       klp_func_sympos(func));
+	return -EEXIST;
+}
+
+static int klp_func_cmp(const void *a, const void *b)
+{
+	struct klp_func *x = *(struct klp_func **)a, *y = *(struct klp_func **)b;
+	int ret = strcmp(x->old_name, y->old_name);
+
+	if (ret)
+		return ret;
+	return klp_func_sympos(x) < klp_func_sympos(y) ? -1 :
+	       klp_func_sympos(x) > klp_func_sympos(y);
+}
+
+/*
+ * A function listed twice in @obj, which has @n functions.  Comparing each
+ * with those before it costs n * n / 2 string compares (half a million for
+ * 1000 functions, tens of milliseconds); above KLP_DUP_SORT_MIN functions a
+ * sorted copy of the list, where duplicates are neighbours, is cheaper.
+ * Below it nothing is allocated.
+ */
+#define KLP_DUP_SORT_MIN	32
+
+static int klp_check_dup_funcs(struct klp_patch *patch,
+			       struct klp_object *obj, unsigned int n)
+{
+	struct klp_func *func, *prev, **sorted;
+	unsigned int i = 0;
+	int ret = 0;
+
+	if (n < KLP_DUP_SORT_MIN) {
+		klp_for_each_func_static(obj, func)
+			for (prev = obj->funcs; prev != func; prev++)
+				if (klp_same_func(prev, func))
+					return klp_func_listed_twice(patch, obj,
+								     func);
+		return 0;
+	}
+
+	sorted = kvmalloc_array(n, sizeof(*sorted), GFP_KERNEL);
+	if (!sorted)
+		return -ENOMEM;
+	klp_for_each_func_static(obj, func)
+		sorted[i++] = func;
+	sort(sorted, n, sizeof(*sorted), klp_func_cmp, NULL);
+	for (i = 1; i < n && !ret; i++)
+		if (klp_same_func(sorted[i - 1], sorted[i]))
+			ret = klp_func_listed_twice(patch, obj, sorted[i]);
+	kvfree(sorted);
+	return ret;
 }
 
 static int klp_check_object(struct klp_patch *patch, struct klp_object *obj)
@@ -757,7 +851,11 @@ static int klp_check_object(struct klp_patch *patch, struct klp_object *obj)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	ret = klp_check_dup_funcs(patch, obj, idx);
+	if (ret == -ENOMEM)
+		pr_err("%s: cannot sort the functions of object '%s' (%d)\n",
+		       pname, klp_obj_name(obj), ret);
+	return ret;
 }
 
 KLP_VISIBLE_IF_KUNIT int klp_check_patch(struct klp_patch *patch)
@@ -1106,18 +1204,157 @@ static void klp_bind_module(struct klp_object *obj)
 	preempt_enable();
 }
 
-static int klp_resolve_func(struct klp_object *obj, struct klp_func *func)
+/*
+ * Resolving the functions of an object together
+ * ---------------------------------------------
+ * The symbols of a module are not sorted: looking one name up scans the
+ * module's whole symbol table, and so does kallsyms_lookup_size_offset() of
+ * a module address.  One function at a time, K functions of a module with S
+ * symbols cost about 3 * K * S string compares and address tests (the old
+ * function's name and size, the new function's size), which for K = 1000
+ * was most of the time an enable took.  So the functions of an object are
+ * resolved together: a table of them (struct klp_want) is sorted by name and
+ * the target module's symbols are walked once, each looked up in the table
+ * (klp_want_old_cb()); then it is sorted by new function and the patch
+ * module's symbols are walked once for the sizes (klp_want_new_cb()).  Sizes are the
+ * symbols' own (st_size).  What a walk cannot settle goes through kallsyms
+ * one by one: the functions of vmlinux, whose names kallsyms finds by binary
+ * search, a symbol without a size, a new function outside the patch module.
+ *
+ * The walks run with preemption disabled, as the module's symbol table may
+ * only be read then (it is replaced when the module's init ends, and freed
+ * after an RCU-sched grace period); each takes O(S log K), once per object.
+ */
+struct klp_want {
+	struct klp_func *func;
+	unsigned int seq;	/* the function's place in the object */
+	unsigned long count;	/* occurrences of its name seen */
+	unsigned long addr;	/* where the wanted occurrence is */
+	unsigned long old_size, new_size;	/* 0: not known */
+};
+
+static int klp_want_by_name(const void *a, const void *b)
 {
+	const struct klp_want *x = a, *y = b;
+
+	return strcmp(x->func->old_name, y->func->old_name);
+}
+
+static int klp_want_by_new_func(const void *a, const void *b)
+{
+	unsigned long x = (unsigned long)((const struct klp_want *)a)->func->new_func;
+	unsigned long y = (unsigned long)((const struct klp_want *)b)->func->new_func;
+
+	return x < y ? -1 : x > y;
+}
+
+static int klp_want_by_seq(const void *a, const void *b)
+{
+	const struct klp_want *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Index of the first of @n wants (sorted by @cmp) not below @key. */
+static unsigned int klp_want_first(struct klp_want *want, unsigned int n,
+				   const struct klp_want *key,
+				   int (*cmp)(const void *, const void *))
+{
+	unsigned int lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cmp(&want[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Count one more occurrence of a wanted name, at @sym. */
+static void klp_want_seen(struct klp_want *w, const Elf_Sym *sym)
+{
+	unsigned long pos = w->func->old_sympos;
+
+	w->count++;
+	if (w->count == (pos ? pos : 1)) {
+		w->addr = sym->st_value;
+		w->old_size = sym->st_size;
+	}
+}
+
+/* The table of wanted functions a symbol walk looks its symbols up in. */
+struct klp_want_table {
+	struct klp_want *want;
+	unsigned int n;
+};
+
+/* Count @sym for every wanted function of its name. */
+static bool klp_want_old_cb(const Elf_Sym *sym, const char *name, void *data)
+{
+	struct klp_want_table *t = data;
+	struct klp_func key_func = { .old_name = name };
+	struct klp_want key = { .func = &key_func };
+	unsigned int j;
+
+	j = klp_want_first(t->want, t->n, &key, klp_want_by_name);
+	for (; j < t->n && !klp_want_by_name(&t->want[j], &key); j++)
+		klp_want_seen(&t->want[j], sym);
+	return false;
+}
+
+/* Take @sym's size for every wanted new function at its address. */
+static bool klp_want_new_cb(const Elf_Sym *sym, const char *name, void *data)
+{
+	struct klp_want_table *t = data;
+	struct klp_func key_func = { .new_func = (void *)sym->st_value };
+	struct klp_want key = { .func = &key_func };
+	unsigned int j;
+
+	if (ELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_value)
+		return false;
+	j = klp_want_first(t->want, t->n, &key, klp_want_by_new_func);
+	for (; j < t->n && !klp_want_by_new_func(&t->want[j], &key); j++)
+		t->want[j].new_size = sym->st_size;
+	return false;
+}
+
+/* Where the old function of @w is, when the module scan did not say. */
+static int klp_find_old_func(struct klp_object *obj, struct klp_want *w)
+{
+	struct klp_func *func = w->func;
 	unsigned long addr;
 	int ret;
 
-	ret = klp_lookup_symbol(obj->name, func->old_name,
-				func->old_sympos, &addr);
+	if (klp_obj_is_module(obj)) {
+		ret = klp_check_occurrences(obj->name, func->old_name,
+					    func->old_sympos, w->count);
+		addr = w->addr;
+	} else {
+		ret = klp_lookup_symbol(obj->name, func->old_name,
+					func->old_sympos, &addr);
+	}
 	if (ret)
 		return ret;
 	func->old_func = (void *)addr;
+	return 0;
+}
 
-	if (!kallsyms_lookup_size_offset(addr, &func->old_size, NULL)) {
+/* Settle what the walks found for @w's function, or look it up. */
+static int klp_settle_func(struct klp_object *obj, struct klp_want *w)
+{
+	struct klp_func *func = w->func;
+	int ret;
+
+	ret = klp_find_old_func(obj, w);
+	if (ret)
+		return ret;
+
+	func->old_size = w->old_size;
+	if (!func->old_size &&
+	    !kallsyms_lookup_size_offset((unsigned long)func->old_func,
+					 &func->old_size, NULL)) {
 		pr_err("kallsyms size lookup failed for '%s'\n",
 		       func->old_name);
 		return -ENOENT;
@@ -1126,7 +1363,9 @@ static int klp_resolve_func(struct klp_object *obj, struct klp_func *func)
 	if (func->nop)
 		return 0;
 
-	if (!kallsyms_lookup_size_offset((unsigned long)func->new_func,
+	func->new_size = w->new_size;
+	if (!func->new_size &&
+	    !kallsyms_lookup_size_offset((unsigned long)func->new_func,
 					 &func->new_size, NULL)) {
 		pr_err("kallsyms size lookup failed for '%s' replacement\n",
 		       func->old_name);
@@ -1135,11 +1374,53 @@ static int klp_resolve_func(struct klp_object *obj, struct klp_func *func)
 	return 0;
 }
 
+/* Resolve every function of @obj; see "Resolving the functions ...". */
+static int klp_resolve_funcs(struct klp_patch *patch, struct klp_object *obj)
+{
+	struct klp_want_table table;
+	struct klp_want *want;
+	struct klp_func *func;
+	unsigned int n = 0, i;
+	int ret = 0;
+
+	klp_for_each_func(obj, func)
+		n++;
+	if (!n)
+		return 0;
+	want = kvcalloc(n, sizeof(*want), GFP_KERNEL);
+	if (!want)
+		return -ENOMEM;
+
+	n = 0;
+	klp_for_each_func(obj, func) {
+		want[n].func = func;
+		want[n].seq = n;
+		n++;
+	}
+	table.want = want;
+	table.n = n;
+
+	if (klp_obj_is_module(obj)) {
+		sort(want, n, sizeof(*want), klp_want_by_name, NULL);
+		klp_each_sym_of(obj->name, klp_want_old_cb, &table);
+	}
+	sort(want, n, sizeof(*want), klp_want_by_new_func, NULL);
+	preempt_disable();
+	klp_each_mod_sym(patch->mod, klp_want_new_cb, &table);
+	preempt_enable();
+	/* Errors are reported in the order of the functions. */
+	sort(want, n, sizeof(*want), klp_want_by_seq, NULL);
+
+	for (i = 0; i < n && !ret; i++)
+		ret = klp_settle_func(obj, &want[i]);
+	kvfree(want);
+	return ret;
+}
+
 /* Resolve an object whose code is present: relocations, then functions. */
 static int klp_resolve_object(struct klp_patch *patch,
 			      struct klp_object *obj)
 {
-	struct klp_func *func;
 	int ret;
 
 	if (klp_obj_is_module(obj)) {
@@ -1147,13 +1428,11 @@ static int klp_resolve_object(struct klp_patch *patch,
 		if (ret)
 			return ret;
 	}
-
-	klp_for_each_func(obj, func) {
-		ret = klp_resolve_func(obj, func);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	ret = klp_resolve_funcs(patch, obj);
+	if (ret == -ENOMEM)
+		pr_err("%s: cannot allocate the function table of object '%s' (%d)\n",
+		       patch->mod->name, klp_obj_name(obj), ret);
+	return ret;
 }
 
 static int klp_add_object_sysfs(struct klp_patch *patch,

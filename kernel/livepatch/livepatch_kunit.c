@@ -821,6 +821,48 @@ static void klp_kunit_check_patch(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, klp_check_patch(&d->patch), c->err);
 }
 
+/*
+ * An object with more functions than KLP_DUP_SORT_MIN (32) in core.c is
+ * checked for a function listed twice through a sorted copy of its list;
+ * the answers must be those of the pairwise check of small objects: a
+ * name twice at the same position (0 and 1 are the same) is refused, at
+ * different positions it is not, wherever the two entries stand.
+ */
+#define KLP_KUNIT_MANY	100
+
+static void klp_kunit_many_funcs(struct kunit *test)
+{
+	struct klp_kunit_def *d = klp_kunit_def(test);
+	struct klp_func *funcs;
+	char *names;
+	unsigned int i;
+
+	funcs = kunit_kcalloc(test, KLP_KUNIT_MANY + 1, sizeof(*funcs),
+			      GFP_KERNEL);
+	names = kunit_kcalloc(test, KLP_KUNIT_MANY, 16, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, funcs);
+	KUNIT_ASSERT_NOT_NULL(test, names);
+	for (i = 0; i < KLP_KUNIT_MANY; i++) {
+		/* Descending names: the sort has work to do. */
+		snprintf(names + 16 * i, 16, "f%03u", KLP_KUNIT_MANY - i);
+		funcs[i].old_name = names + 16 * i;
+		funcs[i].new_func = klp_kunit_twin;
+	}
+	d->objs[0].funcs = funcs;
+	KUNIT_EXPECT_EQ(test, klp_check_patch(&d->patch), 0);
+
+	funcs[KLP_KUNIT_MANY - 1].old_name = funcs[0].old_name;
+	funcs[0].old_sympos = 1;
+	KUNIT_EXPECT_EQ(test, klp_check_patch(&d->patch), -EEXIST);
+
+	funcs[0].old_sympos = 2;
+	KUNIT_EXPECT_EQ(test, klp_check_patch(&d->patch), 0);
+
+	funcs[KLP_KUNIT_MANY / 2].old_name = funcs[0].old_name;
+	funcs[KLP_KUNIT_MANY / 2].old_sympos = 2;
+	KUNIT_EXPECT_EQ(test, klp_check_patch(&d->patch), -EEXIST);
+}
+
 static void klp_kunit_enable_refused(struct kunit *test)
 {
 	struct klp_kunit_def *d = klp_kunit_def(test);
@@ -849,6 +891,7 @@ static void klp_kunit_enable_refused(struct kunit *test)
 
 static struct kunit_case klp_kunit_check_test_cases[] = {
 	KUNIT_CASE_PARAM(klp_kunit_check_patch, klp_kunit_check_gen_params),
+	KUNIT_CASE(klp_kunit_many_funcs),
 	KUNIT_CASE(klp_kunit_enable_refused),
 	{ }
 };
