@@ -109,10 +109,12 @@ kernel_tail() {
 }
 
 # KCSAN reports (KCONFIG=kcsan) are judged by what they involve: one with
-# a frame or a name of livepatch (klp_, livepatch, a test_klp_ module) is
-# a splat like any other; the others are races elsewhere in 6.1, which
-# this project cannot fix: they are counted and their first lines listed
-# (kcsan_others), not failed.
+# a stack frame of livepatch (a function klp_* or *livepatch*, or code of a
+# livepatch test module, "[test_klp_...]") is a splat like any other; the
+# others are races elsewhere in 6.1, which this project cannot fix: they
+# are counted and their first lines listed (kcsan_others), not failed.
+# Only frames count: the "Comm:" of the task that hit the race may be a
+# test program (klp_fail_nth) while the race is the scheduler's.
 #
 # kcsan_filter: $log without the KCSAN reports that do not involve
 # livepatch; the "BUG: KCSAN:" line of each one left out goes to fd 3.  A
@@ -128,7 +130,7 @@ kcsan_filter() {
 		/={40,}/ {
 			if (inblock) {
 				buf = buf $0 "\n"
-				flush(buf ~ /klp_|livepatch/)
+				flush(buf ~ /\] +(\? )?[A-Za-z0-9_.]*(klp_|livepatch)[A-Za-z0-9_.]*\+0x|\[(test_klp|livepatch)[A-Za-z0-9_]*\]/)
 				inblock = 0
 			} else {
 				buf = $0 "\n"
