@@ -356,8 +356,9 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key);
  */
 static u64 descriptor_hash(struct obj *o, const struct sym *d)
 {
+	u64 from = d->s.st_value, to = d->s.st_value + d->s.st_size;
 	struct rel *r;
-	size_t n = relocs_in(o, d->s.st_shndx, d->s.st_value, d->s.st_value + d->s.st_size, &r);
+	size_t n = relocs_in(o, d->s.st_shndx, from, to, &r);
 	size_t i;
 	u64 h = n;
 
@@ -384,12 +385,14 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 	u64 off;
 
 	if (sec != SHN_UNDEF && sec < SHN_LORESERVE && is_entry_object_section(o->secs[sec].name)) {
-		t = GELF_ST_TYPE(s->s.st_info) == STT_SECTION ? reloc_target(o, sec, r, false) : s;
+		bool via_section = GELF_ST_TYPE(s->s.st_info) == STT_SECTION;
+
+		t = via_section ? reloc_target(o, sec, r, false) : s;
 		if (t && is_object(t)) {
+			s64 delta = r->addend - (via_section ? (s64)t->s.st_value : 0);
+
 			snprintf(key, KEY_LEN, "desc %016llx %+lld",
-				 (unsigned long long)descriptor_hash(o, t),
-				 (long long)(r->addend + (GELF_ST_TYPE(s->s.st_info) == STT_SECTION ?
-							 -(s64)t->s.st_value : 0)));
+				 (unsigned long long)descriptor_hash(o, t), (long long)delta);
 			return;
 		}
 	}
