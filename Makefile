@@ -13,7 +13,8 @@
 #                 a live patch module made from source fixes by
 #                 scripts/livepatch/klp-build, for the kernel make test boots
 #   make klp-build-test
-#                 klp-build's checks (fixtures in scripts/livepatch/tests)
+#                 klp-build's checks (the corpus in
+#                 tools/testing/selftests/livepatch/klp-build)
 #   make install KSRC=/path/to/linux-6.1
 #   make clean    remove the build output of KLP_IMPL/KCONFIG
 #

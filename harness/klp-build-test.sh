@@ -1,16 +1,17 @@
 #!/bin/bash
-# make klp-build-test: klp-build's host-side checks
-# (scripts/livepatch/tests/run-tests.sh, on the kernel make test builds),
-# then the modules it makes from scripts/livepatch/tests/cmdline.patch,
-# version.patch and static-ref.patch, and a cumulative one of the first
-# two, in a guest (scripts/livepatch/tests/guest-test.sh, appended to the
-# initramfs as /klp-build; klp.mode=klp-build).  The guest's console log is
+# make klp-build-test: klp-build's checks, on the kernel make test builds.
+# tools/testing/selftests/livepatch/klp-build/run-tests.sh checks the tool
+# on the host and builds the module of every case of the corpus; those
+# and the cases' check scripts are appended to the initramfs as
+# /klp-build, and a guest (klp.mode=klp-build) runs guest-test.sh there:
+# each case loads its module, checks the patched behaviour, disables it
+# and checks the unpatched behaviour.  The guest's console log is
 # $KLP_OUT/klp-build-test.log.  Exits non-zero when a check failed.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 H=$KLP_ROOT/harness
-T=$KLP_ROOT/scripts/livepatch/tests
+T=$KLP_ROOT/tools/testing/selftests/livepatch/klp-build
 
 KLP_PACKAGES+=(patch python3 binutils)
 ensure_packages
@@ -19,22 +20,14 @@ lock_out
 "$H/build-kernel.sh"
 
 rc=0
-info "host checks (scripts/livepatch/tests/run-tests.sh)"
-"$T/run-tests.sh" "$KLP_SRC" "$KLP_OUT" || rc=1
-info "host checks took $(elapsed "$start")"
-
-guest_start=$SECONDS
 dir=$KLP_OUT/klp-build-test
 rm -rf "$dir"
 mkdir -p "$dir/root/klp-build"
-for fix in cmdline:klp_cmdline version:klp_version static-ref:klp_static; do
-	"$KLP_ROOT/scripts/livepatch/klp-build" --srctree "$KLP_SRC" --objtree "$KLP_OUT" \
-		--output "$dir/root/klp-build" --name "${fix#*:}" "$T/${fix%:*}.patch" \
-		>>"$dir/klp-build.out" || die "klp-build failed on ${fix%:*}.patch"
-done
-"$KLP_ROOT/scripts/livepatch/klp-build" --srctree "$KLP_SRC" --objtree "$KLP_OUT" \
-	--output "$dir/root/klp-build" --name klp_cum "$T/cmdline.patch" "$T/version.patch" \
-	>>"$dir/klp-build.out" || die "klp-build failed on cmdline.patch + version.patch"
+info "host checks (tools/testing/selftests/livepatch/klp-build/run-tests.sh)"
+"$T/run-tests.sh" "$KLP_SRC" "$KLP_OUT" "$dir/root/klp-build" || rc=1
+info "host checks took $(elapsed "$start")"
+
+guest_start=$SECONDS
 install -m 755 "$T/guest-test.sh" "$dir/root/klp-build/guest-test.sh"
 "$H/mkinitramfs.sh"
 (cd "$dir/root" && find . -print0 | LC_ALL=C sort -z |
@@ -51,6 +44,9 @@ taint=$(sed -n 's/^KLP-TAINTED: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
 problems=()
 grep -q '^not ok ' "$log" && problems+=("a guest check failed")
 grep -q '^KLP-KB-DONE' "$log" || problems+=("the guest checks did not finish (no KLP-KB-DONE)")
+cases=$(find "$dir/root/klp-build" -name '*.sh' ! -name guest-test.sh | wc -l)
+ran=$(grep -c '^# case ' "$log" || true)
+[[ $ran == "$cases" ]] || problems+=("the guest ran $ran of the $cases cases the host built")
 grep -qE 'BUG:|WARNING:|Oops|Kernel panic|Call Trace' "$log" && problems+=("kernel splat in $log")
 [[ $taint =~ ^[0-9]+$ ]] || problems+=("no KLP-TAINTED line")
 [[ $taint =~ ^[0-9]+$ ]] && ((taint & (512 | 128))) && problems+=("kernel tainted $taint")

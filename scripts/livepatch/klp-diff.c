@@ -17,15 +17,21 @@
  * Output, one line per function, on stdout:
  *	changed NAME SYMPOS ALIAS
  *	new NAME
+ *	callback KIND NAME ALIAS
  * OUT.o (written only when something changed) holds the changed and new
- * functions (their own names, local; changed ones also under the global
- * ALIAS the generated klp_func refers to), the read-only data they use,
- * the new variables, and their entries of __bug_table, __ex_table,
- * __jump_table, .altinstructions and __mcount_loc.  A reference to a
- * symbol the module loader cannot resolve (static, or not exported)
- * becomes an undefined weak symbol named
- * .klp.ref.OBJNAME.SYMBOL.SYMPOS, which klp_convert.py turns into a
- * livepatch relocation.
+ * functions (their own names, local unless new and global; changed ones
+ * and callbacks also under the global ALIAS the generated klp_func or
+ * klp_object refers to), the read-only data they use, the new variables,
+ * the dynamic debug descriptors (__dyndbg) of their pr_debug() calls, and
+ * their entries of __bug_table, __ex_table, __jump_table, .altinstructions
+ * and __mcount_loc.  A reference to a symbol the module loader cannot
+ * resolve (static, or not exported; any symbol of a module target)
+ * becomes an undefined weak symbol named .klp.ref.OBJNAME.SYMBOL.SYMPOS,
+ * which klp_convert.py turns into a livepatch relocation.
+ *
+ * OBJNAME is "vmlinux" (VMLINUX is then vmlinux) or the module the object
+ * belongs to (VMLINUX is then that module's .ko).  Callbacks are functions
+ * a section .klp.callbacks.KIND points at (livepatch_helpers.h).
  *
  * Exit status: 0 done (maybe nothing changed), 2 the change cannot be
  * live patched (the message names file and function), 1 other errors.
@@ -52,6 +58,7 @@
 static const char *src_name = "?";
 static const char *obj_name = "vmlinux";
 static const char *alias_prefix = "klp_new_";
+static bool module_target;	/* the object is a module, not vmlinux */
 
 static void __noreturn __printf(2, 3) die(int code, const char *fmt, ...)
 {
@@ -101,6 +108,9 @@ struct sym {
 	GElf_Sym s;
 	int file;		/* index of the STT_FILE symbol before it */
 	int taken;		/* function taken: its number (1-based) */
+	bool copied;		/* an entry object copied alone (__dyndbg) */
+	size_t out;		/* then its output section ... */
+	u64 out_off;		/* ... and offset there */
 };
 
 struct obj {
@@ -331,6 +341,37 @@ static const unsigned char *sec_bytes(struct obj *o, size_t sec)
 	return s->data->d_buf;
 }
 
+static bool is_entry_object_section(const char *name)
+{
+	return !strcmp(name, "__dyndbg");
+}
+
+static void reloc_key(struct obj *o, const struct rel *r, char *key);
+
+/*
+ * A dynamic debug descriptor, by what its pointers point at (format,
+ * function and file name), not by its name, which __COUNTER__ numbers
+ * (a pr_debug() added above renames every one below), nor by its line
+ * number, which a line shift changes.
+ */
+static u64 descriptor_hash(struct obj *o, const struct sym *d)
+{
+	u64 from = d->s.st_value, to = d->s.st_value + d->s.st_size;
+	struct rel *r;
+	size_t n = relocs_in(o, d->s.st_shndx, from, to, &r);
+	size_t i;
+	u64 h = n;
+
+	for (i = 0; i < n; i++) {
+		char k[KEY_LEN];
+
+		reloc_key(o, &r[i], k);
+		h = h * 31 + hash_bytes(k, strlen(k)) + r[i].off;
+	}
+	free(r);
+	return h;
+}
+
 /*
  * What a relocation points at, independent of section and symbol
  * indexes and of where in a merged section a string landed.
@@ -343,6 +384,18 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 	const struct sym *t;
 	u64 off;
 
+	if (sec != SHN_UNDEF && sec < SHN_LORESERVE && is_entry_object_section(o->secs[sec].name)) {
+		bool via_section = GELF_ST_TYPE(s->s.st_info) == STT_SECTION;
+
+		t = via_section ? reloc_target(o, sec, r, false) : s;
+		if (t && is_object(t)) {
+			s64 delta = r->addend - (via_section ? (s64)t->s.st_value : 0);
+
+			snprintf(key, KEY_LEN, "desc %016llx %+lld",
+				 (unsigned long long)descriptor_hash(o, t), (long long)delta);
+			return;
+		}
+	}
 	if (GELF_ST_TYPE(s->s.st_info) != STT_SECTION) {
 		snprintf(key, KEY_LEN, "sym %s %+lld", s->name, (long long)r->addend);
 		return;
@@ -352,18 +405,27 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 	if ((o->secs[sec].sh.sh_flags & SHF_STRINGS) && b && off < o->secs[sec].sh.sh_size) {
 		size_t len = strnlen((const char *)b + off, o->secs[sec].sh.sh_size - off);
 
-		snprintf(key, KEY_LEN, "str %.40s %016llx %lld", o->secs[sec].name,
+		/* not the section's name: gcc may move a string to another one */
+		snprintf(key, KEY_LEN, "str %016llx %lld",
 			 (unsigned long long)hash_bytes(b + off, len),
 			 (long long)(r->addend - off));
 		return;
 	}
 	t = reloc_target(o, sec, r, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
 	if (t) {
+		int len = strlen(t->name);
 		u64 h = 0;
 
-		if (!(o->secs[sec].sh.sh_flags & (SHF_WRITE | SHF_EXECINSTR)) && b)
+		/*
+		 * Read-only data by content; a local one without the number
+		 * gcc appends (__func__.3), which other statics can shift.
+		 */
+		if (!(o->secs[sec].sh.sh_flags & (SHF_WRITE | SHF_EXECINSTR)) && b) {
 			h = hash_bytes(b + t->s.st_value, t->s.st_size);
-		snprintf(key, KEY_LEN, "sym %s %+lld %016llx", t->name,
+			if (is_local(t) && strchr(t->name, '.'))
+				len = strchr(t->name, '.') - t->name;
+		}
+		snprintf(key, KEY_LEN, "sym %.*s %+lld %016llx", len, t->name,
 			 (long long)(r->addend - (s64)t->s.st_value),
 			 (unsigned long long)h);
 		return;
@@ -510,8 +572,9 @@ static int cmp_addr(const void *a, const void *b)
 
 /*
  * The livepatch sympos of @name: 0 when the target has one symbol of that
- * name, else the 1-based position, in kallsyms (address) order, of ours:
- * the local one of our file, or the global one.
+ * name, else the 1-based position of ours (the local one of our file, or
+ * the global one) in the order the livepatch core counts them: kallsyms
+ * (address) order for vmlinux, symbol table order for a module.
  */
 static unsigned long sympos(struct obj *after, const char *name, bool local)
 {
@@ -537,7 +600,8 @@ static unsigned long sympos(struct obj *after, const char *name, bool local)
 		free(all);
 		return 0;
 	}
-	qsort(all, n, sizeof(*all), cmp_addr);
+	if (!module_target)
+		qsort(all, n, sizeof(*all), cmp_addr);
 	if (local && our_file == -2)
 		our_file = find_our_file(after);
 	for (i = 0; i < n; i++) {
@@ -563,6 +627,8 @@ struct change {
 	struct sym *sym;	/* in after */
 	bool is_new;
 	unsigned long pos;
+	const char *callback;	/* a klp_object callback of this kind */
+	bool copied;		/* notrace, carried for its patched callers */
 };
 
 static struct change *changes;
@@ -640,7 +706,78 @@ static void add_change(struct sym *s, bool is_new)
 	changes[nchanges].sym = s;
 	changes[nchanges].is_new = is_new;
 	changes[nchanges].pos = 0;
+	changes[nchanges].callback = NULL;
+	changes[nchanges].copied = false;
 	s->taken = ++nchanges;
+}
+
+static bool special_section(const char *name);
+
+/*
+ * A changed static function without ftrace call site (a "static inline"
+ * that the compiler kept out of line is notrace, so is a system call's
+ * __do_sys_*()) cannot be patched itself; its callers can, when every
+ * reference to it is a direct call from a function of this file that can
+ * be patched.  Those are patched (their code may be the same: they call
+ * the module's copy of @f), @f is carried as a copy.  False when that
+ * does not work out: the caller refuses then.
+ */
+static bool patch_callers(struct sym *f)
+{
+	struct sym **callers = NULL;
+	size_t ncallers = 0, i, j, n;
+	bool ok = true;
+	struct rel *r;
+
+	for (i = 1; i < after.nsecs && ok; i++) {
+		const struct sec *sec = &after.secs[i];
+
+		if (!(sec->sh.sh_flags & SHF_ALLOC) || special_section(sec->name))
+			continue;
+		n = relocs_in(&after, i, 0, sec->sh.sh_size, &r);
+		for (j = 0; j < n && ok; j++) {
+			const struct sym *t = &after.syms[r[j].sym];
+			struct sym *caller;
+
+			if (t != f && !(GELF_ST_TYPE(t->s.st_info) == STT_SECTION &&
+					t->s.st_shndx == f->s.st_shndx))
+				continue;
+			caller = sym_at(&after, i, r[j].off, true);
+			if (caller == f)
+				continue;
+			if (!caller || !(sec->sh.sh_flags & SHF_EXECINSTR) ||
+			    (r[j].type != R_X86_64_PLT32 && r[j].type != R_X86_64_PC32)) {
+				ok = false;	/* its address is taken */
+				break;
+			}
+			callers = xrealloc(callers, (ncallers + 1) * sizeof(*callers));
+			callers[ncallers++] = caller;
+		}
+		free(r);
+	}
+	for (i = 0; i < ncallers && ok; i++) {
+		const struct sym *old = find_sym(&before, callers[i]->name, is_func);
+		const char *sec = old ? before.secs[old->s.st_shndx].name : "";
+
+		if (old && (!strncmp(sec, ".init.", 6) || !strncmp(sec, ".exit.", 6) ||
+			    !has_ftrace_site(&before, old) || shares_section(&before, old)))
+			ok = false;
+	}
+	if (ok && ncallers) {
+		add_change(f, true);
+		changes[nchanges - 1].copied = true;
+		for (i = 0; i < ncallers; i++) {
+			struct sym *c = callers[i];
+
+			if (c->taken)
+				continue;
+			add_change(c, !find_sym(&before, c->name, is_func));
+			if (!changes[nchanges - 1].is_new)
+				changes[nchanges - 1].pos = sympos(&after, c->name, is_local(c));
+		}
+	}
+	free(callers);
+	return ok && ncallers;
 }
 
 static void compare_functions(void)
@@ -651,7 +788,7 @@ static void compare_functions(void)
 		struct sym *s = &after.syms[i];
 		struct sym *old;
 
-		if (!is_func(s) || is_cold_part(s->name))
+		if (!is_func(s) || is_cold_part(s->name) || s->taken)
 			continue;
 		old = find_sym(&before, s->name, is_func);
 		if (!old) {
@@ -660,6 +797,10 @@ static void compare_functions(void)
 		}
 		if (same_content(&before, old, &after, s) &&
 		    !strcmp(before.secs[old->s.st_shndx].name, after.secs[s->s.st_shndx].name))
+			continue;
+		if (is_local(s) && strncmp(before.secs[old->s.st_shndx].name, ".init.", 6) &&
+		    strncmp(before.secs[old->s.st_shndx].name, ".exit.", 6) &&
+		    !has_ftrace_site(&before, old) && patch_callers(s))
 			continue;
 		check_patchable(old);
 		add_change(s, false);
@@ -704,6 +845,53 @@ static void compare_variables(void)
 	}
 }
 
+/*
+ * Callbacks a fix declares through livepatch_helpers.h: a pointer to the
+ * function in section .klp.callbacks.<kind>.  The function goes into the
+ * module (new, or a copy) and klp-build names it in the klp_object.
+ */
+static const char * const callback_kinds[] = {
+	"pre_patch", "post_patch", "pre_unpatch", "post_unpatch",
+};
+
+#define CALLBACK_SEC ".klp.callbacks."
+
+static void find_callbacks(void)
+{
+	size_t i, j, k, n;
+	struct rel *r;
+
+	for (i = 1; i < after.nsecs; i++) {
+		const char *kind = after.secs[i].name;
+
+		if (strncmp(kind, CALLBACK_SEC, strlen(CALLBACK_SEC)))
+			continue;
+		kind += strlen(CALLBACK_SEC);
+		for (k = 0; k < ARRAY_SIZE(callback_kinds); k++)
+			if (!strcmp(kind, callback_kinds[k]))
+				break;
+		if (k == ARRAY_SIZE(callback_kinds))
+			refuse("%s: unknown kind of callback", after.secs[i].name);
+		n = relocs_in(&after, i, 0, after.secs[i].sh.sh_size, &r);
+		for (j = 0; j < n; j++) {
+			struct sym *f = &after.syms[r[j].sym];
+
+			if (GELF_ST_TYPE(f->s.st_info) == STT_SECTION &&
+			    f->s.st_shndx < SHN_LORESERVE)
+				f = reloc_target(&after, f->s.st_shndx, &r[j], true);
+			if (!f || !is_func(f))
+				refuse("%s callback: not a function of this file",
+				       callback_kinds[k]);
+			if (!f->taken)
+				add_change(f, true);
+			if (changes[f->taken - 1].callback)
+				refuse("%s: declared as a callback twice", f->name);
+			changes[f->taken - 1].callback = callback_kinds[k];
+		}
+		free(r);
+	}
+}
+
 /* ---- choosing what goes into the output ------------------------------------ */
 
 static bool copyable_data(const struct sec *s)
@@ -717,11 +905,28 @@ static bool new_symbol(struct sym *s)
 	return !find_sym(&before, s->name, is_func) && !find_sym(&before, s->name, is_object);
 }
 
-/* Mark the sections the code in section @sec needs copied; true if any new. */
-static bool take_referenced(size_t sec)
+/*
+ * Sections of entries that code refers to, one object each, of which the
+ * module needs those of its code only (and must have its own: the
+ * descriptor names come from __COUNTER__ and do not tell which of the
+ * running kernel's is the same): the dynamic debug descriptors of
+ * pr_debug().  The module loader registers the module's.
+ */
+static const char *user_name(size_t sec);
+
+static bool entry_object_section(const struct sec *s)
+{
+	return is_entry_object_section(s->name);
+}
+
+/*
+ * Mark the sections the code or data in [@from, @to) of section @sec
+ * needs copied; true if any new.
+ */
+static bool take_referenced_range(size_t sec, u64 from, u64 to)
 {
 	struct rel *r;
-	size_t n = relocs_in(&after, sec, 0, after.secs[sec].sh.sh_size, &r), i;
+	size_t n = relocs_in(&after, sec, from, to, &r), i;
 	bool more = false;
 
 	for (i = 0; i < n; i++) {
@@ -732,6 +937,20 @@ static bool take_referenced(size_t sec)
 		if (ts == SHN_UNDEF || ts >= SHN_LORESERVE)
 			continue;
 		tsec = &after.secs[ts];
+		if (entry_object_section(tsec)) {
+			struct sym *e = t;
+
+			if (GELF_ST_TYPE(t->s.st_info) == STT_SECTION)
+				e = reloc_target(&after, ts, &r[i], false);
+			if (!e || !is_object(e))
+				refuse("%s: refers to %s+%lld, which holds no object",
+				       user_name(sec), tsec->name, (long long)r[i].addend);
+			if (!e->copied) {
+				e->copied = true;
+				more = true;
+			}
+			continue;
+		}
 		if (tsec->taken)
 			continue;
 		if (GELF_ST_TYPE(t->s.st_info) == STT_SECTION) {
@@ -771,8 +990,16 @@ static void choose_sections(void)
 	while (more) {
 		more = false;
 		for (i = 1; i < after.nsecs; i++)
-			if (after.secs[i].taken && take_referenced(i))
+			if (after.secs[i].taken &&
+			    take_referenced_range(i, 0, after.secs[i].sh.sh_size))
 				more = true;
+		for (i = 1; i < after.nsyms; i++) {
+			struct sym *e = &after.syms[i];
+
+			if (e->copied && take_referenced_range(e->s.st_shndx, e->s.st_value,
+							       e->s.st_value + e->s.st_size))
+				more = true;
+		}
 	}
 }
 
@@ -875,12 +1102,29 @@ static size_t osec_symbol(size_t osec)
 	return osecs[osec].sh.sh_link;	/* kept there until written */
 }
 
-/* An undefined symbol the module gets from the kernel: by name or as a klp ref. */
+static bool defined_in_target(const char *name)
+{
+	size_t i;
+
+	for (i = 1; i < target.nsyms; i++)
+		if (target.syms[i].s.st_shndx != SHN_UNDEF && !strcmp(target.syms[i].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * An undefined symbol the module gets from elsewhere: by name (an export,
+ * or a global the target does not have: a new one of another object of
+ * the live patch, which the module's link resolves), or as a klp ref.  A
+ * module target's own symbols are always reached through klp refs, also
+ * those it exports: a plain reference would make the live patch depend on
+ * the module, and it could not be loaded before it.
+ */
 static size_t extern_ref(const char *name, bool local, unsigned char type, const char *user)
 {
 	char marker[KEY_LEN];
 
-	if (!local && exported(name))
+	if (!local && ((!module_target && exported(name)) || !defined_in_target(name)))
 		return add_global(name, STB_GLOBAL, STT_NOTYPE, SHN_UNDEF, 0, 0);
 	if (strchr(name, ' '))
 		refuse("%s: cannot refer to '%s'", user, name);
@@ -920,6 +1164,10 @@ static size_t map_target(size_t from, const struct rel *r, s64 *addend)
 			       after.secs[ts].name, (long long)r->addend);
 		*addend -= named->s.st_value;
 		t = named;
+	}
+	if (t->copied) {
+		*addend += t->out_off;
+		return osec_symbol(t->out);
 	}
 	if (t->s.st_shndx != SHN_UNDEF && t->s.st_shndx < SHN_LORESERVE &&
 	    after.secs[t->s.st_shndx].taken) {
@@ -987,6 +1235,16 @@ static const struct special specials[] = {
 	{ ".altinstructions", 12 },
 	{ "__mcount_loc", 8 },
 };
+
+static bool special_section(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(specials); k++)
+		if (!strcmp(name, specials[k].name))
+			return true;
+	return false;
+}
 
 /* Does the entry at @off of special section @sec describe taken code? */
 static bool entry_taken(size_t sec, u64 off, size_t entsize)
@@ -1086,6 +1344,61 @@ static void take_special_refs(void)
 	}
 }
 
+/*
+ * The copied objects of entry section @sec (__dyndbg) into one output
+ * section of that name, each at its alignment.
+ */
+static void copy_entry_objects(size_t sec)
+{
+	struct sec *s = &after.secs[sec];
+	u64 align = s->sh.sh_addralign ? s->sh.sh_addralign : 1;
+	GElf_Shdr sh = s->sh;
+	size_t i, o = 0;
+	static const char zeros[64];
+
+	for (i = 1; i < after.nsyms; i++) {
+		struct sym *e = &after.syms[i];
+		struct osec *os;
+
+		if (!e->copied || e->s.st_shndx != sec)
+			continue;
+		if (!o) {
+			sh.sh_offset = 0;
+			sh.sh_size = 0;
+			o = new_osec(s->name, &sh, sec);
+		}
+		os = &osecs[o];
+		while (os->data.len % align)
+			buf_add(&os->data, zeros, min_t(size_t, sizeof(zeros),
+							align - os->data.len % align));
+		e->out = o;
+		e->out_off = buf_add(&os->data, (const char *)s->data->d_buf + e->s.st_value,
+				     e->s.st_size);
+	}
+}
+
+static void copy_entry_object_relocs(void)
+{
+	size_t i, j, n;
+	struct rel *r;
+
+	for (i = 1; i < after.nsyms; i++) {
+		struct sym *e = &after.syms[i];
+
+		if (!e->copied)
+			continue;
+		n = relocs_in(&after, e->s.st_shndx, e->s.st_value,
+			      e->s.st_value + e->s.st_size, &r);
+		for (j = 0; j < n; j++) {
+			s64 addend;
+			size_t ref = map_target(e->s.st_shndx, &r[j], &addend);
+
+			add_rela(&osecs[e->out], e->out_off + r[j].off, r[j].type, ref, addend);
+		}
+		free(r);
+	}
+}
+
 static void build_output(void)
 {
 	size_t i, k;
@@ -1094,21 +1407,33 @@ static void build_output(void)
 	for (i = 1; i < after.nsecs; i++)
 		if (after.secs[i].taken)
 			copy_section(i);
+	for (i = 1; i < after.nsecs; i++)
+		if (entry_object_section(&after.secs[i]))
+			copy_entry_objects(i);
 	for (i = 1; i < nosecs; i++)
 		osecs[i].sh.sh_link = add_local("", STT_SECTION, i, 0, 0);
+	/*
+	 * Functions and variables keep their names; new global ones stay
+	 * global, for the other objects of the live patch to use.
+	 */
 	for (i = 1; i < after.nsyms; i++) {
 		struct sym *s = &after.syms[i];
+		size_t out;
 
-		if (!is_func(s) || !after.secs[s->s.st_shndx].taken)
+		if ((!is_func(s) && !is_object(s)) || !after.secs[s->s.st_shndx].taken)
 			continue;
-		add_local(s->name, STT_FUNC, after.secs[s->s.st_shndx].out, s->s.st_value,
-			  s->s.st_size);
+		out = after.secs[s->s.st_shndx].out;
+		if (!is_local(s) && new_symbol(s))
+			add_global(s->name, STB_GLOBAL, GELF_ST_TYPE(s->s.st_info), out,
+				   s->s.st_value, s->s.st_size);
+		else if (is_func(s))
+			add_local(s->name, STT_FUNC, out, s->s.st_value, s->s.st_size);
 	}
 	for (k = 0; k < nchanges; k++) {
 		char alias[KEY_LEN];
 		struct sym *s = changes[k].sym;
 
-		if (changes[k].is_new)
+		if (changes[k].is_new && !changes[k].callback)
 			continue;
 		snprintf(alias, sizeof(alias), "%s%zu", alias_prefix, k);
 		add_global(alias, STB_GLOBAL, STT_FUNC, after.secs[s->s.st_shndx].out,
@@ -1117,6 +1442,7 @@ static void build_output(void)
 	for (i = 1; i < after.nsecs; i++)
 		if (after.secs[i].taken)
 			copy_relocs(i);
+	copy_entry_object_relocs();
 	for (i = 1; i < after.nsecs; i++)
 		for (k = 0; k < ARRAY_SIZE(specials); k++)
 			if (!strcmp(after.secs[i].name, specials[k].name))
@@ -1260,7 +1586,12 @@ static void print_changes(void)
 	size_t i;
 
 	for (i = 0; i < nchanges; i++) {
-		if (changes[i].is_new)
+		if (changes[i].callback)
+			printf("callback %s %s %s%zu\n", changes[i].callback,
+			       changes[i].sym->name, alias_prefix, i);
+		else if (changes[i].copied)
+			printf("copied %s\n", changes[i].sym->name);
+		else if (changes[i].is_new)
 			printf("new %s\n", changes[i].sym->name);
 		else
 			printf("changed %s %lu %s%zu\n", changes[i].sym->name, changes[i].pos,
@@ -1315,10 +1646,12 @@ int main(int argc, char **argv)
 	open_obj(&target, tgt);
 	read_exports(symvers);
 
+	module_target = strcmp(obj_name, "vmlinux");
 	compare_variables();
 	compare_functions();
+	find_callbacks();
 	for (i = 0; i < nchanges; i++)
-		any_changed |= !changes[i].is_new;
+		any_changed |= !changes[i].is_new || changes[i].callback;
 	if (!any_changed)
 		nchanges = 0;	/* new functions alone are never called */
 	if (nchanges && out) {

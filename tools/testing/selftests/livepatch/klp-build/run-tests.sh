@@ -3,20 +3,29 @@
 #
 # Host-side checks of klp-build (make klp-build-test).
 #
-#	run-tests.sh SRCTREE OBJTREE
+#	run-tests.sh SRCTREE OBJTREE [GUESTDIR]
 #
 # SRCTREE/OBJTREE: a configured and built 6.1 kernel (the harness's
-# KLP_SRC and KLP_OUT).  Each fixture patch of this directory goes
-# through klp-build; the checks compare what it prints, its exit code,
-# the module it makes (sections, symbols) and what it leaves behind
-# with exact values.  Prints TAP and "N passed, N failed"; exits 1 when
-# a check failed.
+# KLP_SRC and KLP_OUT).  First every case of the corpus (a NAME.sh guest
+# check script, see guest-test.sh) goes through klp-build: its patches
+# (NAME.patch, or those of a "# klp-build: PATCH..." line) make module
+# klp_NAME ("-" made "_"), whose report must list exactly the
+# "# changed|new|copied|callback ..." lines of the script and which must have no
+# .klp.ref marker left; the module and the script are copied to GUESTDIR
+# for the guest.  Then each fixture patch of this directory is checked
+# in detail: what klp-build prints, its exit code, the module it makes
+# (sections, symbols) and what it leaves behind, with exact values.
+# Prints TAP and "N passed, N failed"; exits 1 when a check failed.
+# KLP_BUILD names the tool (default: scripts/livepatch/klp-build of the
+# repository this directory is in); KLP_BUILD_ONLY="CASE..." checks only
+# those cases of the corpus.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-kb=$here/../klp-build
-src=${1:?usage: run-tests.sh SRCTREE OBJTREE}
-obj=${2:?usage: run-tests.sh SRCTREE OBJTREE}
+kb=${KLP_BUILD:-$here/../../../../../scripts/livepatch/klp-build}
+src=${1:?usage: run-tests.sh SRCTREE OBJTREE [GUESTDIR]}
+obj=${2:?usage: run-tests.sh SRCTREE OBJTREE [GUESTDIR]}
+guest=${3:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/klp-build-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 n=0
@@ -54,6 +63,18 @@ kb() {
 	rc=0
 	TMPDIR=$dir/tmp "$kb" --srctree "$src" --objtree "$obj" --output "$dir/out" "$@" \
 		>"$dir/stdout" 2>"$dir/stderr" || rc=$?
+	echo "$rc" >"$dir/rc"
+	out=$(cat "$dir/stdout")
+	err=$(cat "$dir/stderr")
+}
+
+# built NAME: was the corpus case NAME built (not left out by KLP_BUILD_ONLY)?
+built() { [[ -d $work/case-$1 ]]; }
+
+# use_case NAME: rc, out, err and dir of the corpus case NAME's build.
+use_case() {
+	dir=$work/case-$1
+	rc=$(cat "$dir/rc")
 	out=$(cat "$dir/stdout")
 	err=$(cat "$dir/stderr")
 }
@@ -78,6 +99,69 @@ section_sum() {
 		echo missing
 	fi
 }
+
+# --- the corpus -----------------------------------------------------------------
+for sh in "$here"/*.sh; do
+	c=${sh##*/}
+	c=${c%.sh}
+	case $c in guest-test | run-tests) continue ;; esac
+	[[ -z ${KLP_BUILD_ONLY:-} || " $KLP_BUILD_ONLY " == *" $c "* ]] || continue
+	mod=klp_${c//-/_}
+	read -r -a pl <<<"$(sed -n 's/^# klp-build: //p' "$sh")"
+	((${#pl[@]})) || pl=("$c.patch")
+	want=$(sed -nE 's/^# ((changed|new|copied) [^ ]*\/.*|callback .*)/\1/p' "$sh")
+	kb "case-$c" --name "$mod" "${pl[@]/#/$here/}"
+	markers=$( ( readelf -sW "$dir/out/$mod.ko" 2>&1 || echo "no module" ) >"$dir/syms"
+		grep -c -e ' \.klp\.ref\.' -e '^no module$' "$dir/syms")
+	check "$c: $mod built from ${pl[*]}, its report as the case lists, no .klp.ref marker left" \
+		"0|$want|$dir/out/$mod.ko|0|" \
+		"$rc|$(grep -E '^(changed|new|copied|callback) ' <<<"$out")|$(tail -n 1 <<<"$out")|$markers|$err"
+	if [[ -n $guest && $rc == 0 ]]; then
+		cp "$dir/out/$mod.ko" "$guest/"
+		cp "$sh" "$guest/"
+	fi
+done
+
+# klp_relocs KO: its livepatch relocation sections and symbols, one line.
+klp_relocs() {
+	{
+		readelf -SW "$1" | sed 's/^ *\[ *[0-9]*\] //' | awk '$1 ~ /^\.klp\.rela\./ { print $1 }'
+		readelf -sW "$1" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $NF }'
+	} 2>&1 | paste -sd ' '
+}
+
+built module-before && use_case module-before &&
+	check "module-before: the module's function and its static local, relocated against the module" \
+	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_state OBJECT .klp.sym.test_klp_build_mod.reads.1,0" \
+	"$(klp_relocs "$dir/out/klp_module_before.ko")"
+built module-after && use_case module-after &&
+	check "module-after: THIS_MODULE of the fix is the target's __this_module (a livepatch relocation)" \
+	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_greeting NOTYPE .klp.sym.test_klp_build_mod.__this_module,0" \
+	"$(klp_relocs "$dir/out/klp_module_after.ko")"
+built pr-debug && use_case pr-debug &&
+	check "pr-debug: one dynamic debug descriptor (40 bytes; the file has five), none of the kernel's" \
+	"__dyndbg 000028|.klp.rela.vmlinux..text.param_attr_show OBJECT .klp.sym.vmlinux.param_lock,0" \
+	"$(readelf -SW "$dir/out/klp_pr_debug.ko" | sed 's/^ *\[ *[0-9]*\] //' |
+		awk '$1 == "__dyndbg" { print $1, $5 }')|$(klp_relocs "$dir/out/klp_pr_debug.ko")"
+built warn-static-key && use_case warn-static-key &&
+	check "warn-static-key: the WARN_ON_ONCE's __bug_table entry (12 bytes) on the code and the file name" \
+	"__bug_table 00000c|R_X86_64_PC32 .text.show_softirqs R_X86_64_PC32 .rodata.show_softirqs.str1.1" \
+	"$(readelf -SW "$dir/out/klp_warn_static_key.ko" | sed 's/^ *\[ *[0-9]*\] //' |
+		awk '$1 == "__bug_table" { print $1, $5 }')|$(readelf -rW "$dir/out/klp_warn_static_key.ko" |
+		awk '/^Relocation section .\.rela__bug_table/ { on = 1; next } /^Relocation section/ { on = 0 }
+			on && $3 ~ /^R_/ { print $3, $5 }' | paste -sd ' ')"
+built syscall && use_case syscall &&
+	check "syscall: the copy of __do_sys_newuname calls the kernel's override_release, uses its uts_sem" \
+	".klp.rela.vmlinux..text.__do_sys_newuname FUNC .klp.sym.vmlinux.override_release,0 OBJECT .klp.sym.vmlinux.uts_sem,0" \
+	"$(klp_relocs "$dir/out/klp_syscall.ko")"
+
+# KLP_BUILD_ONLY="CASE...": those cases of the corpus and the checks of
+# their modules above, nothing else.
+if [[ -n ${KLP_BUILD_ONLY:-} ]]; then
+	echo "$((n - failed)) passed, $failed failed"
+	((failed == 0))
+	exit
+fi
 
 # --- change detection ---------------------------------------------------------
 kb list-cmdline --list "$(fix cmdline)"
@@ -119,7 +203,7 @@ check "sympos.patch: c_next of consoles.c is the second c_next of vmlinux" \
 	"0|changed fs/proc/consoles.c c_next (old_sympos 2)|" "$rc|$out|$err"
 
 # --- modules ------------------------------------------------------------------
-kb cmdline --name klp_cmdline "$(fix cmdline)"
+use_case cmdline
 check "cmdline.patch: module built" \
 	"0|changed fs/proc/cmdline.c cmdline_proc_show
 klp-build: klp_cmdline: 1 function, replace
@@ -144,24 +228,24 @@ orc_entries() {
 		END { for (s in n) print s, n[s] }' | sort | paste -sd ' '
 }
 
-kb new-function --name klp_new_fn "$(fix new-function)"
+use_case new-function
 check "new-function.patch: the changed function and the new one it calls" \
 	"0|changed fs/proc/cmdline.c cmdline_proc_show
 new fs/proc/cmdline.c cmdline_show_line
-klp-build: klp_new_fn: 1 function, replace
-$dir/out/klp_new_fn.ko|" "$rc|$out|$err"
-ko=$dir/out/klp_new_fn.ko
+klp-build: klp_new_function: 1 function, replace
+$dir/out/klp_new_function.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_new_function.ko
 check "new-function.patch: both in the module, with their ORC entries (objtool ran)" \
-	"FUNC LOCAL cmdline_proc_show FUNC LOCAL cmdline_show_line|.text.cmdline_proc_show 2 .text.cmdline_show_line 4" \
+	"FUNC LOCAL cmdline_proc_show FUNC LOCAL cmdline_show_line|.text.cmdline_proc_show 2 .text.cmdline_show_line 6" \
 	"$(readelf -sW "$ko" | awk '$8 ~ /^cmdline_(proc_show|show_line)$/ { print $4, $5, $8 }' |
 		sort | paste -sd ' ')|$(orc_entries "$ko")"
 
-kb static-ref --name klp_static "$(fix static-ref)"
+use_case static-ref
 check "static-ref.patch: module built" \
 	"0|changed fs/proc/array.c proc_tid_stat
-klp-build: klp_static: 1 function, replace
-$dir/out/klp_static.ko|" "$rc|$out|$err"
-ko=$dir/out/klp_static.ko
+klp-build: klp_static_ref: 1 function, replace
+$dir/out/klp_static_ref.ko|" "$rc|$out|$err"
+ko=$dir/out/klp_static_ref.ko
 check "static-ref.patch: livepatch relocation section for the call of do_task_stat" \
 	".klp.rela.vmlinux..text.proc_tid_stat RELA AIo" \
 	"$(readelf -SW "$ko" | sed 's/^ *\[ *[0-9]*\] //' |
@@ -170,7 +254,7 @@ check "static-ref.patch: SHN_LIVEPATCH symbol .klp.sym.vmlinux.do_task_stat,0" \
 	"FUNC GLOBAL [0xff20] .klp.sym.vmlinux.do_task_stat,0" \
 	"$(readelf -sW "$ko" | awk '$NF ~ /^\.klp\.sym\./ { print $4, $5, $(NF - 1), $NF }')"
 
-kb version --name klp_version "$(fix version)"
+use_case version
 check "version.patch: module built" \
 	"0|changed fs/proc/version.c version_proc_show
 klp-build: klp_version: 1 function, replace
@@ -228,7 +312,6 @@ refusal asm "arch/x86/lib/clear_page_64.S: assembler files cannot be live patche
 refusal init "fs/proc/cmdline.c: proc_cmdline_init: __init function changed; init code is gone after boot"
 refusal notrace "kernel/extable.c: core_kernel_text: function has no ftrace call site (notrace); it cannot be patched"
 refusal global-init "kernel/panic.c: panic_timeout: changes the initial value of a variable; a patch cannot change data"
-refusal module "drivers/thermal/intel/x86_pkg_temp_thermal.c: part of module x86_pkg_temp_thermal; patching modules is not supported yet"
 # A static inline of include/linux/errname.h, found through the include
 # path: its caller pointer() is in lib/vsprintf.c, built without ftrace.
 refusal inline-include "lib/vsprintf.c: pointer: function has no ftrace call site (notrace); it cannot be patched"
