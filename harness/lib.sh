@@ -43,7 +43,8 @@ esac
 # whole (files the repository lacks are deleted from the tree); single files
 # are replaced, or deleted when the repository lacks them.
 KLP_DIRS_OURS=(kernel/livepatch samples/livepatch lib/livepatch
-	tools/testing/selftests/livepatch Documentation/livepatch tools/livepatch)
+	tools/testing/selftests/livepatch Documentation/livepatch tools/livepatch
+	scripts/livepatch)
 KLP_FILES_OURS=(include/linux/livepatch.h include/linux/livepatch_sched.h
 	arch/x86/include/asm/livepatch.h
 	Documentation/ABI/testing/sysfs-kernel-livepatch)
