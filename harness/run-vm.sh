@@ -30,12 +30,13 @@ slow=1 mem=2G suite=1
 # KCSAN stalls a sample of accesses to watch for racing ones.
 [[ $KLP_KCONFIG == kcsan ]] && slow=2 suite=3
 # KCONFIG=distro, Debian's kernel, runs in guests of 4 vCPUs (issue 24),
-# with twice the time for the whole suite (4 vCPUs take turns in one host
-# thread under TCG), and a 1 MiB log buffer from the command line, as
-# base.config's LOG_BUF_SHIFT=20 gives the others (Debian's is 128 KiB,
-# too little for the dmesg that the guest dumps after the tests).
+# with twice the time for each selftest and for the whole suite (under TCG
+# the 4 vCPUs take turns in one host thread), and a 1 MiB log buffer from
+# the command line, as base.config's LOG_BUF_SHIFT=20 gives the others
+# (Debian's is 128 KiB, too little for the dmesg that the guest dumps
+# after the tests).
 smp=2
-[[ $KLP_KCONFIG == distro ]] && smp=4 suite=2
+[[ $KLP_KCONFIG == distro ]] && smp=4 slow=2 suite=2
 mem=${KLP_VM_MEM:-$mem}
 smp=${KLP_SMP:-$smp}
 [[ $smp =~ ^[1-8]$ ]] || die "KLP_SMP must be 1 to 8 (CONFIG_NR_CPUS in base.config)"
