@@ -6,12 +6,10 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-frags=("$KLP_ROOT/harness/configs/base.config")
-if [[ $KLP_KCONFIG != base ]]; then
-	[[ -f $KLP_ROOT/harness/configs/$KLP_KCONFIG.config ]] ||
-		die "no harness/configs/$KLP_KCONFIG.config"
-	frags+=("$KLP_ROOT/harness/configs/$KLP_KCONFIG.config")
-fi
+mapfile -t frags < <(klp_frags)
+for f in "${frags[@]}"; do
+	[[ -f $f ]] || die "no harness/configs/${f##*/}"
+done
 
 lock_out
 lock_src
@@ -24,18 +22,18 @@ start=$SECONDS
 info "$KLP_PKG $(klp_pkg_version), impl=$KLP_IMPL, kconfig=$KLP_KCONFIG, out=$KLP_OUT"
 : >"$KLP_BUILD_LOG"
 
-# --- configuration: tinyconfig + fragments, redone when any input changes --
-stamp=$(cat "${frags[@]}" "$KLP_SRC/kernel/livepatch/Kconfig" \
-	"$KLP_SRC/lib/Kconfig.debug" "$KLP_SRC/samples/Kconfig" | sha256sum)
+# --- configuration: tinyconfig (Debian's for distro) + fragments, redone
+# when any input changes ------------------------------------------------------
+base=tinyconfig
+[[ $KLP_KCONFIG == distro ]] && base=$KLP_DISTRO_CONFIG
+cfg_inputs=("${frags[@]}" "$KLP_SRC/kernel/livepatch/Kconfig"
+	"$KLP_SRC/lib/Kconfig.debug" "$KLP_SRC/samples/Kconfig")
+[[ $base == tinyconfig ]] || cfg_inputs+=("$base")
+stamp=$(cat "${cfg_inputs[@]}" | sha256sum)
 if [[ ! -f $KLP_OUT/.config || $(cat "$KLP_OUT/klp-config.stamp" 2>/dev/null) != "$stamp" ]]; then
-	info "configuring (tinyconfig + ${frags[*]##*/})"
+	info "configuring (${base##*/} + ${frags[*]##*/})"
 	rm -f "$KLP_OUT/klp-config.stamp"
-	{
-		kmake tinyconfig
-		"$KLP_SRC/scripts/kconfig/merge_config.sh" -m -O "$KLP_OUT" \
-			"$KLP_OUT/.config" "${frags[@]}"
-		kmake olddefconfig
-	} >>"$KLP_BUILD_LOG" 2>&1 || {
+	klp_configure "$KLP_OUT" >>"$KLP_BUILD_LOG" 2>&1 || {
 		tail -n 40 "$KLP_BUILD_LOG"
 		die "configuration failed (log: $KLP_BUILD_LOG)"
 	}
@@ -153,12 +151,24 @@ kmake INSTALL_MOD_PATH="$KLP_STAGE" INSTALL_MOD_STRIP=1 modules_install \
 }
 # Livepatch relocations of test patch modules (lib/livepatch/klp_convert.py):
 # only the finished, stripped .ko can be converted, so do it on the staged
-# copies of the modules that still hold marker symbols.
+# copies of the modules that still hold marker symbols.  A kernel that signs
+# its modules (MODULE_SIG_ALL, KCONFIG=distro) gets the converted module
+# signed again with the build's key: the signature modules_install appended
+# covered the module before conversion.
+sign=()
+if grep -qx 'CONFIG_MODULE_SIG_ALL=y' "$KLP_OUT/.config"; then
+	hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$KLP_OUT/.config")
+	sign=("$KLP_OUT/scripts/sign-file" "${hash:-sha256}"
+		"$KLP_OUT/certs/signing_key.pem" "$KLP_OUT/certs/signing_key.x509")
+fi
 while IFS= read -r -d '' ko; do
 	grep -qaF '.klp.ref.' "$ko" || continue
 	python3 "$KLP_SRC/lib/livepatch/klp_convert.py" "$ko" "$ko.klp" ||
 		die "klp_convert.py failed on $ko"
 	mv "$ko.klp" "$ko"
+	if ((${#sign[@]})); then
+		"${sign[@]}" "$ko" || die "signing $ko again failed"
+	fi
 done < <(find "$KLP_STAGE/lib/modules" -path '*/lib/livepatch/*.ko' -print0)
 if [[ -d $KLP_SRC/tools/testing/selftests/livepatch ]]; then
 	make -C "$KLP_SRC/tools/testing/selftests" O="$KLP_OUT" TARGETS=livepatch \

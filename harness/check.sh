@@ -158,6 +158,13 @@ if command -v sphinx-build >/dev/null; then
 	"$KLP_ROOT/harness/check-docs.sh" sphinx "$KLP_SRC" || fail sphinx
 fi
 
+# --- the distro configuration ------------------------------------------------
+# KCONFIG=distro against Debian's own configuration: every difference must
+# be listed with its reason in harness/configs/distro.allow.  Configuring
+# in a scratch directory takes seconds; nothing is built.
+step "KCONFIG=distro against Debian's configuration (check-distro-config.sh)"
+"$KLP_ROOT/harness/check-distro-config.sh" >/dev/null || fail "distro configuration"
+
 # --- shell ------------------------------------------------------------------
 mapfile -t shfiles < <(git ls-files -- 'harness/*.sh' 'harness/bench/*.sh' \
 	harness/guest-init .ci/run 'tools/testing/selftests/livepatch/*.sh' \
@@ -189,4 +196,4 @@ if ((${#failed[@]})); then
 	printf '[check] failed: %s\n' "${failed[*]}"
 	exit 1
 fi
-printf '[check] all clean: checkpatch, W=1, sparse, kernel-doc, rst, shellcheck, systemd unit\n'
+printf '[check] all clean: checkpatch, W=1, sparse, kernel-doc, rst, distro configuration, shellcheck, systemd unit\n'

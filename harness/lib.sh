@@ -68,16 +68,61 @@ die() {
 	exit 1
 }
 
-# klp_config_wanted OPTION: what the fragments of KLP_KCONFIG (base.config,
-# then harness/configs/$KLP_KCONFIG.config) ask for CONFIG_OPTION: its
-# value, "n" for "is not set", nothing if they do not name it.  The last
-# one counts, as in build-kernel.sh.
+# KCONFIG=distro starts from Debian's own configuration of its cloud
+# kernel (package linux-config-6.1) instead of tinyconfig, and merges
+# harness/configs/distro.config alone on top (not base.config: every
+# option outside drivers stays as Debian has it, harness/configs/distro.allow
+# lists the exceptions, harness/check-distro-config.sh checks them).
+KLP_DISTRO_CONFIG=/usr/src/linux-config-6.1/config.amd64_none_cloud-amd64.xz
+if [[ $KLP_KCONFIG == distro ]]; then
+	KLP_PACKAGES_DISTRO=(linux-config-6.1 openssl libssl-dev)
+else
+	KLP_PACKAGES_DISTRO=()
+fi
+
+# klp_frags: the fragments merged for KLP_KCONFIG, in order, one a line.
+klp_frags() {
+	local d=$KLP_ROOT/harness/configs
+	if [[ $KLP_KCONFIG == distro ]]; then
+		echo "$d/distro.config"
+		return
+	fi
+	echo "$d/base.config"
+	[[ $KLP_KCONFIG != base ]] && echo "$d/$KLP_KCONFIG.config"
+	return 0
+}
+
+# klp_configure DIR: write DIR/.config for KLP_KCONFIG in the prepared tree
+# $KLP_SRC: the base configuration (tinyconfig, or Debian's for distro),
+# the fragments of klp_frags merged on top, then olddefconfig.  Output goes
+# to stdout.
+klp_configure() {
+	local dir=$1 frags
+	mapfile -t frags < <(klp_frags)
+	mkdir -p "$dir"
+	if [[ $KLP_KCONFIG == distro ]]; then
+		[[ -f $KLP_DISTRO_CONFIG ]] || die "$KLP_DISTRO_CONFIG missing (is linux-config-6.1 installed?)"
+		xz -dc "$KLP_DISTRO_CONFIG" >"$dir/.config"
+	else
+		make -C "$KLP_SRC" O="$dir" ARCH=x86_64 tinyconfig
+	fi
+	"$KLP_SRC/scripts/kconfig/merge_config.sh" -m -O "$dir" "$dir/.config" "${frags[@]}"
+	make -C "$KLP_SRC" O="$dir" ARCH=x86_64 olddefconfig
+}
+
+# klp_config_wanted OPTION: what the configuration of KLP_KCONFIG asks for
+# CONFIG_OPTION (the fragments of klp_frags, and for distro Debian's
+# configuration under them): its value, "n" for "is not set", nothing if
+# they do not name it.  The last one counts, as in build-kernel.sh.
 klp_config_wanted() {
-	local frags=("$KLP_ROOT/harness/configs/base.config")
-	[[ $KLP_KCONFIG != base ]] && frags+=("$KLP_ROOT/harness/configs/$KLP_KCONFIG.config")
-	awk -v o="CONFIG_$1" 'index($0, o "=") == 1 { v = substr($0, length(o) + 2) }
+	local frags
+	mapfile -t frags < <(klp_frags)
+	{
+		if [[ $KLP_KCONFIG == distro ]]; then xz -dc "$KLP_DISTRO_CONFIG"; fi
+		cat "${frags[@]}"
+	} | awk -v o="CONFIG_$1" 'index($0, o "=") == 1 { v = substr($0, length(o) + 2) }
 		$0 == "# " o " is not set" { v = "n" }
-		END { print v }' "${frags[@]}"
+		END { print v }'
 }
 
 # klp_preempt_dynamic: true if the kernel of KLP_KCONFIG chooses its
@@ -126,7 +171,7 @@ klp_files() {
 # only when something is missing.
 KLP_PACKAGES=(make gcc libc6-dev bc flex bison libelf-dev ccache cpio rsync
 	xz-utils kmod procps util-linux mount bsdutils bash dash coreutils grep
-	sed gawk findutils diffutils qemu-system-x86 "$KLP_PKG")
+	sed gawk findutils diffutils qemu-system-x86 "$KLP_PKG" "${KLP_PACKAGES_DISTRO[@]}")
 ensure_packages() {
 	local p have missing=()
 	# One dpkg-query for all: the installed ones, one name a line.
