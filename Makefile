@@ -15,6 +15,10 @@
 #   make klp-build-test
 #                 klp-build's checks (the corpus in
 #                 tools/testing/selftests/livepatch/klp-build)
+#   make deb [KCONFIG=distro]
+#                 linux-image and linux-headers packages (bindeb-pkg) of
+#                 Debian's configuration, then booted and used in a guest
+#                 (harness/deb.sh)
 #   make install KSRC=/path/to/linux-6.1
 #   make clean    remove the build output of KLP_IMPL/KCONFIG
 #
@@ -63,10 +67,10 @@ unexport KCONFIG TESTS KSRC CASES ONLY PATCH NAME REPLACE
 H := harness
 
 .PHONY: all demo test test-upstream stress8 vm kernel kunit install clean check bench \
-	livepatch klp-build-test
+	livepatch klp-build-test deb
 
 all:
-	@echo "targets: demo test test-upstream stress8 vm kernel kunit install clean check bench livepatch klp-build-test"
+	@echo "targets: demo test test-upstream stress8 vm kernel kunit install clean check bench livepatch klp-build-test deb"
 
 demo:
 	@$(H)/klp.sh demo
@@ -112,3 +116,8 @@ livepatch:
 
 klp-build-test:
 	@$(H)/klp.sh klp-build-test
+
+# make deb: KCONFIG defaults to distro here (Debian's configuration); a
+# KCONFIG given on the command line or in the environment wins.
+deb:
+	@KLP_KCONFIG=$(if $(filter file,$(origin KCONFIG)),distro,$(KCONFIG)) $(H)/deb.sh

@@ -149,27 +149,8 @@ kmake INSTALL_MOD_PATH="$KLP_STAGE" INSTALL_MOD_STRIP=1 modules_install \
 	tail -n 20 "$KLP_BUILD_LOG" >&2
 	die "modules_install failed"
 }
-# Livepatch relocations of test patch modules (lib/livepatch/klp_convert.py):
-# only the finished, stripped .ko can be converted, so do it on the staged
-# copies of the modules that still hold marker symbols.  A kernel that signs
-# its modules (MODULE_SIG_ALL, KCONFIG=distro) gets the converted module
-# signed again with the build's key: the signature modules_install appended
-# covered the module before conversion.
-sign=()
-if grep -qx 'CONFIG_MODULE_SIG_ALL=y' "$KLP_OUT/.config"; then
-	hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$KLP_OUT/.config")
-	sign=("$KLP_OUT/scripts/sign-file" "${hash:-sha256}"
-		"$KLP_OUT/certs/signing_key.pem" "$KLP_OUT/certs/signing_key.x509")
-fi
-while IFS= read -r -d '' ko; do
-	grep -qaF '.klp.ref.' "$ko" || continue
-	python3 "$KLP_SRC/lib/livepatch/klp_convert.py" "$ko" "$ko.klp" ||
-		die "klp_convert.py failed on $ko"
-	mv "$ko.klp" "$ko"
-	if ((${#sign[@]})); then
-		"${sign[@]}" "$ko" || die "signing $ko again failed"
-	fi
-done < <(find "$KLP_STAGE/lib/modules" -path '*/lib/livepatch/*.ko' -print0)
+# Livepatch relocations of the test patch modules (klp_convert_modules).
+klp_convert_modules "$KLP_STAGE/lib/modules"
 if [[ -d $KLP_SRC/tools/testing/selftests/livepatch ]]; then
 	make -C "$KLP_SRC/tools/testing/selftests" O="$KLP_OUT" TARGETS=livepatch \
 		KSFT_INSTALL_PATH="$KLP_STAGE/kselftest" install >>"$KLP_BUILD_LOG" 2>&1 || {

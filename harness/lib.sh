@@ -26,6 +26,11 @@ if [[ ${KLP_SUITE:-} == upstream ]]; then
 	KLP_INITRAMFS=$KLP_OUT/klp-initramfs-upstream.cpio
 	KLP_TEST_LOGS=$KLP_OUT/klp-upstream
 fi
+# make deb (harness/deb.sh) packs a guest's initramfs from the unpacked
+# packages: KLP_STAGE_DIR stands in for the staging directory and
+# KLP_INITRAMFS_FILE names the initramfs made from it.
+KLP_STAGE=${KLP_STAGE_DIR:-$KLP_STAGE}
+KLP_INITRAMFS=${KLP_INITRAMFS_FILE:-$KLP_INITRAMFS}
 export CCACHE_DIR=${CCACHE_DIR:-$KLP_CACHE/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 
@@ -242,6 +247,32 @@ lock_src() { klp_lock "$KLP_SRC.lock"; }
 
 # Keep the parent make's flags away from the kernel's make.
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
+
+# klp_convert_modules DIR: give the test patch modules under DIR (a
+# modules_install tree) their livepatch relocations
+# (lib/livepatch/klp_convert.py): only the finished, stripped .ko can be
+# converted, so it is done on installed copies of the modules that still
+# hold marker symbols.  A kernel that signs its modules (MODULE_SIG_ALL,
+# KCONFIG=distro) gets the converted module signed again with the build's
+# key: the signature modules_install appended covered the module before
+# conversion.
+klp_convert_modules() {
+	local dir=$1 ko hash sign=()
+	if grep -qx 'CONFIG_MODULE_SIG_ALL=y' "$KLP_OUT/.config"; then
+		hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$KLP_OUT/.config")
+		sign=("$KLP_OUT/scripts/sign-file" "${hash:-sha256}"
+			"$KLP_OUT/certs/signing_key.pem" "$KLP_OUT/certs/signing_key.x509")
+	fi
+	while IFS= read -r -d '' ko; do
+		grep -qaF '.klp.ref.' "$ko" || continue
+		python3 "$KLP_SRC/lib/livepatch/klp_convert.py" "$ko" "$ko.klp" ||
+			die "klp_convert.py failed on $ko"
+		mv "$ko.klp" "$ko"
+		if ((${#sign[@]})); then
+			"${sign[@]}" "$ko" || die "signing $ko again failed"
+		fi
+	done < <(find "$dir" -path '*/lib/livepatch/*.ko' -print0)
+}
 
 # kernel_release: the release string of the built kernel.
 kernel_release() { cat "$KLP_OUT/include/config/kernel.release"; }
