@@ -47,7 +47,14 @@ grep -q '^KLP-KB-DONE' "$log" || problems+=("the guest checks did not finish (no
 cases=$(find "$dir/root/klp-build" -name '*.sh' ! -name guest-test.sh | wc -l)
 ran=$(grep -c '^# case ' "$log" || true)
 [[ $ran == "$cases" ]] || problems+=("the guest ran $ran of the $cases cases the host built")
-grep -qE 'BUG:|WARNING:|Oops|Kernel panic|Call Trace' "$log" && problems+=("kernel splat in $log")
+# The one warning the corpus makes on purpose (warn-fire.sh: WARN_TAINT_ONCE
+# in the patch module klp_warn_fire) is left out, from its WARNING line to
+# the end of its report; any other splat fails.
+# (Not a pipe into grep -q: under pipefail, awk killed by SIGPIPE would
+# turn a splat into a pass.)
+rest=$(W='WARNING: CPU: [0-9]+ PID: [0-9]+ at lib/livepatch/test_klp_build_mod[.]c:[0-9]+ .*[[]klp_warn_fire[]]\r?$' \
+	awk '$0 ~ ENVIRON["W"] { skip = 1; next } skip && /---\[ end trace/ { skip = 0; next } !skip' "$log")
+grep -qE 'BUG:|WARNING:|Oops|Kernel panic|Call Trace' <<<"$rest" && problems+=("kernel splat in $log")
 [[ $taint =~ ^[0-9]+$ ]] || problems+=("no KLP-TAINTED line")
 [[ $taint =~ ^[0-9]+$ ]] && ((taint & (512 | 128))) && problems+=("kernel tainted $taint")
 if ((${#problems[@]})); then

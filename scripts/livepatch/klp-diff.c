@@ -205,6 +205,22 @@ static bool is_local(const struct sym *s)
 	return GELF_ST_BIND(s->s.st_info) == STB_LOCAL;
 }
 
+/*
+ * The length of @s's name without the ".N" gcc appends to a function's
+ * static local variable (reads.1): numbers that a static added anywhere
+ * in the file shifts (WARN_ONCE()'s __warned), so no part of its identity.
+ */
+static int stem_len(const struct sym *s)
+{
+	const char *dot = strrchr(s->name, '.');
+	int len = strlen(s->name);
+
+	if (!is_local(s) || !dot || dot == s->name || !dot[1] ||
+	    strspn(dot + 1, "0123456789") != strlen(dot + 1))
+		return len;
+	return dot - s->name;
+}
+
 static struct sym *find_sym(struct obj *o, const char *name, bool (*pred)(const struct sym *))
 {
 	size_t i;
@@ -397,7 +413,8 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 		}
 	}
 	if (GELF_ST_TYPE(s->s.st_info) != STT_SECTION) {
-		snprintf(key, KEY_LEN, "sym %s %+lld", s->name, (long long)r->addend);
+		snprintf(key, KEY_LEN, "sym %.*s %+lld", stem_len(s), s->name,
+			 (long long)r->addend);
 		return;
 	}
 	off = target_offset(r);
@@ -413,12 +430,13 @@ static void reloc_key(struct obj *o, const struct rel *r, char *key)
 	}
 	t = reloc_target(o, sec, r, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
 	if (t) {
-		int len = strlen(t->name);
+		int len = stem_len(t);
 		u64 h = 0;
 
 		/*
-		 * Read-only data by content; a local one without the number
-		 * gcc appends (__func__.3), which other statics can shift.
+		 * Read-only data by content too; a local one without the
+		 * number gcc appends (__func__.3), which other statics can
+		 * shift.
 		 */
 		if (!(o->secs[sec].sh.sh_flags & (SHF_WRITE | SHF_EXECINSTR)) && b) {
 			h = hash_bytes(b + t->s.st_value, t->s.st_size);
@@ -900,9 +918,14 @@ static bool copyable_data(const struct sec *s)
 	       !(s->sh.sh_flags & SHF_EXECINSTR);
 }
 
-static bool new_symbol(struct sym *s)
+static const char *running_name(const struct sym *t, const char *user);
+
+/* Is @s, which function @user refers to, one that before lacks? */
+static bool new_symbol(struct sym *s, const char *user)
 {
-	return !find_sym(&before, s->name, is_func) && !find_sym(&before, s->name, is_object);
+	const char *name = running_name(s, user);
+
+	return !find_sym(&before, name, is_func) && !find_sym(&before, name, is_object);
 }
 
 /*
@@ -971,7 +994,7 @@ static bool take_referenced_range(size_t sec, u64 from, u64 to)
 			continue;
 		}
 		if ((copyable_data(tsec) && (!t || is_local(t))) ||
-		    (t && is_object(t) && new_symbol(t))) {
+		    (t && is_object(t) && new_symbol(t, user_name(sec)))) {
 			tsec->taken = true;
 			more = true;
 		}
@@ -1143,6 +1166,54 @@ static const char *user_name(size_t sec)
 	return after.secs[sec].name;
 }
 
+/* The symbol relocation @r of @o points at, through a section symbol too. */
+static struct sym *named_target(struct obj *o, const struct rel *r)
+{
+	struct sym *s = &o->syms[r->sym];
+	size_t sec = s->s.st_shndx;
+
+	if (GELF_ST_TYPE(s->s.st_info) != STT_SECTION)
+		return s;
+	if (sec == SHN_UNDEF || sec >= SHN_LORESERVE)
+		return NULL;
+	return reloc_target(o, sec, r, o->secs[sec].sh.sh_flags & SHF_EXECINSTR);
+}
+
+/*
+ * The name the running kernel knows after's numbered static local @t by,
+ * @t being one that function @user refers to: gcc numbers a function's
+ * static locals in the order of the whole file (reads.1), so a static
+ * added above it (WARN_ONCE()'s __warned) renumbers it, and after's name
+ * may belong to another function's variable in the running kernel.  It is
+ * the name of the local with the same stem that before's @user refers to;
+ * @t's own when before has no such function (a new one) or it refers to
+ * none.
+ */
+static const char *running_name(const struct sym *t, const char *user)
+{
+	struct sym *f = find_sym(&before, user, is_func);
+	int len = stem_len(t);
+	const char *found = NULL;
+	struct rel *r;
+	size_t n, i;
+
+	if (len == (int)strlen(t->name) || !f)
+		return t->name;
+	n = relocs_in(&before, f->s.st_shndx, f->s.st_value, f->s.st_value + f->s.st_size, &r);
+	for (i = 0; i < n; i++) {
+		struct sym *s = named_target(&before, &r[i]);
+
+		if (!s || !is_local(s) || stem_len(s) != len || strncmp(s->name, t->name, len))
+			continue;
+		if (found && strcmp(found, s->name))
+			refuse("%s: refers to two static variables named %.*s, cannot tell which is %s",
+			       user, len, t->name, t->name);
+		found = s->name;
+	}
+	free(r);
+	return found ? found : t->name;
+}
+
 /*
  * The output symbol a relocation of after's section @from against @r must
  * use, and its addend; false when there is none (caller decides).
@@ -1174,7 +1245,8 @@ static size_t map_target(size_t from, const struct rel *r, s64 *addend)
 		*addend += t->s.st_value;
 		return osec_symbol(after.secs[t->s.st_shndx].out);
 	}
-	return extern_ref(t->name, is_local(t), GELF_ST_TYPE(t->s.st_info), user_name(from));
+	return extern_ref(running_name(t, user_name(from)), is_local(t),
+			  GELF_ST_TYPE(t->s.st_info), user_name(from));
 }
 
 static void add_rela(struct osec *o, u64 off, u32 type, size_t ref, s64 addend)
@@ -1423,7 +1495,7 @@ static void build_output(void)
 		if ((!is_func(s) && !is_object(s)) || !after.secs[s->s.st_shndx].taken)
 			continue;
 		out = after.secs[s->s.st_shndx].out;
-		if (!is_local(s) && new_symbol(s))
+		if (!is_local(s) && new_symbol(s, ""))
 			add_global(s->name, STB_GLOBAL, GELF_ST_TYPE(s->s.st_info), out,
 				   s->s.st_value, s->s.st_size);
 		else if (is_func(s))

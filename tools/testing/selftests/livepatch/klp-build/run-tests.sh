@@ -150,6 +150,11 @@ built warn-static-key && use_case warn-static-key &&
 		awk '$1 == "__bug_table" { print $1, $5 }')|$(readelf -rW "$dir/out/klp_warn_static_key.ko" |
 		awk '/^Relocation section .\.rela__bug_table/ { on = 1; next } /^Relocation section/ { on = 0 }
 			on && $3 ~ /^R_/ { print $3, $5 }' | paste -sd ' ')"
+built warn-fire && use_case warn-fire &&
+	check "warn-fire: reads.2 of the patched object is the running module's reads.1; one __bug_table entry" \
+	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_state .klp.rela.test_klp_build_mod..text.test_klp_build_mod_greeting OBJECT .klp.sym.test_klp_build_mod.reads.1,0 NOTYPE .klp.sym.test_klp_build_mod.__this_module,0|__bug_table 00000c" \
+	"$(klp_relocs "$dir/out/klp_warn_fire.ko")|$(readelf -SW "$dir/out/klp_warn_fire.ko" |
+		sed 's/^ *\[ *[0-9]*\] //' | awk '$1 == "__bug_table" { print $1, $5 }')"
 built syscall && use_case syscall &&
 	check "syscall: the copy of __do_sys_newuname calls the kernel's override_release, uses its uts_sem" \
 	".klp.rela.vmlinux..text.__do_sys_newuname FUNC .klp.sym.vmlinux.override_release,0 OBJECT .klp.sym.vmlinux.uts_sem,0" \
