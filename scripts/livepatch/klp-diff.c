@@ -1206,7 +1206,7 @@ static const char *running_name(const struct sym *t, const char *user)
 		if (!s || !is_local(s) || stem_len(s) != len || strncmp(s->name, t->name, len))
 			continue;
 		if (found && strcmp(found, s->name))
-			refuse("%s: refers to two static variables named %.*s, cannot tell which is %s",
+			refuse("%s: refers to two static variables named %.*s, which is %s?",
 			       user, len, t->name, t->name);
 		found = s->name;
 	}
