@@ -1787,6 +1787,7 @@ void klp_module_going(struct module *mod)
 static int __init klp_init(void)
 {
 	klp_trans_init();
+	klp_direct_init();
 	klp_sysfs_root = kobject_create_and_add("livepatch", kernel_kobj);
 	return klp_sysfs_root ? 0 : -ENOMEM;
 }

@@ -99,6 +99,8 @@ void klp_restore_nops(struct klp_patch *patch);
 struct klp_func *klp_func_below(struct klp_func *func);
 unsigned long klp_func_ip(struct klp_func *func);
 void klp_sync_handlers(void);
+void klp_direct_update(void);
+void __init klp_direct_init(void);
 
 /* transition.c */
 

@@ -34,11 +34,14 @@
  *   Unhashed sites are therefore freed only after klp_sync_handlers(), which
  *   schedules on every CPU.
  * - Func stacks and klp_sites are modified only under klp_mutex.
+ *
+ * Calls without the handler: see "Calls without the handler" below.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hash.h>
+#include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/rculist.h>
@@ -48,7 +51,13 @@
 #include <linux/workqueue.h>
 #include <linux/context_tracking_irq.h>
 #include <linux/sched/isolation.h>
+#include <linux/moduleloader.h>
+#include <linux/set_memory.h>
+#include <linux/vmalloc.h>
+#include <linux/moduleparam.h>
+#include <asm/livepatch.h>
 #include "internal.h"
+#include "trace.h"
 
 struct klp_site {
 	struct hlist_node hash;		/* in klp_sites, RCU protected */
@@ -149,8 +158,9 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 	/*
 	 * klp_sync_handlers() relies on the handler running with preemption
 	 * disabled.  No recursion guard is needed: nothing below can be
-	 * traced (it is all inline or notrace, and the only other call is
-	 * the WARN of a bug).
+	 * traced (it is all inline or notrace, and the only other calls are
+	 * the WARN of a bug and, when it is enabled, the klp_handler trace
+	 * event, whose perf and BPF users bound their own recursion).
 	 */
 	preempt_disable_notrace();
 	rcu_entered = klp_handler_rcu_enter();
@@ -160,6 +170,9 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 	if (func)
 		ftrace_instruction_pointer_set(fregs,
 					       (unsigned long)func->new_func);
+	/* The rcuidle variant: RCU may not be watching; it must not run in NMI. */
+	if (trace_klp_handler_enabled() && !in_nmi())
+		trace_klp_handler_rcuidle(ip, func ? (unsigned long)func->new_func : 0);
 
 	if (rcu_entered)
 		klp_handler_rcu_exit();
@@ -605,6 +618,7 @@ int klp_redirect_object(struct klp_object *obj)
 	}
 
 	kfree(batch.ips);
+	klp_direct_update();
 	return ret;
 }
 
@@ -619,6 +633,7 @@ void klp_restore_object(struct klp_object *obj)
 	klp_unpatch_batch_init(&batch);
 	klp_pop_object(obj, false, &batch);
 	klp_unpatch_batch_finish(&batch);
+	klp_direct_update();
 }
 
 static void klp_unpatch_patch(struct klp_patch *patch, bool nops_only)
@@ -631,6 +646,7 @@ static void klp_unpatch_patch(struct klp_patch *patch, bool nops_only)
 		if (obj->patched)
 			klp_pop_object(obj, nops_only, &batch);
 	klp_unpatch_batch_finish(&batch);
+	klp_direct_update();
 }
 
 /**
@@ -652,4 +668,248 @@ void klp_restore_patch(struct klp_patch *patch)
 void klp_restore_nops(struct klp_patch *patch)
 {
 	klp_unpatch_patch(patch, true);
+}
+
+/*
+ * Calls without the handler
+ * -------------------------
+ * The handler is needed only while a transition decides, task by task,
+ * which function a call runs.  Between transitions every task runs the top
+ * of each stack, so a call can go there directly.  klp_ops has a trampoline
+ * of its own, the dispatcher (arch/x86/include/asm/livepatch.h), which
+ * ftrace calls at every site that klp_ops alone traces, instead of its
+ * generic trampoline.  The dispatcher looks the site up in a table, by the
+ * return address of the site's call (site + MCOUNT_INSN_SIZE); a hit holds
+ * the function to run, and the dispatcher jumps there, dropping the return
+ * into the original function: about twenty instructions instead of saving
+ * the registers and calling the handler.  A miss calls the handler itself,
+ * with the argument registers saved around it in a struct ftrace_regs,
+ * exactly as the trampoline ftrace would have made for klp_ops does (no
+ * list of ops, no recursion check that could drop a call).
+ *
+ * The table (klp_dtab) holds every site whose top function is settled: no
+ * transition runs (klp_trans_patch is NULL) and the top is not a nop.  It
+ * is rebuilt, under klp_mutex, whenever a stack changes outside a
+ * transition (a module coming or going) and when a transition completes;
+ * a transition is prepared with no table at all, so from then on every
+ * call takes the handler.  No ftrace update is involved: what ftrace
+ * patches into the sites stays the same, and a site that another ftrace
+ * user (a tracer, a kprobe, a BPF trampoline) shares is called through
+ * ftrace's list of ops, i.e. the handler, by ftrace itself, for as long as
+ * the other user stays (the site's FTRACE_FL_TRAMP).
+ *
+ * Why an old table is harmless while a transition runs: a task that read
+ * it before the transition was prepared runs the function that was on top,
+ * which is that of its state (it has not switched); it cannot switch while
+ * it is in the dispatcher, whose code has no ORC data, so that a stack
+ * check finds its stack unreliable, and it switches itself only at points
+ * outside any patched call (user space return, idle, cond_resched()).
+ * Once it jumped, the chosen function is where it runs, and the ranges of
+ * the transition cover it.  Tasks that switched read the new table: the
+ * switch orders their later loads after its publication (locks on the
+ * task, or the barriers of TIF_PATCH_PENDING).
+ *
+ * An old table is freed once no dispatcher can still be reading it:
+ * after an RCU-tasks grace period (a task preempted in the dispatcher;
+ * under PREEMPT_NONE and VOLUNTARY, without CONFIG_TASKS_RCU, that is a
+ * plain RCU grace period, and no task is preempted in kernel code) and a
+ * "rude" one (a schedule on every CPU, for dispatchers running with
+ * preemption disabled, also in the idle loop where RCU may not be
+ * watching).  The second would disturb isolated CPUs, so with CPU
+ * isolation (isolcpus=, nohz_full=) there is no table: every call takes
+ * the handler, which keeps to housekeeping CPUs (klp_sync_handlers()).
+ *
+ * livepatch.direct=0 (boot, or /sys/module/livepatch/parameters/direct)
+ * turns the table off.
+ */
+struct klp_dslot {
+	unsigned long key;		/* site + MCOUNT_INSN_SIZE, 0: empty */
+	unsigned long target;		/* the function to run */
+};
+
+struct klp_dtab {
+	unsigned long mask;		/* slot index mask: the dispatcher's */
+	struct rcu_head rcu;
+	struct klp_dslot slot[];	/* at KLP_DTAB_SLOTS_OFF */
+};
+
+static struct klp_dtab __rcu *klp_dtab;
+static void *klp_dispatcher;
+static bool klp_direct = true;
+
+static bool klp_direct_possible(void)
+{
+#ifdef CONFIG_CPU_ISOLATION
+	if (static_branch_unlikely(&housekeeping_overridden))
+		return false;
+#endif
+	return klp_dispatcher && READ_ONCE(klp_direct);
+}
+
+/* The function a settled site runs, or NULL for one that needs the handler. */
+static struct klp_func *klp_site_settled(struct klp_site *site)
+{
+	struct klp_func *top;
+
+	top = list_first_entry_or_null(&site->func_stack, struct klp_func,
+				       stack_node);
+	if (!top || top->nop || top->transition ||
+	    !klp_arch_can_jump_to((unsigned long)top->new_func))
+		return NULL;
+	return top;
+}
+
+static void klp_dtab_insert(struct klp_dtab *tab, unsigned long key,
+			    unsigned long target)
+{
+	unsigned long i = (key >> 4) & tab->mask;
+
+	while (tab->slot[i].key)
+		i++;
+	tab->slot[i].key = key;
+	tab->slot[i].target = target;
+}
+
+/*
+ * A table of every settled site, or NULL when there is none (or no
+ * memory: the handler serves every call then).  Slots: a power of two at
+ * least twice the sites, for the hash, plus one per site for runs that
+ * probe past the last, plus an empty one that ends every run.  Not inlined:
+ * test-fault-inject.sh knows its allocation, which may fail, by its name.
+ * With IBT a site whose replacement lacks an endbr stays with the handler
+ * (klp_arch_can_jump_to()).
+ */
+static noinline struct klp_dtab *klp_dtab_build(void)
+{
+	unsigned int n = 0, bkt;
+	unsigned long slots;
+	struct klp_site *site;
+	struct klp_dtab *tab;
+	struct klp_func *func;
+
+	hash_for_each(klp_sites, bkt, site, hash)
+		if (klp_site_settled(site))
+			n++;
+	if (!n)
+		return NULL;
+
+	slots = roundup_pow_of_two(2UL * n);
+	tab = kvzalloc(struct_size(tab, slot, slots + n + 1), GFP_KERNEL);
+	if (!tab)
+		return NULL;
+	tab->mask = slots - 1;
+	hash_for_each(klp_sites, bkt, site, hash) {
+		func = klp_site_settled(site);
+		if (func)
+			klp_dtab_insert(tab, site->ip + MCOUNT_INSN_SIZE,
+					(unsigned long)func->new_func);
+	}
+	return tab;
+}
+
+static void klp_dtab_free(struct rcu_head *rcu)
+{
+	kvfree(container_of(rcu, struct klp_dtab, rcu));
+}
+
+/* After the RCU-tasks grace period: the "rude" one (see above). */
+static void klp_dtab_tasks_done(struct rcu_head *rcu)
+{
+	call_rcu_tasks_rude(rcu, klp_dtab_free);
+}
+
+/* Free @tab once no dispatcher can read it (see above). */
+static void klp_dtab_retire(struct klp_dtab *tab)
+{
+	if (tab)
+		call_rcu_tasks(&tab->rcu, klp_dtab_tasks_done);
+}
+
+/**
+ * klp_direct_update() - give the dispatcher the table the stacks call for
+ *
+ * Context: klp_mutex held.  No table while a transition is prepared or
+ * runs; else one of every settled site.
+ */
+void klp_direct_update(void)
+{
+	struct klp_dtab *tab = NULL;
+
+	lockdep_assert_held(&klp_mutex);
+
+	if (!klp_trans_patch && klp_direct_possible())
+		tab = klp_dtab_build();
+	if (!tab && !rcu_access_pointer(klp_dtab))
+		return;
+	/* Slots are written before the table is published: release. */
+	tab = rcu_replace_pointer(klp_dtab, tab, lockdep_is_held(&klp_mutex));
+	klp_dtab_retire(tab);
+}
+
+static int klp_direct_set(const char *val, const struct kernel_param *kp)
+{
+	int ret;
+
+	/* On the command line: before klp_direct_init(), no table to change. */
+	if (!klp_dispatcher)
+		return param_set_bool(val, kp);
+
+	mutex_lock(&klp_mutex);
+	ret = param_set_bool(val, kp);
+	if (!ret)
+		klp_direct_update();
+	mutex_unlock(&klp_mutex);
+	return ret;
+}
+
+static const struct kernel_param_ops klp_direct_ops = {
+	.set = klp_direct_set,
+	.get = param_get_bool,
+};
+module_param_cb(direct, &klp_direct_ops, &klp_direct, 0644);
+MODULE_PARM_DESC(direct,
+		 "Call patched functions without the ftrace handler between transitions (default: Y)");
+
+/*
+ * klp_direct_init() - make the dispatcher klp_ops' trampoline
+ *
+ * Called once at boot, before klp_ops can be registered.  On failure klp_ops
+ * keeps the trampoline ftrace makes for it and every call takes the
+ * handler.  The dispatcher has no symbol: in a stack dump its addresses
+ * show as "?" entries (and a task preempted there has an unreliable stack,
+ * which the design relies on).
+ */
+void __init klp_direct_init(void)
+{
+	u8 code[KLP_DISPATCH_MAX];
+	unsigned int len;
+	void *mem;
+
+	BUILD_BUG_ON(offsetof(struct klp_dtab, mask) != 0);
+	BUILD_BUG_ON(offsetof(struct klp_dtab, slot) != KLP_DTAB_SLOTS_OFF);
+	BUILD_BUG_ON(sizeof(struct klp_dslot) != 16);
+	BUILD_BUG_ON(KLP_DISPATCH_MAX > PAGE_SIZE);
+
+	mem = module_alloc(PAGE_SIZE);
+	if (!mem)
+		goto fail;
+	len = klp_arch_write_dispatcher(code, (unsigned long)mem,
+					(unsigned long)&klp_dtab,
+					(unsigned long)klp_ftrace_handler,
+					(unsigned long)&klp_ops);
+	if (!len)
+		goto free;
+	memset(mem, 0xcc, PAGE_SIZE);
+	memcpy(mem, code, len);
+	set_vm_flush_reset_perms(mem);
+	if (set_memory_ro((unsigned long)mem, 1) ||
+	    set_memory_x((unsigned long)mem, 1))
+		goto free;
+	klp_dispatcher = mem;
+	klp_ops.trampoline = (unsigned long)mem;
+	return;
+free:
+	module_memfree(mem);
+fail:
+	pr_warn("no dispatcher: patched functions are always called through the ftrace handler\n");
 }

@@ -88,6 +88,25 @@ TRACE_EVENT(klp_task_blocked,
 		  __entry->comm, __get_str(reason), __get_str(func))
 );
 
+/*
+ * A call of a patched function went through the ftrace handler (during a
+ * transition, with livepatch.direct=0, or at a site that another ftrace
+ * user shares): the function at @ip runs @target (0: the original).
+ */
+TRACE_EVENT(klp_handler,
+	TP_PROTO(unsigned long ip, unsigned long target),
+	TP_ARGS(ip, target),
+	TP_STRUCT__entry(
+		__field(unsigned long, ip)
+		__field(unsigned long, target)
+	),
+	TP_fast_assign(
+		__entry->ip = ip;
+		__entry->target = target;
+	),
+	TP_printk("%ps -> %ps", (void *)__entry->ip, (void *)__entry->target)
+);
+
 #endif /* _KLP_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -1299,6 +1299,8 @@ static void klp_trans_finish(void)
 	klp_trans_target = KLP_UNDEFINED;
 	klp_trans_patch = NULL;
 	WRITE_ONCE(klp_trans.kick_armed, 0);
+	/* Settled sites are called without the handler again (patch.c). */
+	klp_direct_update();
 }
 
 /**
@@ -1362,6 +1364,8 @@ void klp_trans_prepare(struct klp_patch *patch, int state)
 
 	klp_trans_patch = patch;
 	klp_trans_target = state;
+	/* Every call takes the handler from here on (patch.c). */
+	klp_direct_update();
 
 	klp_each_task(klp_task_set_state, !state);
 

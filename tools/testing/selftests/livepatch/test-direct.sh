@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Calls without the handler (kernel/livepatch/patch.c): between transitions
+# a patched function is reached through klp_ops' dispatcher, not through
+# klp_ftrace_handler().  The trace event livepatch:klp_handler counts the
+# handler's calls exactly: each /proc/cmdline read calls
+# cmdline_proc_show(), which test_klp_livepatch replaces, once, and the
+# counts are taken around the reads only (insmod and rmmod read
+# /proc/cmdline themselves).
+#  - settled patch: 0 handler calls for 50 reads of the patched text;
+#  - livepatch.direct=0 at run time: 50 for 50; back to 1: 0 again;
+#  - a function tracer or a kprobe on the patched function: ftrace calls
+#    the site through its list of ops, so the handler serves every call
+#    (and the tracer or the kprobe sees each one) for as long as they stay;
+#  - the patch disabled: the original text, and no handler call.
+# Stock 6.1 always calls its handler: SKIP there.
+
+# shellcheck source=functions.sh
+. "$(dirname "$0")/functions.sh"
+
+P=test_klp_livepatch
+OLD=cmdline_proc_show
+KP_OLD=klp_test_old
+DIRECT=/sys/module/livepatch/parameters/direct
+N=50
+
+klp_setup
+klp_require_mod "$P"
+[[ -e $DIRECT ]] || klp_lacks "no calls without the handler ($DIRECT)"
+klp_read "$DIRECT" || die "cannot read $DIRECT"
+[[ $REPLY == Y ]] || die "$DIRECT reads '$REPLY', not Y"
+
+TRACEFS=""
+for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	[[ -w $d/kprobe_events ]] && TRACEFS=$d && break
+done
+if [[ -z $TRACEFS ]] && mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null; then
+	klp_at_exit umount /sys/kernel/tracing
+	TRACEFS=/sys/kernel/tracing
+fi
+[[ -w $TRACEFS/kprobe_events ]] || skip "no kprobe_events (CONFIG_KPROBE_EVENTS)"
+grep -qw function "$TRACEFS/available_tracers" ||
+	skip "no function tracer (CONFIG_FUNCTION_TRACER)"
+EVENT=$TRACEFS/events/livepatch/klp_handler
+[[ -d $EVENT ]] || die "no trace event livepatch:klp_handler"
+klp_patch_gone "$P" || die "patch $P is already loaded"
+
+ORIG=$(cat /proc/cmdline)
+PATCHED="$P: cmdline replaced"
+
+# probe_on NAME FUNC / probe_off NAME: a kprobe event NAME on FUNC.
+probe_on() {
+	echo "p:$1 $2" >> "$TRACEFS/kprobe_events" || die "cannot add kprobe $1 on $2"
+	echo 1 > "$TRACEFS/events/kprobes/$1/enable" || die "cannot enable kprobe $1"
+}
+probe_off() {
+	[[ -e $TRACEFS/events/kprobes/$1 ]] || return 0
+	echo 0 > "$TRACEFS/events/kprobes/$1/enable"
+	echo "-:$1" >> "$TRACEFS/kprobe_events"
+}
+hits_of() {
+	awk -v n="$1" '$1 == n { print $2 }' "$TRACEFS/kprobe_profile"
+}
+
+# handler_calls N TEXT [KPROBE]: how many handler calls (klp_handler
+# events of $OLD) N reads of /proc/cmdline, each TEXT, made, into REPLY;
+# with KPROBE, that kprobe's hits meanwhile into HITS2.
+handler_calls() {
+	local i before2=0
+	[[ -n ${3:-} ]] && before2=$(hits_of "$3")
+	echo > "$TRACEFS/trace"
+	for ((i = 0; i < $1; i++)); do
+		check_file /proc/cmdline "$2"
+	done
+	REPLY=$(grep -c " klp_handler: $OLD -> " "$TRACEFS/trace")
+	[[ -n ${3:-} ]] && HITS2=$(($(hits_of "$3") - before2))
+	return 0
+}
+
+# shellcheck disable=SC2317 # run by klp_cleanup
+tracer_off() {
+	echo nop > "$TRACEFS/current_tracer"
+	echo > "$TRACEFS/set_ftrace_filter"
+	echo > "$TRACEFS/trace"
+}
+
+klp_at_exit "echo 1 > '$DIRECT'"
+klp_at_exit tracer_off
+klp_at_exit "echo 0 > '$EVENT/enable'"
+klp_at_exit probe_off "$KP_OLD"
+echo 1 > "$TRACEFS/tracing_on"
+echo 1 > "$EVENT/enable" || die "cannot enable livepatch:klp_handler"
+
+# ---------------------------------------------------------------------------
+start_test "a settled patch is called without the handler"
+load_lp "$P"
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads, patch settled" 0 "$REPLY"
+echo 0 > "$DIRECT" || die "cannot write 0 to $DIRECT"
+check_file "$DIRECT" N
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads, livepatch.direct=0" "$N" "$REPLY"
+echo 1 > "$DIRECT" || die "cannot write 1 to $DIRECT"
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads, livepatch.direct=1 again" 0 "$REPLY"
+
+# ---------------------------------------------------------------------------
+start_test "a tracer on the patched function: the handler serves every call"
+echo "$OLD" > "$TRACEFS/set_ftrace_filter" || die "cannot filter $OLD"
+echo function > "$TRACEFS/current_tracer" || die "cannot start the function tracer"
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads, function tracer on $OLD" "$N" "$REPLY"
+check_eq "calls of $OLD traced" "$N" "$(grep -cE ": $OLD <-" "$TRACEFS/trace")"
+tracer_off
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads, tracer gone" 0 "$REPLY"
+
+# ---------------------------------------------------------------------------
+start_test "a kprobe on the patched function: the handler serves every call"
+probe_on "$KP_OLD" "$OLD"
+handler_calls "$N" "$PATCHED" "$KP_OLD"
+check_eq "handler calls and kprobe hits for $N reads, kprobe on $OLD" "$N $N" "$REPLY $HITS2"
+probe_off "$KP_OLD"
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads, kprobe gone" 0 "$REPLY"
+
+# ---------------------------------------------------------------------------
+start_test "the patch disabled: original code, no handler call"
+disable_lp "$P"
+handler_calls "$N" "$ORIG"
+check_eq "handler calls for $N reads, patch disabled" 0 "$REPLY"
+unload_mod "$P"
+klp_pass
