@@ -48,6 +48,7 @@ SKIP_ALLOWED=(
 	'stock test-progress.sh ^no livepatch tracepoints'
 	'stock test-sysfs-newer.sh ^no replace/stack_order'
 	'stock test-conflicts.sh ^no /sys/module/livepatch/parameters/refuse_conflicts: conflicting patches cannot be refused$'
+	'stock test-direct.sh ^no calls without the handler \(/sys/module/livepatch/parameters/direct\)$'
 	'stock test-bad-input.sh ^writes to .*: no such files \(stock 6\.1 has none\)$'
 	'stock test-shadow-vars.sh ^duplicate alloc: stock 6\.1 WARN\(\)s on it$'
 	'stock test-stress.sh ^no .*/transition_ms: fewer rounds$'
