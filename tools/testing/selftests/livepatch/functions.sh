@@ -635,6 +635,25 @@ klp_tracefs() {
 	KLP_TRACEFS=/sys/kernel/tracing
 }
 
+# klp_kprobe_on DIR NAME FUNC: a kprobe event NAME on FUNC, enabled, in the
+# tracefs at DIR.
+klp_kprobe_on() {
+	echo "p:$2 $3" >> "$1/kprobe_events" || die "cannot add kprobe $2 on $3"
+	echo 1 > "$1/events/kprobes/$2/enable" || die "cannot enable kprobe $2"
+}
+
+# klp_kprobe_off DIR NAME: disable and remove kprobe event NAME, if it is there.
+klp_kprobe_off() {
+	[[ -e $1/events/kprobes/$2 ]] || return 0
+	echo 0 > "$1/events/kprobes/$2/enable"
+	echo "-:$2" >> "$1/kprobe_events"
+}
+
+# klp_kprobe_hits DIR NAME: print the hits of kprobe NAME (kprobe_profile).
+klp_kprobe_hits() {
+	awk -v n="$2" '$1 == n { print $2 }' "$1/kprobe_profile"
+}
+
 # klp_ftrace_snapshot: remember the ftrace hooks of the whole kernel (every
 # line of enabled_functions: function, users, flags, trampoline, handler).
 klp_ftrace_snapshot() {

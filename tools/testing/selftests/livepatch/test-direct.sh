@@ -31,14 +31,8 @@ klp_require_mod "$P"
 klp_read "$DIRECT" || die "cannot read $DIRECT"
 [[ $REPLY == Y ]] || die "$DIRECT reads '$REPLY', not Y"
 
-TRACEFS=""
-for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
-	[[ -w $d/kprobe_events ]] && TRACEFS=$d && break
-done
-if [[ -z $TRACEFS ]] && mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null; then
-	klp_at_exit umount /sys/kernel/tracing
-	TRACEFS=/sys/kernel/tracing
-fi
+klp_tracefs || skip "no tracefs with enabled_functions (CONFIG_DYNAMIC_FTRACE)"
+TRACEFS=$KLP_TRACEFS
 [[ -w $TRACEFS/kprobe_events ]] || skip "no kprobe_events (CONFIG_KPROBE_EVENTS)"
 grep -qw function "$TRACEFS/available_tracers" ||
 	skip "no function tracer (CONFIG_FUNCTION_TRACER)"
@@ -49,32 +43,18 @@ klp_patch_gone "$P" || die "patch $P is already loaded"
 ORIG=$(cat /proc/cmdline)
 PATCHED="$P: cmdline replaced"
 
-# probe_on NAME FUNC / probe_off NAME: a kprobe event NAME on FUNC.
-probe_on() {
-	echo "p:$1 $2" >> "$TRACEFS/kprobe_events" || die "cannot add kprobe $1 on $2"
-	echo 1 > "$TRACEFS/events/kprobes/$1/enable" || die "cannot enable kprobe $1"
-}
-probe_off() {
-	[[ -e $TRACEFS/events/kprobes/$1 ]] || return 0
-	echo 0 > "$TRACEFS/events/kprobes/$1/enable"
-	echo "-:$1" >> "$TRACEFS/kprobe_events"
-}
-hits_of() {
-	awk -v n="$1" '$1 == n { print $2 }' "$TRACEFS/kprobe_profile"
-}
-
 # handler_calls N TEXT [KPROBE]: how many handler calls (klp_handler
 # events of $OLD) N reads of /proc/cmdline, each TEXT, made, into REPLY;
 # with KPROBE, that kprobe's hits meanwhile into HITS2.
 handler_calls() {
 	local i before2=0
-	[[ -n ${3:-} ]] && before2=$(hits_of "$3")
+	[[ -n ${3:-} ]] && before2=$(klp_kprobe_hits "$TRACEFS" "$3")
 	echo > "$TRACEFS/trace"
 	for ((i = 0; i < $1; i++)); do
 		check_file /proc/cmdline "$2"
 	done
 	REPLY=$(grep -c " klp_handler: $OLD -> " "$TRACEFS/trace")
-	[[ -n ${3:-} ]] && HITS2=$(($(hits_of "$3") - before2))
+	[[ -n ${3:-} ]] && HITS2=$(($(klp_kprobe_hits "$TRACEFS" "$3") - before2))
 	return 0
 }
 
@@ -88,7 +68,7 @@ tracer_off() {
 klp_at_exit "echo 1 > '$DIRECT'"
 klp_at_exit tracer_off
 klp_at_exit "echo 0 > '$EVENT/enable'"
-klp_at_exit probe_off "$KP_OLD"
+klp_at_exit klp_kprobe_off "$TRACEFS" "$KP_OLD"
 echo 1 > "$TRACEFS/tracing_on"
 echo 1 > "$EVENT/enable" || die "cannot enable livepatch:klp_handler"
 
@@ -118,10 +98,10 @@ check_eq "handler calls for $N reads, tracer gone" 0 "$REPLY"
 
 # ---------------------------------------------------------------------------
 start_test "a kprobe on the patched function: the handler serves every call"
-probe_on "$KP_OLD" "$OLD"
+klp_kprobe_on "$TRACEFS" "$KP_OLD" "$OLD"
 handler_calls "$N" "$PATCHED" "$KP_OLD"
 check_eq "handler calls and kprobe hits for $N reads, kprobe on $OLD" "$N $N" "$REPLY $HITS2"
-probe_off "$KP_OLD"
+klp_kprobe_off "$TRACEFS" "$KP_OLD"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, kprobe gone" 0 "$REPLY"
 

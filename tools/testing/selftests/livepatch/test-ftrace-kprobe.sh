@@ -98,23 +98,11 @@ read_cmdline() {
 	done
 }
 
-# kprobe_add NAME FUNC: create and enable kprobe event NAME on FUNC.
-kprobe_add() {
-	echo "p:$1 $2" >> "$TRACEFS/kprobe_events" || die "cannot add kprobe $1 on $2"
-	echo 1 > "$TRACEFS/events/kprobes/$1/enable" || die "cannot enable kprobe $1"
-}
-
-# kprobe_del NAME: (also at exit) disable and remove kprobe event NAME.
-kprobe_del() {
-	[[ -e $TRACEFS/events/kprobes/$1 ]] || return 0
-	echo 0 > "$TRACEFS/events/kprobes/$1/enable"
-	echo "-:$1" >> "$TRACEFS/kprobe_events"
-}
-
-# kprobe_hits NAME: print the hits of kprobe NAME in kprobe_profile.
-kprobe_hits() {
-	awk -v n="$1" '$1 == n { print $2 }' "$TRACEFS/kprobe_profile"
-}
+# kprobe_add NAME FUNC, kprobe_del NAME (also at exit), kprobe_hits NAME:
+# the kprobe helpers of functions.sh on this tracefs.
+kprobe_add() { klp_kprobe_on "$TRACEFS" "$@"; }
+kprobe_del() { klp_kprobe_off "$TRACEFS" "$@"; }
+kprobe_hits() { klp_kprobe_hits "$TRACEFS" "$@"; }
 
 # check_hits NAME N: kprobe_profile counts N hits of NAME.
 check_hits() {
