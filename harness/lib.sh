@@ -179,8 +179,10 @@ KLP_PACKAGES=(make gcc libc6-dev bc flex bison libelf-dev ccache cpio rsync
 	sed gawk findutils diffutils qemu-system-x86 "$KLP_PKG" "${KLP_PACKAGES_DISTRO[@]}")
 ensure_packages() {
 	local p have missing=()
-	# One dpkg-query for all: the installed ones, one name a line.
-	have=$'\n'$(dpkg-query -W -f='${Package} ${Status}\n' "${KLP_PACKAGES[@]}" 2>/dev/null |
+	# One dpkg-query for all: the installed ones, one name a line.  It
+	# exits 1 when it knows a name not at all (a fresh machine), which
+	# under pipefail and set -e would end the script here.
+	have=$'\n'$({ dpkg-query -W -f='${Package} ${Status}\n' "${KLP_PACKAGES[@]}" 2>/dev/null || :; } |
 		awk '/ ok installed$/ { print $1 }')$'\n'
 	for p in "${KLP_PACKAGES[@]}"; do
 		[[ $have == *$'\n'"$p"$'\n'* ]] || missing+=("$p")
