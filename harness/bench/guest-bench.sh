@@ -281,6 +281,21 @@ calls_case() {
 	done
 }
 
+# calls_traced_case NAME IDX EXPECT: calls_case with the function tracer
+# on fn_IDX, the fallback path: ftrace calls the site through its list of
+# ops (the tracer, then the livepatch handler), on both kernels.  The
+# reference function stays untraced, so the overhead includes the tracer's.
+calls_traced_case() {
+	local ret=0
+	echo "klp_bench_fn_$2" >"$T/set_ftrace_filter" &&
+		echo function >"$T/current_tracer" ||
+		err "call_$1: cannot trace klp_bench_fn_$2" || return 1
+	calls_case "$@" || ret=1
+	echo nop >"$T/current_tracer"
+	: >"$T/set_ftrace_filter"
+	return "$ret"
+}
+
 # --- metric 6: memory --------------------------------------------------------
 # mem: set MEM_SLAB (meminfo Slab), MEM_OBJ (bytes of slab objects in use,
 # from /proc/slabinfo) and MEM_VMALLOC (meminfo VmallocUsed), in bytes, after
@@ -814,7 +829,8 @@ k_case() {
 			ENABLED_OBJ=$((MEM_OBJ - obj)) ENABLED_SLAB=$((MEM_SLAB - slab))
 			ENABLED_VMALLOC=$((MEM_VMALLOC - vm))
 		fi
-		((rep == 1 && k == 1)) && calls_case patched 0 2
+		((rep == 1 && k == 1)) && calls_case patched 0 2 &&
+			calls_traced_case patched_traced 0 2
 		((rep == 1 && k == 1000)) && calls_case patched_k1000 0 2
 		disable_case "$k" "$rep"
 		# Memory once a round: its figures do not vary (303 and 305

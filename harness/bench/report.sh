@@ -63,8 +63,9 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 rows() {
 	cat <<'EOF'
 call_unpatched|@min:call_ref_|0|ns||call cost, unpatched (fastest run)
-call_overhead|@rel:call_rel_patched|0|ns|1.0|call overhead, K=1 patched
-call_overhead_k1000|@rel:call_rel_patched_k1000|0|ns||call overhead, K=1000 patched
+call_overhead|@rel:call_rel_patched|0|ns|0.1|call overhead, K=1 patched
+call_overhead_k1000|@rel:call_rel_patched_k1000|0|ns|0.1|call overhead, K=1000 patched
+call_overhead_traced|@rel:call_rel_patched_traced|0|ns|1.0|call overhead, K=1, function tracer on it
 enable_1|enable|1|ms||enable latency, K=1|cpu
 enable_10|enable|10|ms||enable latency, K=10|cpu
 enable_100|enable|100|ms||enable latency, K=100|cpu
@@ -110,6 +111,7 @@ disturb_tasklist_holds|disturb_tasklist_holds|disturb|n||tasklist_lock holds by 
 disturb_patching_ipis|disturb_patching_ipis|disturb|n||ftrace code patching IPIs to CPU 2 (not counted)
 call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpatched - 1)
 call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000
+call_rel_patched_traced|call_rel_patched_traced|0|x||relative call overhead, K=1, traced
 call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
 call_median_unpatched|call_unpatched|0|ns||call cost, unpatched (typical, host load)
 call_median_patched|call_patched|0|ns||call cost, patched K=1 (typical, host load)

@@ -651,6 +651,23 @@ static struct attribute *klp_object_dir_attrs[] = {
 };
 ATTRIBUTE_GROUPS(klp_object_dir);
 
+/* How calls of the function are served now; see klp_func_call_mode(). */
+static ssize_t call_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	struct klp_func *func = container_of(kobj, struct klp_func, kobj);
+
+	return sysfs_emit(buf, "%s\n", klp_func_call_mode(func));
+}
+
+static struct kobj_attribute klp_attr_call = __ATTR_RO(call);
+
+static struct attribute *klp_func_dir_attrs[] = {
+	&klp_attr_call.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(klp_func_dir);
+
 static void klp_patch_release(struct kobject *kobj)
 {
 	complete(&klp_kobj_to_patch(kobj)->finish);
@@ -719,6 +736,7 @@ static struct kobj_type klp_object_ktype = {
 static struct kobj_type klp_func_ktype = {
 	.release = klp_func_release,
 	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = klp_func_dir_groups,
 };
 
 /*

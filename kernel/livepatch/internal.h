@@ -100,6 +100,7 @@ struct klp_func *klp_func_below(struct klp_func *func);
 unsigned long klp_func_ip(struct klp_func *func);
 void klp_sync_handlers(void);
 void klp_direct_update(void);
+const char *klp_func_call_mode(struct klp_func *func);
 void __init klp_direct_init(void);
 
 /* transition.c */
@@ -168,6 +169,7 @@ void klp_func_left_behind(const struct klp_func *func,
 const struct klp_range *klp_find_range(const struct klp_range *ranges,
 				       unsigned int nr, unsigned long addr);
 unsigned int klp_merge_ranges(struct klp_range *ranges, unsigned int nr);
+bool klp_trace_cut(const unsigned long *entries, int nr);
 const struct klp_range *klp_stack_blocked_by(const struct klp_range *ranges,
 					     unsigned int nr,
 					     const unsigned long *entries,

@@ -24,6 +24,7 @@
 
 #include <kunit/test.h>
 #include <linux/elf.h>
+#include <linux/ftrace.h>
 #include <linux/kernel.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
@@ -1287,6 +1288,38 @@ static const char *klp_kunit_find(const struct klp_range *ranges,
 	return range ? range->name : "-";
 }
 
+/*
+ * A trace whose last entry lies in a retpoline or ITS thunk, or in
+ * return_to_handler(), is cut short (see klp_trace_cut()); one that only
+ * passes through such code higher up, or ends elsewhere, is not.
+ */
+static void klp_kunit_trace_cut(struct kunit *test)
+{
+	unsigned long e[3] = { (unsigned long)schedule,
+			       (unsigned long)klp_trace_cut,
+			       (unsigned long)schedule };
+	int tried = 0;
+
+	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, 0));
+	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, -EINVAL));
+	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, 3));
+#ifdef CONFIG_RETPOLINE
+	e[2] = (unsigned long)__x86_indirect_thunk_array + 1;
+	KUNIT_EXPECT_TRUE(test, klp_trace_cut(e, 3));
+	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, 2));
+	e[2] = (unsigned long)__indirect_thunk_end;
+	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, 3));
+	tried++;
+#endif
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	e[2] = (unsigned long)return_to_handler + 1;
+	KUNIT_EXPECT_TRUE(test, klp_trace_cut(e, 3));
+	tried++;
+#endif
+	if (!tried)
+		kunit_skip(test, "no retpolines and no function graph tracer");
+}
+
 static void klp_kunit_find_range(struct kunit *test)
 {
 	const struct klp_range *r = klp_kunit_ranges;
@@ -1418,6 +1451,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_task_fork),
 	KUNIT_CASE(klp_kunit_left_behind),
 	KUNIT_CASE(klp_kunit_find_range),
+	KUNIT_CASE(klp_kunit_trace_cut),
 	KUNIT_CASE(klp_kunit_stack_blocked),
 	KUNIT_CASE(klp_kunit_stack_old_or_new),
 	KUNIT_CASE(klp_kunit_merge_ranges),

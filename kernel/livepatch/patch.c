@@ -846,6 +846,102 @@ void klp_direct_update(void)
 	klp_dtab_retire(tab);
 }
 
+/* Whether @tab has a slot for the site whose call returns to @key. */
+static bool klp_dtab_holds(const struct klp_dtab *tab, unsigned long key)
+{
+	unsigned long i;
+
+	for (i = (key >> 4) & tab->mask; tab->slot[i].key; i++)
+		if (tab->slot[i].key == key)
+			return true;
+	return false;
+}
+
+/*
+ * Why calls of @top, the top of @site's stack, take the handler, or NULL
+ * when they do not (the site is in the dispatcher's table).  Context:
+ * preemption disabled, which keeps the site and the table from being freed
+ * (klp_sync_handlers(), and the "rude" grace period of klp_dtab_retire()).
+ */
+static const char *klp_site_handler_reason(struct klp_site *site,
+					   struct klp_func *top)
+{
+	unsigned long target;
+	struct klp_dtab *tab;
+
+	if (!klp_dispatcher)
+		return "handler no-dispatcher";
+	if (READ_ONCE(klp_trans_patch))
+		return "handler transition";
+	if (!READ_ONCE(klp_direct))
+		return "handler off";
+	if (!klp_direct_possible())
+		return "handler isolation";
+	if (!klp_arch_can_jump_to((unsigned long)top->new_func))
+		return "handler no-endbr";
+	target = klp_arch_site_target(site->ip);
+	if (!target)
+		return "handler updating";
+	if (target != (unsigned long)klp_dispatcher)
+		return "handler shared";
+	tab = rcu_dereference_sched(klp_dtab);
+	if (!tab || !klp_dtab_holds(tab, site->ip + MCOUNT_INSN_SIZE))
+		return "handler no-table";
+	return NULL;
+}
+
+/**
+ * klp_func_call_mode() - how calls of a patched function are served now
+ * @func: a function of a registered patch
+ *
+ * For the "call" file of the function's sysfs directory:
+ *  - "direct": the dispatcher jumps to @func's replacement (see "Calls
+ *    without the handler" above);
+ *  - "handler <why>": every call goes through klp_ftrace_handler():
+ *    "transition" (a transition runs), "off" (livepatch.direct=0),
+ *    "isolation" (CPU isolation), "no-endbr" (IBT, and the replacement has
+ *    no endbr), "shared" (another ftrace user traces the function, so
+ *    ftrace calls its list of ops), "updating" (ftrace is rewriting the
+ *    call site), "no-table" (the table could not be allocated),
+ *    "no-dispatcher" (none could be made at boot);
+ *  - "superseded": a newer patch's replacement runs instead;
+ *  - "unpatched": @func is not on its function's stack (its object is not
+ *    loaded, or the patch is not enabled).
+ *
+ * Context: any task context.  A snapshot taken without klp_mutex: function
+ * directories are removed under it, and a reader waiting for it there
+ * would deadlock with their removal.
+ *
+ * Return: one of the strings above.
+ */
+const char *klp_func_call_mode(struct klp_func *func)
+{
+	unsigned long old_func = (unsigned long)READ_ONCE(func->old_func);
+	const char *mode = "unpatched";
+	struct klp_func *top;
+	struct klp_site *site;
+	unsigned long ip;
+
+	/* The object went: nothing to look up (it was unpatched first). */
+	ip = old_func ? ftrace_location(old_func) : 0;
+	preempt_disable();
+	site = ip && READ_ONCE(func->patched) ? klp_site_find(ip) : NULL;
+	top = site ? list_first_or_null_rcu(&site->func_stack, struct klp_func,
+					    stack_node) : NULL;
+	if (!top)
+		goto out;
+	if (top != func) {
+		/* Tasks not switched yet may still run @func. */
+		mode = READ_ONCE(top->transition) ? "handler transition" :
+						    "superseded";
+		goto out;
+	}
+	mode = klp_site_handler_reason(site, top) ?: "direct";
+out:
+	preempt_enable();
+	return mode;
+}
+
 static int klp_direct_set(const char *val, const struct kernel_param *kp)
 {
 	int ret;

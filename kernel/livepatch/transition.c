@@ -38,6 +38,7 @@
 
 #include <linux/cpu.h>
 #include <linux/ftrace.h>
+#include <linux/kallsyms.h>
 #include <linux/livepatch_sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
@@ -47,6 +48,7 @@
 #include <linux/sort.h>
 #include <linux/stacktrace.h>
 #include <linux/workqueue.h>
+#include <asm/livepatch.h>
 #include "internal.h"
 
 #define CREATE_TRACE_POINTS
@@ -145,6 +147,7 @@ static void klp_trans_work_fn(struct work_struct *work);
 static void klp_sched_begin(void);
 static void klp_sched_finish(void);
 static void klp_sched_note_blocked(struct task_struct *task, int ret);
+static void __init klp_init_trace_cut(void);
 /*
  * The rounds of checks, on klp_trans_wq.  A round is bounded work (one
  * stack check of each task not yet switched), so the higher priority
@@ -164,6 +167,7 @@ static void klp_queue_round(unsigned long delay)
  */
 int __init klp_trans_init(void)
 {
+	klp_init_trace_cut();
 	klp_trans_wq = alloc_workqueue("klp_transition",
 				       WQ_UNBOUND | WQ_HIGHPRI, 1);
 	if (!klp_trans_wq) {
@@ -640,6 +644,50 @@ klp_stack_blocked_by(const struct klp_range *ranges, unsigned int nr,
 	return NULL;
 }
 
+/*
+ * Traces called reliable that are cut short.
+ *
+ * stack_trace_save_tsk_reliable() fails when the unwinder meets code it
+ * has no data for, but in 6.1 a few places of x86 assembly carry an unwind
+ * hint that says "end of the stack" although more frames lie above them:
+ * the retpoline and ITS thunks every indirect call goes through on a
+ * kernel with those mitigations (klp_arch_in_thunk()), and
+ * return_to_handler(), where a function traced by the function graph
+ * tracer returns.  A task interrupted there has a trace that ends at that
+ * address, with the function that made the call, possibly one the
+ * transition leaves behind, missing: switched, it would go on in an old
+ * function and call new ones (test-stress.sh saw exactly that, a mix of
+ * the versions of its consistency pair, on Debian's configuration).  The
+ * walk ends right after such an address, so only the last entry is looked
+ * at.  The range of return_to_handler() is looked up once, at boot.
+ */
+static unsigned long klp_graph_ret_start, klp_graph_ret_end;
+
+static void __init klp_init_trace_cut(void)
+{
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	unsigned long addr = (unsigned long)return_to_handler;
+	unsigned long size, off;
+
+	if (kallsyms_lookup_size_offset(addr, &size, &off)) {
+		klp_graph_ret_start = addr - off;
+		klp_graph_ret_end = addr - off + size;
+	}
+#endif
+}
+
+/* Whether the @nr @entries of a "reliable" trace may lack frames above. */
+KLP_VISIBLE_IF_KUNIT bool klp_trace_cut(const unsigned long *entries, int nr)
+{
+	unsigned long last;
+
+	if (nr <= 0)
+		return false;
+	last = entries[nr - 1];
+	return klp_arch_in_thunk(last) ||
+	       (last >= klp_graph_ret_start && last < klp_graph_ret_end);
+}
+
 /* What a stack check needs: scratch space, and where to say what blocks. */
 struct klp_check {
 	unsigned long *entries;		/* KLP_MAX_STACK_ENTRIES of them */
@@ -653,7 +701,7 @@ static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
 
 	nr = stack_trace_save_tsk_reliable(task, check->entries,
 					   KLP_MAX_STACK_ENTRIES);
-	if (nr < 0)
+	if (nr < 0 || klp_trace_cut(check->entries, nr))
 		return -EINVAL;
 
 	range = klp_stack_blocked_by(klp_trans.ranges, klp_trans.nr_ranges,
@@ -1912,9 +1960,11 @@ void __klp_sched_try_switch(void)
 	if (!klp_trans_patch || !klp_patch_pending(current))
 		goto unlock;
 
+	/* Called from cond_resched(): never inside a thunk; checked all the same. */
 	nr = stack_trace_save_tsk_reliable(current, klp_trans.stack_entries,
 					   KLP_MAX_STACK_ENTRIES);
-	if (nr < 0 || klp_sched_stack_blocked(klp_trans.stack_entries, nr)) {
+	if (nr < 0 || klp_trace_cut(klp_trans.stack_entries, nr) ||
+	    klp_sched_stack_blocked(klp_trans.stack_entries, nr)) {
 		raw_cpu_write(klp_sched_blocked_at, now);
 		goto unlock;
 	}

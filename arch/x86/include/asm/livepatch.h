@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/ftrace.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <asm/alternative.h>
 #include <asm/cpufeature.h>
 #include <asm/ibt.h>
@@ -290,6 +291,56 @@ static inline unsigned int klp_arch_write_dispatcher(u8 *code, unsigned long at,
 static inline bool klp_arch_can_jump_to(unsigned long target)
 {
 	return !IS_ENABLED(CONFIG_X86_KERNEL_IBT) || is_endbr(*(u32 *)target);
+}
+
+/**
+ * klp_arch_in_thunk() - whether @addr lies in a retpoline, ITS or return thunk
+ * @addr: the outermost entry of a stack trace
+ *
+ * In 6.1 every retpoline thunk (__x86_indirect_thunk_<reg>) and ITS thunk
+ * (__x86_indirect_its_thunk_<reg>) starts with UNWIND_HINT_EMPTY, which the
+ * ORC unwinder reads as "the stack ends here" (6.4 split the hint into an
+ * end of stack and an undefined state).  A task interrupted inside a thunk,
+ * on its way from an indirect call to the function called, gets a trace
+ * that stack_trace_save_tsk_reliable() calls reliable but that stops at the
+ * thunk: the caller that made the call, and everything above it, is
+ * missing.  The walk stops right after such an address, so it is the last
+ * entry of the trace.  The return thunks share the section; their hints
+ * are right, and a task found there is only looked at again later.
+ *
+ * Return: true when the trace must not be trusted.
+ */
+static inline bool klp_arch_in_thunk(unsigned long addr)
+{
+#ifdef CONFIG_RETPOLINE
+	return addr >= (unsigned long)__indirect_thunk_start &&
+	       addr < (unsigned long)__indirect_thunk_end;
+#else
+	return false;
+#endif
+}
+
+/**
+ * klp_arch_site_target() - where the ftrace call at @ip goes now
+ * @ip: an ftrace location that ftrace traces (a 5-byte call)
+ *
+ * For the sysfs view of a function: whether ftrace points the site at
+ * klp_ops' own trampoline (only klp_ops traces it) or at its generic
+ * trampoline (other ftrace users share it).  A read of kernel text that
+ * text_poke_bp() may be rewriting: it starts with an int3 then.
+ *
+ * Return: the call's target, or 0 when @ip holds no plain call now.
+ */
+static inline unsigned long klp_arch_site_target(unsigned long ip)
+{
+	u8 insn[CALL_INSN_SIZE];
+	s32 rel;
+
+	if (copy_from_kernel_nofault(insn, (void *)ip, sizeof(insn)) ||
+	    insn[0] != CALL_INSN_OPCODE)
+		return 0;
+	memcpy(&rel, &insn[1], sizeof(rel));
+	return ip + CALL_INSN_SIZE + rel;
 }
 
 #endif /* _ASM_X86_LIVEPATCH_H */

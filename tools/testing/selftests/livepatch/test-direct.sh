@@ -14,19 +14,32 @@
 #    the site through its list of ops, so the handler serves every call
 #    (and the tracer or the kprobe sees each one) for as long as they stay;
 #  - the patch disabled: the original text, and no handler call.
+# Each step also reads the function's "call" file, which says how its calls
+# are served now ("direct", or "handler <why>", or "superseded"), and two
+# more steps check the reasons that need two patches: a newer patch on top
+# of the function ("superseded", the newer one "direct"), and a transition
+# held open by a task asleep in another patched function (every call takes
+# the handler, "handler transition", until the transition completes).
 # Stock 6.1 always calls its handler: SKIP there.
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
 
 P=test_klp_livepatch
+P2=test_klp_livepatch2
+T=test_klp_target
+H=test_klp_holdpatch
 OLD=cmdline_proc_show
+CALL=$KLP_SYSFS/$P/vmlinux/$OLD,1/call
+CALL2=$KLP_SYSFS/$P2/vmlinux/$OLD,1/call
+CALL_H=$KLP_SYSFS/$H/$T/test_klp_target_hold,1/call
+HOLD_OUT=""
 KP_OLD=klp_test_old
 DIRECT=/sys/module/livepatch/parameters/direct
 N=50
 
 klp_setup
-klp_require_mod "$P"
+klp_require_mod "$P" "$P2" "$T" "$H"
 [[ -e $DIRECT ]] || klp_lacks "no calls without the handler ($DIRECT)"
 klp_read "$DIRECT" || die "cannot read $DIRECT"
 [[ $REPLY == Y ]] || die "$DIRECT reads '$REPLY', not Y"
@@ -39,6 +52,7 @@ grep -qw function "$TRACEFS/available_tracers" ||
 EVENT=$TRACEFS/events/livepatch/klp_handler
 [[ -d $EVENT ]] || die "no trace event livepatch:klp_handler"
 klp_patch_gone "$P" || die "patch $P is already loaded"
+klp_mod_loaded "$T" && die "$T is already loaded"
 
 ORIG=$(cat /proc/cmdline)
 PATCHED="$P: cmdline replaced"
@@ -66,6 +80,10 @@ tracer_off() {
 }
 
 klp_at_exit "echo 1 > '$DIRECT'"
+HOLD_OUT=$(mktemp)
+klp_at_exit "rm -f '$HOLD_OUT'"
+# Whatever happens, wake the sleeper before the modules are removed.
+klp_at_exit "[[ ! -e /proc/$T/release ]] || echo 1 > /proc/$T/release"
 klp_at_exit tracer_off
 klp_at_exit "echo 0 > '$EVENT/enable'"
 klp_at_exit klp_kprobe_off "$TRACEFS" "$KP_OLD"
@@ -75,35 +93,77 @@ echo 1 > "$EVENT/enable" || die "cannot enable livepatch:klp_handler"
 # ---------------------------------------------------------------------------
 start_test "a settled patch is called without the handler"
 load_lp "$P"
+check_mode "$CALL" 444
+check_file "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, patch settled" 0 "$REPLY"
 echo 0 > "$DIRECT" || die "cannot write 0 to $DIRECT"
 check_file "$DIRECT" N
+check_file "$CALL" "handler off"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, livepatch.direct=0" "$N" "$REPLY"
 echo 1 > "$DIRECT" || die "cannot write 1 to $DIRECT"
+check_file "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, livepatch.direct=1 again" 0 "$REPLY"
+check_write "$CALL" direct EACCES
 
 # ---------------------------------------------------------------------------
 start_test "a tracer on the patched function: the handler serves every call"
 echo "$OLD" > "$TRACEFS/set_ftrace_filter" || die "cannot filter $OLD"
 echo function > "$TRACEFS/current_tracer" || die "cannot start the function tracer"
+check_file "$CALL" "handler shared"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, function tracer on $OLD" "$N" "$REPLY"
 check_eq "calls of $OLD traced" "$N" "$(grep -cE ": $OLD <-" "$TRACEFS/trace")"
 tracer_off
+check_file "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, tracer gone" 0 "$REPLY"
 
 # ---------------------------------------------------------------------------
 start_test "a kprobe on the patched function: the handler serves every call"
 klp_kprobe_on "$TRACEFS" "$KP_OLD" "$OLD"
+check_file "$CALL" "handler shared"
 handler_calls "$N" "$PATCHED" "$KP_OLD"
 check_eq "handler calls and kprobe hits for $N reads, kprobe on $OLD" "$N $N" "$REPLY $HITS2"
 klp_kprobe_off "$TRACEFS" "$KP_OLD"
+check_file "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, kprobe gone" 0 "$REPLY"
+
+# ---------------------------------------------------------------------------
+start_test "a newer patch on top: it is called directly, the older one is superseded"
+load_lp "$P2"
+check_file "$CALL" superseded
+check_file "$CALL2" direct
+handler_calls "$N" "$P2: cmdline replaced"
+check_eq "handler calls for $N reads, $P2 on top of $P" 0 "$REPLY"
+disable_lp "$P2"
+unload_mod "$P2"
+check_file "$CALL" direct
+
+# ---------------------------------------------------------------------------
+start_test "a transition held open: every call takes the handler until it completes"
+load_mod "$T"
+klp_start_reader "/proc/$T/hold" "$HOLD_OUT" "/proc/$T/sleepers"
+load_lp_nowait "$H"
+klp_in_transition "$H" || die "the transition of $H ended while a task slept in the old function"
+check_file "$CALL_H" "handler transition"
+check_file "$CALL" "handler transition"
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads during the transition of $H" "$N" "$REPLY"
+echo 1 > "/proc/$T/release"
+wait "$READER" || die "the reader of /proc/$T/hold failed"
+check_eq "the held read" "$T: released" "$(< "$HOLD_OUT")"
+wait_transition "$H"
+check_file "$CALL_H" direct
+check_file "$CALL" direct
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads after the transition" 0 "$REPLY"
+disable_lp "$H"
+unload_mod "$H"
+unload_mod "$T"
 
 # ---------------------------------------------------------------------------
 start_test "the patch disabled: original code, no handler call"

@@ -45,6 +45,14 @@
 #     and unloaded in a loop by "klp_stress_worker loadloop" (the patches
 #     are applied to it as it comes and taken off as it goes, during
 #     transitions too).
+#   - KLP_STRESS_BYSTANDERS tasks (default 200) asleep outside any patched
+#     function, so that the rounds of stack checks are shared among the
+#     CPUs (kernel/livepatch/transition.c, "Sharing a round") on a small
+#     guest too: a helper of nice -20 on each CPU preempts the workers
+#     there, in the middle of whatever they run, and checks stacks.  With
+#     them, this test found that a task interrupted inside a retpoline
+#     thunk had a stack trace called reliable that lacked its caller
+#     (klp_arch_in_thunk()): a mix of the pair's versions by round 8.
 # CPU hotplug: the test takes one CPU (the last online one but CPU 0)
 # offline and brings it back in the middle of transitions: in every held
 # transition above (which cannot end meanwhile: it must still be open after
@@ -74,15 +82,15 @@
 # transitions are only retried once a second, stock 6.1, recognised by the
 # missing transition_ms file; 15 on debug kernels, recognised by
 # kmemleak; 60 on KCSAN kernels, recognised by /sys/kernel/debug/kcsan),
-# KLP_STRESS_WORKERS, KLP_STRESS_BIG_EVERY (default 5 cycles, 3
+# KLP_STRESS_WORKERS, KLP_STRESS_BYSTANDERS, KLP_STRESS_BIG_EVERY (default 5 cycles, 3
 # on stock), KLP_STRESS_BIG_FUNCS (default 1000; 20 on stock, which pays
 # RCU-tasks grace periods per function), KLP_STRESS_ONE_CPU (see
 # test-syscall.sh for why the default under QEMU TCG is one CPU, unless
 # the guest runs single-threaded TCG, see harness/run-vm.sh).  A guest
 # that cannot pass the environment (harness/run-vm.sh) may set the rounds
-# and the workers on the kernel command line instead: klp.stress_rounds=N
-# and klp.stress_workers=N (the 8-vCPU run of `make stress8`); the
-# environment wins.
+# and the workers on the kernel command line instead: klp.stress_rounds=N,
+# klp.stress_workers=N (the 8-vCPU run of `make stress8`) and
+# klp.stress_bystanders=N; the environment wins.
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
@@ -103,6 +111,7 @@ for arg in $(< /proc/cmdline); do
 	case $arg in
 	klp.stress_rounds=*) KLP_STRESS_ROUNDS=${KLP_STRESS_ROUNDS:-${arg#*=}} ;;
 	klp.stress_workers=*) KLP_STRESS_WORKERS=${KLP_STRESS_WORKERS:-${arg#*=}} ;;
+	klp.stress_bystanders=*) KLP_STRESS_BYSTANDERS=${KLP_STRESS_BYSTANDERS:-${arg#*=}} ;;
 	esac
 done
 NWORKERS=${KLP_STRESS_WORKERS:-4}
@@ -628,6 +637,35 @@ held_reverse_disable() {
 # ---------------------------------------------------------------------------
 # Background tasks.
 
+# Bystanders: NBYSTANDERS tasks asleep outside any patched function (a
+# read of the nap FIFO, which nobody writes to), so that there are enough
+# tasks for the rounds of stack checks to be shared among the CPUs
+# (KLP_WALK_SHARE_MIN in kernel/livepatch/transition.c) on a small guest
+# too.  They leave with the test.
+BYSTANDERS=()
+NBYSTANDERS=${KLP_STRESS_BYSTANDERS:-200}
+[[ $NBYSTANDERS =~ ^[0-9]+$ ]] || die "KLP_STRESS_BYSTANDERS must be a number"
+# shellcheck disable=SC2317 # called through klp_at_exit
+stop_bystanders() {
+	((${#BYSTANDERS[@]})) || return 0
+	kill -TERM "${BYSTANDERS[@]}" 2>/dev/null
+	wait "${BYSTANDERS[@]}" 2>/dev/null
+	BYSTANDERS=()
+}
+start_bystanders() {
+	local i
+	if ((NBYSTANDERS)); then
+		klp_at_exit stop_bystanders
+		for ((i = 0; i < NBYSTANDERS; i++)); do
+			read -r -u "$NAP_FD" _ &
+			BYSTANDERS+=($!)
+		done
+	fi
+	# /proc/loadavg's fourth field: runnable/all tasks.
+	read -r _ _ _ REPLY _ < /proc/loadavg
+	klp_info "$NBYSTANDERS bystander tasks asleep; tasks now: ${REPLY#*/}"
+}
+
 LOADER_PID="" LOADER_RC=""
 # stop_loader: (exit trap too) stop the loader (which unloads
 # test_klp_stress_target2 before it exits).
@@ -733,6 +771,7 @@ read -r reply <&"$SERVE_OUT"
 klp_at_exit stop_loader
 "$WORKER" loadloop "${MOD[$TGT2]}" "$TGT2" > "$LOADOUT" 2> "$LOADERR" &
 LOADER_PID=$!
+start_bystanders
 
 # elapsed START [SUM]: print SUM + the seconds since START.
 elapsed() {
