@@ -25,7 +25,7 @@ export KLP_KCONFIG=distro
 
 allow=${KLP_DISTRO_ALLOW:-$KLP_ROOT/harness/configs/distro.allow}
 [[ -f $allow ]] || die "no allow-list $allow"
-[[ -f $KLP_DISTRO_CONFIG ]] || ensure_packages
+ensure_packages
 [[ -f $KLP_DISTRO_CONFIG ]] || die "$KLP_DISTRO_CONFIG missing (is linux-config-6.1 installed?)"
 [[ -f $KLP_SRC/Makefile ]] || "$KLP_ROOT/harness/prepare-tree.sh" >&2
 

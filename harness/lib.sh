@@ -80,7 +80,9 @@ die() {
 # lists the exceptions, harness/check-distro-config.sh checks them).
 KLP_DISTRO_CONFIG=/usr/src/linux-config-6.1/config.amd64_none_cloud-amd64.xz
 if [[ $KLP_KCONFIG == distro ]]; then
-	KLP_PACKAGES_DISTRO=(linux-config-6.1 openssl libssl-dev)
+	# pahole: Kconfig records its version (CONFIG_PAHOLE_VERSION), which
+	# must be Debian's (dwarves 1.24) for check-distro-config.sh.
+	KLP_PACKAGES_DISTRO=(linux-config-6.1 openssl libssl-dev dwarves)
 else
 	KLP_PACKAGES_DISTRO=()
 fi

@@ -908,7 +908,7 @@ static void klp_setup_func(struct klp_object *obj, struct klp_func *func)
 	func->old_func = NULL;
 	func->old_size = 0;
 	func->new_size = 0;
-	func->patched = false;
+	WRITE_ONCE(func->patched, false);
 	func->transition = false;
 	list_add_tail(&func->node, &obj->func_list);
 }

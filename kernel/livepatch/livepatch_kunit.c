@@ -1289,9 +1289,9 @@ static const char *klp_kunit_find(const struct klp_range *ranges,
 }
 
 /*
- * A trace whose last entry lies in a retpoline or ITS thunk, or in
- * return_to_handler(), is cut short (see klp_trace_cut()); one that only
- * passes through such code higher up, or ends elsewhere, is not.
+ * A trace with an entry in a retpoline or ITS thunk, or in
+ * return_to_handler(), may be cut short (see klp_trace_cut()); one with
+ * none is not.
  */
 static void klp_kunit_trace_cut(struct kunit *test)
 {
@@ -1309,10 +1309,17 @@ static void klp_kunit_trace_cut(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, 2));
 	e[2] = (unsigned long)__indirect_thunk_end;
 	KUNIT_EXPECT_FALSE(test, klp_trace_cut(e, 3));
+	/* The final return of a thunk: the callee follows it in the trace. */
+	e[1] = (unsigned long)__indirect_thunk_end - 1;
+	KUNIT_EXPECT_TRUE(test, klp_trace_cut(e, 3));
+	e[1] = (unsigned long)klp_trace_cut;
 	tried++;
 #endif
 #ifdef CONFIG_FUNCTION_GRAPH_TRACER
 	e[2] = (unsigned long)return_to_handler + 1;
+	KUNIT_EXPECT_TRUE(test, klp_trace_cut(e, 3));
+	e[2] = (unsigned long)schedule;
+	e[0] = (unsigned long)return_to_handler;
 	KUNIT_EXPECT_TRUE(test, klp_trace_cut(e, 3));
 	tried++;
 #endif

@@ -442,7 +442,7 @@ static void klp_pop_func(struct klp_func *func, struct klp_batch *batch)
 		return;
 
 	list_del_rcu(&func->stack_node);
-	func->patched = false;
+	WRITE_ONCE(func->patched, false);
 
 	if (!list_empty(&site->func_stack))
 		return;
@@ -482,7 +482,7 @@ static int klp_push_func(struct klp_func *func, struct klp_batch *batch)
 	}
 
 	list_add_rcu(&func->stack_node, &site->func_stack);
-	func->patched = true;
+	WRITE_ONCE(func->patched, true);
 	return 0;
 }
 
@@ -541,7 +541,7 @@ static void klp_patch_object_undo(struct klp_object *obj,
 		if (!func->patched)
 			continue;
 		list_del_rcu(&func->stack_node);
-		func->patched = false;
+		WRITE_ONCE(func->patched, false);
 	}
 
 	list_for_each_entry(site, &batch->sites, batch) {
@@ -877,11 +877,11 @@ static const char *klp_site_handler_reason(struct klp_site *site,
 		return "handler off";
 	if (!klp_direct_possible())
 		return "handler isolation";
-	if (!klp_arch_can_jump_to((unsigned long)top->new_func))
+	if (!klp_arch_can_jump_to((unsigned long)READ_ONCE(top->new_func)))
 		return "handler no-endbr";
 	target = klp_arch_site_target(site->ip);
-	if (!target)
-		return "handler updating";
+	if (target <= 1)
+		return target ? "handler updating" : "handler untraced";
 	if (target != (unsigned long)klp_dispatcher)
 		return "handler shared";
 	tab = rcu_dereference_sched(klp_dtab);
@@ -902,7 +902,8 @@ static const char *klp_site_handler_reason(struct klp_site *site,
  *    "isolation" (CPU isolation), "no-endbr" (IBT, and the replacement has
  *    no endbr), "shared" (another ftrace user traces the function, so
  *    ftrace calls its list of ops), "updating" (ftrace is rewriting the
- *    call site), "no-table" (the table could not be allocated),
+ *    call site), "untraced" (ftrace stopped tracing it: ftrace_kill()),
+ *    "no-table" (the table could not be allocated),
  *    "no-dispatcher" (none could be made at boot);
  *  - "superseded": a newer patch's replacement runs instead;
  *  - "unpatched": @func is not on its function's stack (its object is not

@@ -648,44 +648,67 @@ klp_stack_blocked_by(const struct klp_range *ranges, unsigned int nr,
  * Traces called reliable that are cut short.
  *
  * stack_trace_save_tsk_reliable() fails when the unwinder meets code it
- * has no data for, but in 6.1 a few places of x86 assembly carry an unwind
- * hint that says "end of the stack" although more frames lie above them:
- * the retpoline and ITS thunks every indirect call goes through on a
+ * has no data for, but in 6.1 a few places of x86 assembly carry unwind
+ * hints that make the unwinder stop, or go astray, with frames left above
+ * them: the retpoline and ITS thunks every indirect call goes through on a
  * kernel with those mitigations (klp_arch_in_thunk()), and
- * return_to_handler(), where a function traced by the function graph
- * tracer returns.  A task interrupted there has a trace that ends at that
- * address, with the function that made the call, possibly one the
- * transition leaves behind, missing: switched, it would go on in an old
- * function and call new ones (test-stress.sh saw exactly that, a mix of
- * the versions of its consistency pair, on Debian's configuration).  The
- * walk ends right after such an address, so only the last entry is looked
- * at.  The range of return_to_handler() is looked up once, at boot.
+ * return_to_handler() of the function graph tracer (klp_arch_cut_syms()).
+ * A task interrupted there has a trace without the function that made the
+ * call, possibly one the transition leaves behind: switched, it would go
+ * on in an old function and call new ones (test-stress.sh saw exactly
+ * that, a mix of the versions of its consistency pair, first on Debian's
+ * configuration).  Such a trace holds an address of that code (the
+ * interrupted instruction, or a return into it), so a trace with any entry
+ * there is unreliable.  No task stays there long: it is a blocker for one
+ * round at most.  The sizes of the symbols are looked up once, at boot.
  */
-static unsigned long klp_graph_ret_start, klp_graph_ret_end;
+struct klp_cut {
+	unsigned long start;
+	unsigned long end;
+};
+
+static struct klp_cut klp_cuts[KLP_ARCH_CUT_SYMS];
+static unsigned int klp_nr_cuts;
 
 static void __init klp_init_trace_cut(void)
 {
-#ifdef CONFIG_FUNCTION_GRAPH_TRACER
-	unsigned long addr = (unsigned long)return_to_handler;
-	unsigned long size, off;
+	unsigned long syms[KLP_ARCH_CUT_SYMS], size, off;
+	unsigned int i, n = klp_arch_cut_syms(syms);
 
-	if (kallsyms_lookup_size_offset(addr, &size, &off)) {
-		klp_graph_ret_start = addr - off;
-		klp_graph_ret_end = addr - off + size;
+	for (i = 0; i < n; i++) {
+		/* A symbol of the core kernel has a size; else guess. */
+		if (WARN_ON_ONCE(!kallsyms_lookup_size_offset(syms[i], &size,
+							      &off))) {
+			size = 64;
+			off = 0;
+		}
+		klp_cuts[i].start = syms[i] - off;
+		klp_cuts[i].end = syms[i] - off + size;
 	}
-#endif
+	klp_nr_cuts = n;
 }
 
-/* Whether the @nr @entries of a "reliable" trace may lack frames above. */
+static bool klp_addr_cuts_trace(unsigned long addr)
+{
+	unsigned int i;
+
+	if (klp_arch_in_thunk(addr))
+		return true;
+	for (i = 0; i < klp_nr_cuts; i++)
+		if (addr >= klp_cuts[i].start && addr < klp_cuts[i].end)
+			return true;
+	return false;
+}
+
+/* Whether the @nr @entries of a "reliable" trace may lack frames. */
 KLP_VISIBLE_IF_KUNIT bool klp_trace_cut(const unsigned long *entries, int nr)
 {
-	unsigned long last;
+	int i;
 
-	if (nr <= 0)
-		return false;
-	last = entries[nr - 1];
-	return klp_arch_in_thunk(last) ||
-	       (last >= klp_graph_ret_start && last < klp_graph_ret_end);
+	for (i = 0; i < nr; i++)
+		if (klp_addr_cuts_trace(entries[i]))
+			return true;
+	return false;
 }
 
 /* What a stack check needs: scratch space, and where to say what blocks. */
@@ -1345,7 +1368,7 @@ static void klp_trans_finish(void)
 
 	klp_left_drop();
 	klp_trans_target = KLP_UNDEFINED;
-	klp_trans_patch = NULL;
+	WRITE_ONCE(klp_trans_patch, NULL);
 	WRITE_ONCE(klp_trans.kick_armed, 0);
 	/* Settled sites are called without the handler again (patch.c). */
 	klp_direct_update();
@@ -1410,7 +1433,7 @@ void klp_trans_prepare(struct klp_patch *patch, int state)
 	pr_debug("'%s': initializing %s transition\n", patch->mod->name,
 		 klp_state_name(state));
 
-	klp_trans_patch = patch;
+	WRITE_ONCE(klp_trans_patch, patch);
 	klp_trans_target = state;
 	/* Every call takes the handler from here on (patch.c). */
 	klp_direct_update();

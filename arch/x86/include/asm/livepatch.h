@@ -295,7 +295,7 @@ static inline bool klp_arch_can_jump_to(unsigned long target)
 
 /**
  * klp_arch_in_thunk() - whether @addr lies in a retpoline, ITS or return thunk
- * @addr: the outermost entry of a stack trace
+ * @addr: an entry of a stack trace
  *
  * In 6.1 every retpoline thunk (__x86_indirect_thunk_<reg>) and ITS thunk
  * (__x86_indirect_its_thunk_<reg>) starts with UNWIND_HINT_EMPTY, which the
@@ -304,11 +304,15 @@ static inline bool klp_arch_can_jump_to(unsigned long target)
  * on its way from an indirect call to the function called, gets a trace
  * that stack_trace_save_tsk_reliable() calls reliable but that stops at the
  * thunk: the caller that made the call, and everything above it, is
- * missing.  The walk stops right after such an address, so it is the last
- * entry of the trace.  The return thunks share the section; their hints
- * are right, and a task found there is only looked at again later.
+ * missing.  At the thunk's final return (and in the return thunk it goes
+ * through) the unwinder does not stop, but takes the function being called,
+ * which the thunk has put where a return address goes, for a caller, and
+ * goes on from its first byte with the unwind data of whatever precedes it.
+ * Either way an address of the thunks' section is in the trace.  The
+ * section also holds the return thunks, whose hints are right: a task found
+ * in one is only looked at again later.
  *
- * Return: true when the trace must not be trusted.
+ * Return: true when a trace that holds @addr must not be trusted.
  */
 static inline bool klp_arch_in_thunk(unsigned long addr)
 {
@@ -320,6 +324,33 @@ static inline bool klp_arch_in_thunk(unsigned long addr)
 #endif
 }
 
+#define KLP_ARCH_CUT_SYMS	2
+
+/**
+ * klp_arch_cut_syms() - code outside the thunks' section that cuts traces
+ * @syms: room for KLP_ARCH_CUT_SYMS addresses
+ *
+ * return_to_handler(), where a function traced by the function graph
+ * tracer returns, starts with UNWIND_HINT_EMPTY too; srso_alias_safe_ret(),
+ * which the SRSO alias return thunk calls, sits in a section of its own and
+ * may run the final return of a retpoline thunk (see klp_arch_in_thunk()).
+ * The caller looks up the size of each symbol.
+ *
+ * Return: how many addresses were written to @syms.
+ */
+static inline unsigned int klp_arch_cut_syms(unsigned long *syms)
+{
+	unsigned int n = 0;
+
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	syms[n++] = (unsigned long)return_to_handler;
+#endif
+#ifdef CONFIG_CPU_SRSO
+	syms[n++] = (unsigned long)srso_alias_safe_ret;
+#endif
+	return n;
+}
+
 /**
  * klp_arch_site_target() - where the ftrace call at @ip goes now
  * @ip: an ftrace location that ftrace traces (a 5-byte call)
@@ -327,17 +358,23 @@ static inline bool klp_arch_in_thunk(unsigned long addr)
  * For the sysfs view of a function: whether ftrace points the site at
  * klp_ops' own trampoline (only klp_ops traces it) or at its generic
  * trampoline (other ftrace users share it).  A read of kernel text that
- * text_poke_bp() may be rewriting: it starts with an int3 then.
+ * text_poke_bp() may be rewriting: the first byte is an int3 then, and
+ * the copy, which is not atomic, may mix two versions of the offset, so
+ * the instruction is read twice.
  *
- * Return: the call's target, or 0 when @ip holds no plain call now.
+ * Return: the call's target; 0 when @ip holds no call (a nop: ftrace
+ * stopped tracing it), 1 while it is being rewritten.
  */
 static inline unsigned long klp_arch_site_target(unsigned long ip)
 {
-	u8 insn[CALL_INSN_SIZE];
+	u8 insn[CALL_INSN_SIZE], again[CALL_INSN_SIZE];
 	s32 rel;
 
 	if (copy_from_kernel_nofault(insn, (void *)ip, sizeof(insn)) ||
-	    insn[0] != CALL_INSN_OPCODE)
+	    copy_from_kernel_nofault(again, (void *)ip, sizeof(again)) ||
+	    memcmp(insn, again, sizeof(insn)) || insn[0] == INT3_INSN_OPCODE)
+		return 1;
+	if (insn[0] != CALL_INSN_OPCODE)
 		return 0;
 	memcpy(&rel, &insn[1], sizeof(rel));
 	return ip + CALL_INSN_SIZE + rel;
