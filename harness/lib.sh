@@ -95,6 +95,9 @@ klp_frags() {
 		return
 	fi
 	echo "$d/base.config"
+	case $KLP_KCONFIG in
+	default | preempt | kcsan) echo "$d/mitigations.config" ;;
+	esac
 	[[ $KLP_KCONFIG != base ]] && echo "$d/$KLP_KCONFIG.config"
 	return 0
 }

@@ -702,9 +702,10 @@ void klp_restore_nops(struct klp_patch *patch)
  * it before the transition was prepared runs the function that was on top,
  * which is that of its state (it has not switched); it cannot switch while
  * it is in the dispatcher, whose code has no ORC data, so that a stack
- * check finds its stack unreliable, and it switches itself only at points
- * outside any patched call (user space return, idle, cond_resched()).
- * Once it jumped, the chosen function is where it runs, and the ranges of
+ * check finds its stack unreliable (as it does in the retpoline and return
+ * thunks the dispatcher leaves through: klp_trace_cut() in transition.c),
+ * and it switches itself only at points outside any patched call (user
+ * space return, idle, cond_resched()).  Once it jumped, the chosen function is where it runs, and the ranges of
  * the transition cover it.  Tasks that switched read the new table: the
  * switch orders their later loads after its publication (locks on the
  * task, or the barriers of TIF_PATCH_PENDING).
