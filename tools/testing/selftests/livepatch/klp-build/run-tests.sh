@@ -130,9 +130,14 @@ klp_relocs() {
 	} 2>&1 | paste -sd ' '
 }
 
+# The running module's name for the static local of
+# test_klp_build_mod_state(): gcc numbers it (reads.0, reads.1, ...)
+# differently from one configuration to the next.
+reads=$(readelf -sW "$obj/lib/livepatch/test_klp_build_mod.o" 2>/dev/null |
+	awk '$4 == "OBJECT" && $NF ~ /^reads\.[0-9]+$/ { print $NF; exit }')
 built module-before && use_case module-before &&
-	check "module-before: the module's function and its static local, relocated against the module" \
-	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_state OBJECT .klp.sym.test_klp_build_mod.reads.1,0" \
+	check "module-before: the module's function and its static local ($reads), relocated against the module" \
+	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_state OBJECT .klp.sym.test_klp_build_mod.${reads:-reads.?},0" \
 	"$(klp_relocs "$dir/out/klp_module_before.ko")"
 built module-after && use_case module-after &&
 	check "module-after: THIS_MODULE of the fix is the target's __this_module (a livepatch relocation)" \
@@ -151,8 +156,8 @@ built warn-static-key && use_case warn-static-key &&
 		awk '/^Relocation section .\.rela__bug_table/ { on = 1; next } /^Relocation section/ { on = 0 }
 			on && $3 ~ /^R_/ { print $3, $5 }' | paste -sd ' ')"
 built warn-fire && use_case warn-fire &&
-	check "warn-fire: reads.2 of the patched object is the running module's reads.1; one __bug_table entry" \
-	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_state .klp.rela.test_klp_build_mod..text.test_klp_build_mod_greeting OBJECT .klp.sym.test_klp_build_mod.reads.1,0 NOTYPE .klp.sym.test_klp_build_mod.__this_module,0|__bug_table 00000c" \
+	check "warn-fire: the renumbered static local of the patched object is the running module's $reads; one __bug_table entry" \
+	".klp.rela.test_klp_build_mod..text.test_klp_build_mod_state .klp.rela.test_klp_build_mod..text.test_klp_build_mod_greeting OBJECT .klp.sym.test_klp_build_mod.${reads:-reads.?},0 NOTYPE .klp.sym.test_klp_build_mod.__this_module,0|__bug_table 00000c" \
 	"$(klp_relocs "$dir/out/klp_warn_fire.ko")|$(readelf -SW "$dir/out/klp_warn_fire.ko" |
 		sed 's/^ *\[ *[0-9]*\] //' | awk '$1 == "__bug_table" { print $1, $5 }')"
 built syscall && use_case syscall &&
