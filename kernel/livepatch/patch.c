@@ -705,8 +705,8 @@ void klp_restore_nops(struct klp_patch *patch)
  * check finds its stack unreliable (as it does in the retpoline and return
  * thunks the dispatcher leaves through: klp_trace_cut() in transition.c),
  * and it switches itself only at points outside any patched call (user
- * space return, idle, cond_resched()).  Once it jumped, the chosen function is where it runs, and the ranges of
- * the transition cover it.  Tasks that switched read the new table: the
+ * space return, idle, cond_resched()).  Once it jumped, the chosen
+ * function is where it runs, and the ranges of the transition cover it.  Tasks that switched read the new table: the
  * switch orders their later loads after its publication (locks on the
  * task, or the barriers of TIF_PATCH_PENDING).
  *
