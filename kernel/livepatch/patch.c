@@ -706,9 +706,10 @@ void klp_restore_nops(struct klp_patch *patch)
  * thunks the dispatcher leaves through: klp_trace_cut() in transition.c),
  * and it switches itself only at points outside any patched call (user
  * space return, idle, cond_resched()).  Once it jumped, the chosen
- * function is where it runs, and the ranges of the transition cover it.  Tasks that switched read the new table: the
- * switch orders their later loads after its publication (locks on the
- * task, or the barriers of TIF_PATCH_PENDING).
+ * function is where it runs, and the ranges of the transition cover it.
+ * Tasks that switched read the new table: the switch orders their later
+ * loads after its publication (locks on the task, or the barriers of
+ * TIF_PATCH_PENDING).
  *
  * An old table is freed once no dispatcher can still be reading it:
  * after an RCU-tasks grace period (a task preempted in the dispatcher;
