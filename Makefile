@@ -8,7 +8,7 @@
 #   make stress8  test-stress.sh alone in a guest with 8 vCPUs (fewer rounds)
 #   make vm       interactive shell in the guest
 #   make kernel   build only
-#   make kunit    the livepatch KUnit tests (kunit.py, x86_64 under qemu)
+#   make kunit    the livepatch KUnit tests (on the debug kernel under qemu)
 #   make livepatch PATCH="fix.patch ..." [NAME=mod_name] [REPLACE=0|1]
 #                 a live patch module made from source fixes by
 #                 scripts/livepatch/klp-build, for the kernel make test boots

@@ -1,9 +1,13 @@
 #!/bin/bash
-# Judge guest console logs.  Usage: check-log.sh test LOG... | demo LOG
+# Judge guest console logs.  Usage: check-log.sh test LOG... | demo LOG |
+# kunit LOG
 # test: prints the TAP results, details of failures, then a last line
 #       "N passed, N failed[, N skipped]"; with several logs (the guests
 #       of one run, harness/run-tests.sh) the results are added up.
 # demo: prints the verdict.
+# kunit: the kernel side of a `make kunit` guest (harness/kunit.sh judges
+#       the KUnit results themselves): no splat, no leak, no WARN taint,
+#       and the guest got to the end (KLP-KUNIT-END).
 # Exits non-zero on a failed test, no test run, a demo step that failed,
 # a guest timeout, a kernel splat anywhere in the log, a kernel tainted by a
 # WARN (the W flag of /proc/sys/kernel/tainted at the end of the guest), or
@@ -15,7 +19,7 @@ set -euo pipefail
 mode=${1:?usage: check-log.sh test|demo LOG}
 shift
 (($#)) || {
-	echo "usage: check-log.sh test LOG... | demo LOG" >&2
+	echo "usage: check-log.sh test LOG... | demo LOG | kunit LOG" >&2
 	exit 1
 }
 logs=("$@")
@@ -192,7 +196,7 @@ check_taint() {
 	local t
 	t=$(grep -oE '^KLP-TAINTED: [0-9]+' "$log" | tail -n 1 | sed 's/.* //' || true)
 	if [[ -z $t ]]; then
-		grep -qE '^KLP-(TAP-END|DEMO-OK)' "$log" &&
+		grep -qE '^KLP-(TAP-END|DEMO-OK|KUNIT-END)' "$log" &&
 			problems+=("${where}the guest did not report the kernel's taint flags")
 		return 0
 	fi
@@ -260,6 +264,25 @@ if [[ $mode == demo ]]; then
 		exit 1
 	fi
 	echo "demo OK: patched, unpatched and unloaded; /proc/cmdline changed and came back (preemption model $models)"
+	exit 0
+fi
+
+if [[ $mode == kunit ]]; then
+	[[ -f $log ]] || {
+		echo "[klp] error: no log $log" >&2
+		exit 1
+	}
+	host_and_splats
+	check_taint
+	grep -q '^KLP-KUNIT-END' "$log" ||
+		problems+=("the guest did not finish (no KLP-KUNIT-END)")
+	if ((${#problems[@]})); then
+		kernel_tail
+		report_problems
+		echo "kunit guest FAILED"
+		exit 1
+	fi
+	echo "kunit guest OK: no splat, no leak, no WARN taint"
 	exit 0
 fi
 

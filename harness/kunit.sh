@@ -1,56 +1,45 @@
 #!/bin/bash
-# make kunit: the livepatch KUnit tests (kernel/livepatch/livepatch_kunit.c),
-# run by the tree's own tools/testing/kunit/kunit.py on x86_64 under qemu.
+# make kunit: the livepatch KUnit tests (kernel/livepatch/livepatch_kunit*.c)
+# on the debug kernel of `make test KCONFIG=debug` (lockdep, KASAN,
+# kmemleak, ...: harness/configs/debug.config builds the tests in, and
+# runs them only when the command line says kunit.enable=1).
 #
-# The tree is $KLP_CACHE/src-ours as harness/prepare-tree.sh makes it; the
-# kernel is configured from kernel/livepatch/.kunitconfig and built in
-# $KLP_CACHE/out-ours-kunit with ccache.  kunit.py's x86_64 qemu config
-# names no accelerator, so qemu runs under TCG; "-accel tcg" says so
-# explicitly (KLP_KVM=1 asks for KVM instead).  Building holds the tree's
-# lock, running the kernel does not.  Prints kunit.py's results; exits
-# non-zero when a test fails or the kernel does not build or boot, and when
-# fewer tests ran than kernel/livepatch/*kunit*.c define (expect_all_ran()).
+# Builds that kernel and its initramfs as `make test KCONFIG=debug` does
+# (one build serves both), boots it once under qemu with kunit.enable=1
+# (the tests run before /init; the guest then scans for leaks and reports
+# the taint flags, harness/guest-init), and judges the console log twice:
+# the KUnit results with the tree's own tools/testing/kunit/kunit.py parse,
+# the kernel with harness/check-log.sh (any splat, leak or WARN taint fails
+# the run, as in `make test`).  Exits non-zero when a test fails, the
+# kernel does not build or boot, and when fewer tests ran than
+# kernel/livepatch/*kunit*.c define (expect_all_ran()).  KLP_KUNIT_TIMEOUT
+# (s, default 900) limits the guest.
+#
+# The tests still build and run with kunit.py alone, on a kernel of their
+# own (kernel/livepatch/.kunitconfig; see kernel/livepatch/Kconfig).
 #
 # KLP_IMPL=stock: the stock 6.1 implementation has no KUnit tests; says so
 # and exits 0.
 set -euo pipefail
-export KLP_KCONFIG=kunit # names the build directory: out-ours-kunit
+export KLP_KCONFIG=debug # the kernel that has the tests built in
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+H=$KLP_ROOT/harness
 
 if [[ $KLP_IMPL == stock ]]; then
 	info "stock 6.1 livepatch has no KUnit tests: nothing to run (make kunit runs ours)"
 	exit 0
 fi
 
-# KLP_KUNIT_TIMEOUT: seconds the tests may run once the kernel boots.
 timeout_s=${KLP_KUNIT_TIMEOUT:-900}
-accel=tcg
-[[ ${KLP_KVM:-0} == 1 ]] && accel=kvm
+[[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "KLP_KUNIT_TIMEOUT must be a number of seconds"
 
 start=$SECONDS
 lock_out
-mkdir -p "$KLP_OUT"
-
-kunit=(nice -n 19 python3 tools/testing/kunit/kunit.py)
-common=(--arch=x86_64 --build_dir="$KLP_OUT"
-	--kunitconfig=kernel/livepatch)
-
-(
-	lock_src
-	"$KLP_ROOT/harness/prepare-tree.sh"
-	cd "$KLP_SRC"
-	info "building the KUnit kernel in $KLP_OUT (log: $KLP_BUILD_LOG)"
-	"${kunit[@]}" build "${common[@]}" --jobs="$(nproc)" \
-		--make_options="CC=ccache gcc" >"$KLP_BUILD_LOG" 2>&1 || {
-		grep -E ': (error|Error|fatal error):|\*\*\*|ERROR' \
-			"$KLP_BUILD_LOG" | head -n 20 >&2 || true
-		echo "----- tail of $KLP_BUILD_LOG -----" >&2
-		tail -n 30 "$KLP_BUILD_LOG" >&2
-		die "KUnit kernel build failed"
-	}
-	info "built in $(elapsed "$start")"
-)
+"$H/build-kernel.sh"
+"$H/mkinitramfs.sh"
+grep -qx 'CONFIG_LIVEPATCH_KUNIT_TEST=y' "$KLP_OUT/.config" ||
+	die "the $KLP_KCONFIG kernel in $KLP_OUT has no CONFIG_LIVEPATCH_KUNIT_TEST"
 
 # expect_all_ran JSON SOURCES...: every test that SOURCES define ran and
 # passed, by kunit.py's --json results in JSON.  A suite or case compiled
@@ -140,20 +129,24 @@ sys.exit(1 if problems else 0)
 EOF
 }
 
-cd "$KLP_SRC"
-info "running the tests ($accel; kernel log: $KLP_OUT/test.log)"
+# loglevel=7 after run-vm.sh's own loglevel=5: KUnit prints its KTAP
+# results at KERN_INFO.
+log=$KLP_OUT/klp-kunit.log
 results=$KLP_OUT/klp-kunit.json
 rm -f "$results"
+info "booting the $KLP_KCONFIG kernel with kunit.enable=1 (console log: $log)"
+KLP_APPEND="${KLP_APPEND:+$KLP_APPEND }kunit.enable=1 loglevel=7" \
+	KLP_VM_LOG=$log KLP_VM_TIMEOUT=$timeout_s "$H/run-vm.sh" kunit >/dev/null || true
 status=0
 # kunit.py resets the terminal with stty, which fails without one: drop that.
-"${kunit[@]}" exec "${common[@]}" --timeout="$timeout_s" \
-	--qemu_args="-accel $accel" --json="$results" \
+python3 "$KLP_SRC/tools/testing/kunit/kunit.py" parse --json="$results" "$log" \
 	2> >(grep -v "^stty: 'standard input'" >&2) || status=$?
+"$H/check-log.sh" kunit "$log" || status=1
 info "make kunit took $(elapsed "$start")"
-((status == 0)) || die "KUnit tests failed (kunit.py exit status $status)"
+((status == 0)) || die "KUnit tests failed (console log: $log)"
 
 [[ -s $results ]] || die "kunit.py wrote no results to $results"
-ran=$(expect_all_ran "$results" kernel/livepatch/*kunit*.c) || {
+ran=$(expect_all_ran "$results" "$KLP_ROOT"/kernel/livepatch/*kunit*.c) || {
 	printf '%s\n' "$ran" >&2
 	die "KUnit: not every test of kernel/livepatch/*kunit*.c ran (a suite or case compiled out, a Kconfig option off?)"
 }

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm|klp-build
+# Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm|klp-build|kunit
 # The serial console is stdout and is saved to $KLP_OUT/klp-<mode>.log.
-# KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, none vm;
-# for KCONFIG=debug 7200 test, 900 demo); KLP_VM_MEM sets the guest memory;
-# KLP_KVM=0|1 overrides the KVM probe; KLP_APPEND adds kernel arguments;
+# KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, klp-build
+# and kunit, none vm; for KCONFIG=debug 7200 test, 900 the others);
+# KLP_VM_MEM sets the guest memory; KLP_KVM=0|1 overrides the KVM probe;
+# KLP_APPEND adds kernel arguments;
 # KLP_PREEMPT=none|voluntary|full boots a kernel built with PREEMPT_DYNAMIC
 # (KCONFIG=default) with that preemption model (preempt=; the guest reports
 # the model it runs and harness/check-log.sh fails one that runs another);
@@ -18,7 +19,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: run-vm.sh test|demo|vm|klp-build}
+mode=${1:?usage: run-vm.sh test|demo|vm|klp-build|kunit}
 # The debug kernel (KASAN, lockdep, kmemleak, ...) runs several times slower
 # and KASAN keeps a shadow of 1/8 of memory plus a quarantine: give it more
 # of both.  The guest learns the factor (klp.slow) and scales each
@@ -42,7 +43,7 @@ smp=${KLP_SMP:-$smp}
 [[ $smp =~ ^[1-8]$ ]] || die "KLP_SMP must be 1 to 8 (CONFIG_NR_CPUS in base.config)"
 case $mode in
 test) timeout_s=${KLP_VM_TIMEOUT:-$((1200 * suite))} ;;
-demo | klp-build) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
+demo | klp-build | kunit) timeout_s=${KLP_VM_TIMEOUT:-$((300 * slow))} ;;
 vm) timeout_s=${KLP_VM_TIMEOUT:-0} ;;
 *) die "unknown mode $mode" ;;
 esac
