@@ -448,6 +448,22 @@ static void klp_kunit_state_version(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
 }
 
+/*
+ * A zeroed patch that lives as long as the test: struct klp_patch is too
+ * big to have several in one stack frame of a KASAN kernel, whose redzones
+ * around each take the frame past CONFIG_FRAME_WARN.
+ */
+static struct klp_patch *klp_kunit_new_patch(struct kunit *test,
+					     struct klp_state *states)
+{
+	struct klp_patch *patch;
+
+	patch = kunit_kzalloc(test, sizeof(*patch), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, patch);
+	patch->states = states;
+	return patch;
+}
+
 static void klp_kunit_state_several(struct kunit *test)
 {
 	struct klp_state s1[] = { { .id = 1, .version = 1 }, { } };
@@ -462,26 +478,30 @@ static void klp_kunit_state_several(struct kunit *test)
 		{ .id = 2, .version = 3 },
 		{ }
 	};
-	struct klp_patch p1 = { .states = s1 }, p2 = { .states = s2 };
-	struct klp_patch p3 = { };
-	struct klp_patch *old[] = { &p1, &p2, &p3, NULL };
-	struct klp_patch patch = { .replace = true };
+	struct klp_patch *old[] = {
+		klp_kunit_new_patch(test, s1),
+		klp_kunit_new_patch(test, s2),
+		klp_kunit_new_patch(test, NULL),
+		NULL
+	};
+	struct klp_patch *patch = klp_kunit_new_patch(test, NULL);
 
 	/* A replacing patch must carry on the states of every patch. */
-	patch.states = both;
-	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
-	patch.states = s1;
-	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
-	patch.states = s2;
-	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
-	patch.states = low2;
-	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch->replace = true;
+	patch->states = both;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(patch, old));
+	patch->states = s1;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(patch, old));
+	patch->states = s2;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(patch, old));
+	patch->states = low2;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(patch, old));
 
-	patch.replace = false;
-	patch.states = s2;
-	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(&patch, old));
-	patch.states = low2;
-	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(&patch, old));
+	patch->replace = false;
+	patch->states = s2;
+	KUNIT_EXPECT_TRUE(test, klp_kunit_compatible(patch, old));
+	patch->states = low2;
+	KUNIT_EXPECT_FALSE(test, klp_kunit_compatible(patch, old));
 }
 
 static void klp_kunit_state_prev(struct kunit *test)
@@ -493,25 +513,26 @@ static void klp_kunit_state_prev(struct kunit *test)
 		{ }
 	};
 	struct klp_state s3[] = { { .id = 1, .version = 5 }, { } };
-	struct klp_patch p1 = { .states = s1 }, p2 = { .states = s2 };
-	struct klp_patch trans = { .states = s3 };
+	struct klp_patch *p1 = klp_kunit_new_patch(test, s1);
+	struct klp_patch *p2 = klp_kunit_new_patch(test, s2);
+	struct klp_patch *trans = klp_kunit_new_patch(test, s3);
 	struct klp_state *got[4];
 
 	mutex_lock(&klp_mutex);
-	list_add_tail(&p1.list, &klp_patch_list);
-	list_add_tail(&p2.list, &klp_patch_list);
-	list_add_tail(&trans.list, &klp_patch_list);
-	klp_trans_patch = &trans;
+	list_add_tail(&p1->list, &klp_patch_list);
+	list_add_tail(&p2->list, &klp_patch_list);
+	list_add_tail(&trans->list, &klp_patch_list);
+	klp_trans_patch = trans;
 	got[0] = klp_get_prev_state(1);
 	got[1] = klp_get_prev_state(2);
 	got[2] = klp_get_prev_state(3);
 	/* Only the order of the list counts: p2 before p1 now. */
-	list_move(&p2.list, &klp_patch_list);
+	list_move(&p2->list, &klp_patch_list);
 	got[3] = klp_get_prev_state(1);
 	klp_trans_patch = NULL;
-	list_del(&p1.list);
-	list_del(&p2.list);
-	list_del(&trans.list);
+	list_del(&p1->list);
+	list_del(&p2->list);
+	list_del(&trans->list);
 	mutex_unlock(&klp_mutex);
 
 	KUNIT_EXPECT_PTR_EQ(test, got[0], &s2[0]);
