@@ -245,11 +245,28 @@ problems=()
 where=''
 impl=''
 models=''
-if [[ $mode == demo ]]; then
-	[[ -f $log ]] || {
-		echo "[klp] error: no log $log" >&2
+# need_log: a single-log mode cannot judge a log that is not there.
+need_log() {
+	[[ -f $log ]] && return 0
+	echo "[klp] error: no log $log" >&2
+	exit 1
+}
+
+# verdict WHAT OK_TEXT: the end of a single-log mode: the problems found
+# with the kernel's last lines and "WHAT FAILED", or OK_TEXT.
+verdict() {
+	if ((${#problems[@]})); then
+		kernel_tail
+		report_problems
+		echo "$1 FAILED"
 		exit 1
-	}
+	fi
+	echo "$2"
+	exit 0
+}
+
+if [[ $mode == demo ]]; then
+	need_log
 	host_and_splats
 	check_taint
 	check_preempt
@@ -257,33 +274,16 @@ if [[ $mode == demo ]]; then
 	[[ -n $fails ]] && problems+=("${fails//KLP-DEMO-FAIL: /demo step failed: }")
 	grep -q 'KLP-DEMO-OK' "$log" || [[ -n $fails ]] ||
 		problems+=("the demo did not finish (no KLP-DEMO-OK)")
-	if ((${#problems[@]})); then
-		kernel_tail
-		report_problems
-		echo "demo FAILED"
-		exit 1
-	fi
-	echo "demo OK: patched, unpatched and unloaded; /proc/cmdline changed and came back (preemption model $models)"
-	exit 0
+	verdict demo "demo OK: patched, unpatched and unloaded; /proc/cmdline changed and came back (preemption model $models)"
 fi
 
 if [[ $mode == kunit ]]; then
-	[[ -f $log ]] || {
-		echo "[klp] error: no log $log" >&2
-		exit 1
-	}
+	need_log
 	host_and_splats
 	check_taint
 	grep -q '^KLP-KUNIT-END' "$log" ||
 		problems+=("the guest did not finish (no KLP-KUNIT-END)")
-	if ((${#problems[@]})); then
-		kernel_tail
-		report_problems
-		echo "kunit guest FAILED"
-		exit 1
-	fi
-	echo "kunit guest OK: no splat, no leak, no WARN taint"
-	exit 0
+	verdict "kunit guest" "kunit guest OK: no splat, no leak, no WARN taint"
 fi
 
 [[ $mode == test ]] || {
