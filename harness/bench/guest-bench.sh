@@ -504,8 +504,13 @@ trans_case() {
 #    tasklist_lock, the lock's caller (the return address at entry)
 #    recorded; lock and unlock are paired per CPU (a read hold keeps
 #    preemption off) and a hold counts when its read_lock() was called
-#    from a klp_* function.  The probes' own cost (a few microseconds
-#    under TCG) is inside each hold, for both kernels.
+#    from a klp_* function.  The probes' own cost (tens of microseconds a
+#    hit under TCG) is inside each hold, for both kernels, and would be
+#    inside the CPU time too, in proportion to the number of holds, which
+#    is what bounded holds raise: so each measured transition is followed
+#    by a second one, the same, with these two probes on (the holds, and
+#    the CPU time with the probes as a detail), while the first one, with
+#    them off, gives every other figure.
 #  - Wake-up lateness: the "lat" threads' samples from just before the
 #    enable until the shell saw the transition end (polling every 20 ms),
 #    and in an idle window of DIST_IDLE_S seconds just before, with all
@@ -556,8 +561,6 @@ dist_trace_setup() {
 	{
 		echo "lock == 0x$addr" >"$DIST_LOCK/events/klp_dist/rl/filter" &&
 			echo "lock == 0x$addr" >"$DIST_LOCK/events/klp_dist/ru/filter" &&
-			echo 1 >"$DIST_LOCK/events/klp_dist/rl/enable" &&
-			echo 1 >"$DIST_LOCK/events/klp_dist/ru/enable" &&
 			echo 1 >"$DIST_IPI/options/stacktrace" &&
 			echo "target == $DIST_ISO_CPU" >"$DIST_IPI/events/klp_dist/resched/filter" &&
 			echo "target == $DIST_ISO_CPU" >"$DIST_IPI/events/klp_dist/cfs/filter" &&
@@ -596,6 +599,12 @@ dist_tracing() {
 	for inst in "$T" "$DIST_LOCK" "$DIST_IPI" "$DIST_WQ"; do
 		echo "$1" >"$inst/tracing_on"
 	done
+}
+
+# dist_lock_probes 0|1: the tasklist_lock probes off or on.
+dist_lock_probes() {
+	echo "$1" >"$DIST_LOCK/events/klp_dist/rl/enable" &&
+		echo "$1" >"$DIST_LOCK/events/klp_dist/ru/enable"
 }
 
 # dist_cpu_ms: milliseconds of the traced functions (function_graph).
@@ -694,10 +703,53 @@ dist_lat() {
 	((line == 1)) || err "disturb: lateness output of window $win repeated"
 }
 
-# dist_rep REP: one measured transition.
+# dist_rep REP: one measured transition, then the same with the
+# tasklist_lock probes on (see above).
 dist_rep() {
-	local rep=$1 bout=/tmp/klp-bench-block.out bpid entered t0 t1 t2 v cpu n
-	local holds hmax hmean works ipis patching other tot=-
+	dist_transition "$1" main && dist_transition "$1" locks
+}
+
+# dist_results_main REP: the figures of a transition without the
+# tasklist_lock probes.
+dist_results_main() {
+	local rep=$1 t0 t1 t2 v cpu n works ipis patching other tot=-
+	read -r t0 t1 t2 < <(klog_times "$DIST_PATCH: calling klp_enable_patch()" \
+		"released the last blocked reader" "'$DIST_PATCH': patching complete")
+	if v=$(ms "$t1" "$t2"); then res disturb_transition disturb "$rep" "$v"; else err "disturb: log lines not found"; fi
+	tot=$(ms "$t0" "$t2") && res disturb_transition_total disturb "$rep" "$tot"
+	read -r cpu n < <(dist_cpu_ms)
+	res disturb_cpu disturb "$rep" "$cpu"
+	((n > 0)) || err "disturb: no traced livepatch work ($DIST_CPU_FUNCS)"
+	read -r works ipis patching other < <(dist_isolated)
+	res disturb_isolated disturb "$rep" $((works + ipis))
+	res disturb_patching_ipis disturb "$rep" "$patching"
+	# Each traced call, for the breakdown: "<function> <us>".
+	say "disturb $rep: calls: $(awk '/\|/ && match($0, /[0-9]+(\.[0-9]+)? us/) {
+			d = substr($0, RSTART, RLENGTH - 3); f = $0
+			sub(/^.*\| */, "", f); sub(/\(.*/, "", f); printf "%s %.0f, ", f, d }' "$T/trace")"
+	say "disturb $rep: transition $tot ms in all, livepatch work ${cpu} ms in $n calls; CPU $DIST_ISO_CPU: $works livepatch work items, $ipis livepatch IPIs, $patching code patching IPIs, $other other IPIs"
+}
+
+# dist_results_locks REP: the tasklist_lock figures of the transition
+# with the probes on.
+dist_results_locks() {
+	local rep=$1 cpu n holds hmax hmean
+	read -r cpu n < <(dist_cpu_ms)
+	res disturb_cpu_probed disturb "$rep" "$cpu"
+	read -r holds hmax hmean < <(dist_holds)
+	((holds > 0)) || err "disturb: no hold of tasklist_lock by livepatch seen"
+	res disturb_tasklist_hold disturb "$rep" "$hmax"
+	res disturb_tasklist_hold_mean disturb "$rep" "$hmean"
+	res disturb_tasklist_holds disturb "$rep" "$holds"
+	say "disturb $rep, tasklist_lock probes on: livepatch work ${cpu} ms in $n calls, $holds tasklist_lock holds (longest $hmax us, mean $hmean us)"
+}
+
+# dist_transition REP MODE: block the readers, enable the patch, release
+# them, wait for the end, take the figures of MODE (main: all but the
+# tasklist_lock holds, with the lateness windows; locks: the holds, with
+# their probes on), and take the patch away.
+dist_transition() {
+	local rep=$1 mode=$2 bout=/tmp/klp-bench-block.out bpid entered v
 	echo reset >"$D/block_ctl" || err "disturb: cannot reset klp_bench/block_ctl" || return 1
 	: >"$bout"
 	"$LOAD" block "$DIST_BLOCKED" "$D/block" >"$bout" &
@@ -710,16 +762,20 @@ dist_rep() {
 		return 1
 	}
 	nap 1
-	# The idle window, everything in place.
-	kill -USR1 "$DIST_LAT_PID"
-	nap "$DIST_IDLE_S"
-	dist_lat idle "$rep" || return 1
+	if [[ $mode == main ]]; then
+		# The idle window, everything in place.
+		kill -USR1 "$DIST_LAT_PID"
+		nap "$DIST_IDLE_S"
+		dist_lat idle "$rep" || return 1
+	fi
 
+	dist_lock_probes "$([[ $mode == locks ]] && echo 1 || echo 0)" ||
+		err "disturb: cannot switch the tasklist_lock probes" || return 1
 	: >"$T/trace"
 	for v in "$DIST_LOCK" "$DIST_IPI" "$DIST_WQ"; do : >"$v/trace"; done
 	dist_tracing 1
-	kill -USR2 "$DIST_LAT_PID"
-	mark "disturb-$rep"
+	[[ $mode == main ]] && kill -USR2 "$DIST_LAT_PID"
+	mark "disturb-$rep-$mode"
 	if ! insmod "$MOD/$DIST_PATCH.ko"; then
 		err "disturb: insmod $DIST_PATCH failed"
 		dist_tracing 0
@@ -731,29 +787,11 @@ dist_rep() {
 	echo "start $DIST_PERIOD_MS" >"$D/block_ctl" || err "disturb: cannot start the releases"
 	WAIT_TMO=300 wait_until "the $DIST_PATCH transition" 300 \
 		sysfs_is "$L/$DIST_PATCH/transition" 0 || stuck_report "$DIST_PATCH" "$bpid"
-	dist_lat trans "$rep"
+	[[ $mode == main ]] && dist_lat trans "$rep"
 	dist_tracing 0
+	dist_lock_probes 0
 
-	read -r t0 t1 t2 < <(klog_times "$DIST_PATCH: calling klp_enable_patch()" \
-		"released the last blocked reader" "'$DIST_PATCH': patching complete")
-	if v=$(ms "$t1" "$t2"); then res disturb_transition disturb "$rep" "$v"; else err "disturb: log lines not found"; fi
-	tot=$(ms "$t0" "$t2") && res disturb_transition_total disturb "$rep" "$tot"
-	read -r cpu n < <(dist_cpu_ms)
-	res disturb_cpu disturb "$rep" "$cpu"
-	((n > 0)) || err "disturb: no traced livepatch work ($DIST_CPU_FUNCS)"
-	read -r holds hmax hmean < <(dist_holds)
-	((holds > 0)) || err "disturb: no hold of tasklist_lock by livepatch seen"
-	res disturb_tasklist_hold disturb "$rep" "$hmax"
-	res disturb_tasklist_hold_mean disturb "$rep" "$hmean"
-	res disturb_tasklist_holds disturb "$rep" "$holds"
-	read -r works ipis patching other < <(dist_isolated)
-	res disturb_isolated disturb "$rep" $((works + ipis))
-	res disturb_patching_ipis disturb "$rep" "$patching"
-	# Each traced call, for the breakdown: "<function> <us>".
-	say "disturb $rep: calls: $(awk '/\|/ && match($0, /[0-9]+(\.[0-9]+)? us/) {
-			d = substr($0, RSTART, RLENGTH - 3); f = $0
-			sub(/^.*\| */, "", f); sub(/\(.*/, "", f); printf "%s %.0f, ", f, d }' "$T/trace")"
-	say "disturb $rep: transition $tot ms in all, livepatch work ${cpu} ms in $n calls, $holds tasklist_lock holds (longest $hmax us, mean $hmean us); CPU $DIST_ISO_CPU: $works livepatch work items, $ipis livepatch IPIs, $patching code patching IPIs, $other other IPIs"
+	"dist_results_$mode" "$rep"
 
 	kill "$bpid"
 	wait "$bpid"

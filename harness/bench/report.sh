@@ -103,11 +103,12 @@ enable_part_symbols_ms|enable_part_symbols|*|ms||  symbols of the functions (and
 enable_part_sysfs_ms|enable_part_sysfs|*|ms||  sysfs directories (module load included)
 enable_part_redirect_ms|enable_part_redirect|*|ms||  ftrace redirection of the functions
 enable_part_prepare_ms|enable_part_prepare|*|ms||  transition set-up (task states)
-enable_part_begin_ms|enable_part_begin|*|ms||  transition start (marking the tasks)
+enable_part_begin_ms|enable_part_begin|*|ms||  transition start (stock: marking every task)
 enable_part_first_round_ms|enable_part_first_round|*|ms||  first round(s) of stack checks, with the end
 enable_part_finish_ms|enable_part_finish|*|ms||    of which the transition's end
 disturb_transition_total_ms|disturb_transition_total|disturb|ms||disturbance: enable to transition end
 disturb_tasklist_holds|disturb_tasklist_holds|disturb|n||tasklist_lock holds by livepatch in a transition
+disturb_cpu_probed_ms|disturb_cpu_probed|disturb|ms||CPU time of livepatch work, tasklist_lock probes on
 disturb_patching_ipis|disturb_patching_ipis|disturb|n||ftrace code patching IPIs to CPU 2 (not counted)
 call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpatched - 1)
 call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000

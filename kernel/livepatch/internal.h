@@ -160,7 +160,7 @@ int klp_check_patch(struct klp_patch *patch);
 
 /* transition.c */
 void klp_switch_task(struct task_struct *task, int target);
-void klp_task_mark_pending(struct task_struct *task, int target);
+bool klp_task_mark_pending(struct task_struct *task, int target);
 void klp_task_clear_pending(struct task_struct *task, int unused);
 void klp_task_force(struct task_struct *task, int target);
 void klp_func_left_behind(const struct klp_func *func,

@@ -1064,24 +1064,31 @@ static void klp_kunit_expect_task(struct kunit *test, const char *what,
 			    what);
 }
 
-/* klp_trans_begin(): a task has to switch unless it is in the target. */
+/*
+ * The counting walk: a task has to switch unless it is in the target, and
+ * is marked then, whether it had a mark or not; a task in the target loses
+ * a stale mark.
+ */
 static void klp_kunit_task_mark_pending(struct kunit *test)
 {
 	static const int states[] = { KLP_UNPATCHED, KLP_PATCHED };
 	struct task_struct *task;
-	unsigned int s, t;
+	unsigned int s, t, m;
+	bool pending;
 
 	for (s = 0; s < ARRAY_SIZE(states); s++) {
 		for (t = 0; t < ARRAY_SIZE(states); t++) {
-			task = klp_kunit_task(test, states[s], false);
-			klp_task_mark_pending(task, states[t]);
-			KUNIT_EXPECT_EQ_MSG(test, task->patch_state, states[s],
-					    "state %d, target %d", states[s],
-					    states[t]);
-			KUNIT_EXPECT_EQ_MSG(test, klp_patch_pending(task),
-					    states[s] != states[t],
-					    "state %d, target %d", states[s],
-					    states[t]);
+			for (m = 0; m < 2; m++) {
+				task = klp_kunit_task(test, states[s], m);
+				pending = klp_task_mark_pending(task,
+								states[t]);
+				KUNIT_EXPECT_EQ_MSG(test, pending,
+						    states[s] != states[t],
+						    "state %d, target %d, mark %u",
+						    states[s], states[t], m);
+				klp_kunit_expect_task(test, "after", task,
+						      states[s], pending);
+			}
 		}
 	}
 }
@@ -1119,17 +1126,18 @@ static void klp_kunit_task_force(struct kunit *test)
 	klp_task_force(task, KLP_PATCHED);
 	klp_kunit_expect_task(test, "switched", task, KLP_PATCHED, false);
 
-	/* Not marked (not in the walk of klp_trans_begin()): left alone. */
+	/* Not marked yet (no round met it): it has to switch all the same. */
 	task = klp_kunit_task(test, KLP_UNPATCHED, false);
 	klp_task_force(task, KLP_PATCHED);
-	klp_kunit_expect_task(test, "not marked", task, KLP_UNPATCHED, false);
+	klp_kunit_expect_task(test, "not marked", task, KLP_PATCHED, false);
 }
 
 /*
- * klp_trans_reverse() clears every task's flag, then klp_trans_begin()
- * marks the tasks against the flipped target: the tasks that had switched
- * have to switch back, the others are already there.  Nobody's state, and
- * so nobody's code (klp_pick_func()), changes at the reversal itself.
+ * klp_trans_reverse() clears every task's flag, then the rounds and the
+ * counting walk mark the tasks against the flipped target: the tasks that
+ * had switched have to switch back, the others are already there.
+ * Nobody's state, and so nobody's code (klp_pick_func()), changes at the
+ * reversal itself.
  */
 static void klp_kunit_task_reverse(struct kunit *test)
 {
@@ -1143,7 +1151,7 @@ static void klp_kunit_task_reverse(struct kunit *test)
 		switched = klp_kunit_task(test, !target, false);
 		waiting = klp_kunit_task(test, !target, false);
 
-		/* klp_trans_begin(), then one task switches. */
+		/* Both marked by a count, then one task switches. */
 		klp_task_mark_pending(switched, target);
 		klp_task_mark_pending(waiting, target);
 		klp_switch_task(switched, target);

@@ -9,15 +9,24 @@
  * patch, never a mix.
  *
  * A task switches
- *  - itself, on its way back to user space or in the idle loop, when it
- *    finds TIF_PATCH_PENDING set (klp_update_patch_state()), or
  *  - when a check of its stack (reliable unwinding) shows that it is not
- *    inside any function the transition changes (klp_check_task()).
+ *    inside any function the transition changes (klp_check_task()), or
+ *  - itself, on its way back to user space, in the idle loop or in
+ *    cond_resched(), when it finds TIF_PATCH_PENDING set
+ *    (klp_update_patch_state()).
+ *
+ * Tasks are marked with TIF_PATCH_PENDING lazily: only those that a round
+ * could not switch (klp_check_task()) and those that a counting walk finds
+ * still to switch (klp_task_mark_pending()).  Most tasks sleep outside the
+ * functions of a patch and the first round switches them; marking every
+ * task up front would cost a walk over all of them, and a locked operation
+ * on the shared count for each one the round then switches.  Whether a
+ * task has to switch is its patch_state, never its mark.
  *
  * Completion is prompt without extra rounds: the transition counts the
- * tasks that still have to switch (klp_trans.nr_pending), a task that
- * switches itself counts itself off, and the one that brings the count to
- * zero kicks the transition work, which then finds every task switched.
+ * marked tasks (klp_trans.nr_pending), a task that switches itself counts
+ * itself off, and the one that brings the count to zero kicks the
+ * transition work, which then finds every task switched.
  * Tasks that switch themselves one after the other therefore cost no round
  * each.  A user task found running on another (housekeeping) CPU gets a
  * reschedule IPI so that it switches on its way back to user space at once,
@@ -39,6 +48,7 @@
 #include <linux/cpu.h>
 #include <linux/ftrace.h>
 #include <linux/kallsyms.h>
+#include <linux/moduleparam.h>
 #include <linux/livepatch_sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
@@ -121,9 +131,9 @@ static struct {
 	bool left_valid;
 
 	/*
-	 * Tasks that still have to switch: incremented before a task's
-	 * TIF_PATCH_PENDING is set (klp_flag_pending()), decremented by
-	 * whoever clears a set flag (klp_unflag_pending()).  Tasks that exit
+	 * Marked tasks: incremented before a task's TIF_PATCH_PENDING is set
+	 * (klp_flag_pending(), klp_mark_pending()), decremented by whoever
+	 * clears a set flag (klp_unflag_pending()).  Tasks that exit
 	 * with the flag set are counted off only when a round finds them
 	 * gone, or by the next counting walk that finds tasks left, which
 	 * brings the count to what it found (klp_rebase_pending()).  The count
@@ -190,6 +200,25 @@ static void klp_kick_transition(void)
 }
 
 /*
+ * After a round that left tasks to switch: let the last marked task to
+ * switch itself kick the next round, or kick it now if they all did so
+ * during this one.  Armed only after the round, which marks tasks as it
+ * goes: a task it marked early could otherwise bring the count to zero
+ * while later ones are still unmarked, and kick a round of no use.  A task
+ * counts itself off, then reads kick_armed; here kick_armed is written,
+ * then the count read; both fully ordered, so at least one of the two sees
+ * the other's write.
+ */
+static void klp_arm_kick(void)
+{
+	WRITE_ONCE(klp_trans.kick_armed, 1);
+	/* kick_armed before the count; pairs with atomic_dec_and_test(). */
+	smp_mb();
+	if (atomic_read(&klp_trans.nr_pending) <= 0)
+		klp_kick_transition();
+}
+
+/*
  * Mark @task as one that has to switch.  Counted first, so that the task
  * cannot count itself off before it was counted.
  */
@@ -197,6 +226,21 @@ static void klp_flag_pending(struct task_struct *task)
 {
 	atomic_inc(&klp_trans.nr_pending);
 	set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+}
+
+/*
+ * Mark @task, which has to switch and is not being forked, so that it
+ * switches itself at its next safe point.  Two walkers of a shared round
+ * may mark the same task at once: the one that finds the flag set already
+ * takes its count back.
+ */
+static void klp_mark_pending(struct task_struct *task)
+{
+	if (klp_patch_pending(task))
+		return;
+	atomic_inc(&klp_trans.nr_pending);
+	if (test_and_set_tsk_thread_flag(task, TIF_PATCH_PENDING))
+		atomic_dec(&klp_trans.nr_pending);
 }
 
 /*
@@ -208,8 +252,11 @@ static bool klp_unflag_pending(struct task_struct *task)
 {
 	/*
 	 * Most tasks a walk passes have no mark: a plain read spares them the
-	 * locked read-modify-write.  Marks are set under klp_mutex, which the
-	 * caller holds, or on a child being forked, which no walk sees yet.
+	 * locked read-modify-write.  Marks are set on a child being forked,
+	 * which no walk sees yet, and by the rounds and counts, under
+	 * klp_mutex, which the caller holds (or, a walker of a shared round,
+	 * its leader).  A walker marking @task just after the read below
+	 * leaves a stale mark, which is harmless (see klp_task_switched()).
 	 */
 	if (!test_tsk_thread_flag(task, TIF_PATCH_PENDING))
 		return false;
@@ -396,12 +443,20 @@ static void klp_task_set_state(struct task_struct *task, int state)
 	task->patch_state = state;
 }
 
-/* A task not in the target state @target yet has to switch. */
-KLP_VISIBLE_IF_KUNIT void klp_task_mark_pending(struct task_struct *task,
+/*
+ * Whether @task still has to switch to @target: if so, mark it (it may
+ * not have been looked at yet, see the top of this file); if not, clear a
+ * mark that a race with its own switch left (see klp_task_switched()).
+ */
+KLP_VISIBLE_IF_KUNIT bool klp_task_mark_pending(struct task_struct *task,
 						int target)
 {
-	if (task->patch_state != target && !klp_patch_pending(task))
-		klp_flag_pending(task);
+	if (READ_ONCE(task->patch_state) == target) {
+		klp_unflag_pending(task);
+		return false;
+	}
+	klp_mark_pending(task);
+	return true;
 }
 
 KLP_VISIBLE_IF_KUNIT void klp_task_clear_pending(struct task_struct *task,
@@ -410,10 +465,13 @@ KLP_VISIBLE_IF_KUNIT void klp_task_clear_pending(struct task_struct *task,
 	klp_unflag_pending(task);
 }
 
-/* Switch @task to @target unchecked if it still has to switch. */
+/*
+ * Switch @task to @target unchecked if it still has to switch, marked or
+ * not.  A task switching itself meanwhile writes the same state.
+ */
 KLP_VISIBLE_IF_KUNIT void klp_task_force(struct task_struct *task, int target)
 {
-	if (klp_patch_pending(task))
+	if (READ_ONCE(task->patch_state) != target)
 		klp_switch_task(task, target);
 }
 
@@ -796,11 +854,12 @@ static bool klp_may_hurry(struct task_struct *task)
 
 /*
  * Switch @task if its stack allows it.  A user task found running on a
- * housekeeping CPU is sent towards user space (klp_may_hurry()) and looked
- * at once more: kick_process() leaves a task that is not running alone,
- * and one switched out just before would not switch itself before it next
- * runs, a time slice of another task later.  By then it has usually
- * switched itself; else it is switchable here now, or still running.
+ * housekeeping CPU is marked and sent towards user space (klp_may_hurry()),
+ * where it finds the mark and switches, and looked at once more:
+ * kick_process() leaves a task that is not running alone, and one switched
+ * out just before would not switch itself before it next runs, a time
+ * slice of another task later.  By then it has usually switched itself;
+ * else it is switchable here now, or still running.
  * Return 0 or why not (see klp_try_switch_task()).
  */
 static int klp_switch_or_hurry(struct task_struct *task,
@@ -810,6 +869,8 @@ static int klp_switch_or_hurry(struct task_struct *task,
 
 	if (ret != -EBUSY || !klp_may_hurry(task))
 		return ret;
+	/* The flag before the IPI: the exit to user space tests it after. */
+	klp_mark_pending(task);
 	kick_process(task);
 	return task_call_func(task, klp_switch_if_safe, check);
 }
@@ -872,9 +933,9 @@ static bool klp_task_switched(struct task_struct *task)
 
 /*
  * Try to switch @task by checking its stack; if something stops it, note it
- * as a blocker.  @entries: scratch space for its stack,
- * KLP_MAX_STACK_ENTRIES long.  Return true when the task is in the target
- * state afterwards.
+ * as a blocker and mark it, so that it switches itself at its next safe
+ * point.  @entries: scratch space for its stack, KLP_MAX_STACK_ENTRIES
+ * long.  Return true when the task is in the target state afterwards.
  */
 static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 {
@@ -883,12 +944,13 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 	if (klp_task_switched(task))
 		return true;
 
-	if (!klp_have_reliable_stack() || !klp_trans.ranges) {
+	if (!klp_have_reliable_stack() || !klp_trans.ranges)
 		klp_note_blocker(task, "no-stack-check", NULL);
-		return false;
-	}
+	else if (klp_try_switch_task(task, &check))
+		return true;
 
-	return klp_try_switch_task(task, &check);
+	klp_mark_pending(task);
+	return false;
 }
 
 /*
@@ -981,10 +1043,28 @@ static void klp_check_or_list(struct task_struct *task, unsigned long *entries)
  *
  * Only rounds with many tasks left are shared (the first round, or one
  * after a round that left at least KLP_WALK_SHARE_MIN tasks to switch),
- * and never with isolated or nohz_full CPUs.
+ * only with at least klp_share_cpus housekeeping CPUs online, and never
+ * with isolated or nohz_full CPUs.
+ *
+ * Sharing costs CPU time: every walker walks the whole list to find its
+ * chunks, so each helper adds a walk over every task of its own, and the
+ * walkers contend for memory.  With one helper (two housekeeping CPUs) it
+ * at best halves the round's duration, and costs more CPU time than the
+ * whole first round of stock 6.1 (make bench, disturbance case, 3 vCPUs
+ * with one isolated, 2026-12-05: the first round's leader and helper
+ * together 68-106 ms, stock's first round 44-89 ms, alike unshared); so
+ * by default rounds are shared from three housekeeping CPUs on, where two
+ * helpers can take it to a third.  livepatch.share_cpus sets that
+ * number (0: never share); the selftests set 2, so that their 2-CPU guests
+ * run this code too.
  */
 #define KLP_WALK_CHUNK		32
 #define KLP_WALK_SHARE_MIN	(4 * KLP_WALK_CHUNK)
+
+static unsigned int klp_share_cpus = 3;
+module_param_named(share_cpus, klp_share_cpus, uint, 0644);
+MODULE_PARM_DESC(share_cpus,
+		 "Share a round of stack checks among the CPUs when at least this many housekeeping CPUs are online (default: 3; 0: never)");
 
 static struct {
 	atomic_t next_chunk;	/* the next chunk not claimed yet */
@@ -1088,11 +1168,23 @@ static void klp_walk_close(void)
 	smp_acquire__after_ctrl_dep();
 }
 
+/* Online CPUs that helpers may run on.  Context: cpus_read_lock() held. */
+static unsigned int klp_housekeeping_cpus(void)
+{
+	unsigned int cpu, nr = 0;
+
+	for_each_online_cpu(cpu)
+		nr += !cpu_is_isolated(cpu);
+	return nr;
+}
+
 static bool klp_walk_worth_sharing(void)
 {
-	return num_online_cpus() > 1 &&
-	       READ_ONCE(nr_threads) >= KLP_WALK_SHARE_MIN &&
-	       klp_walk.last_pending >= KLP_WALK_SHARE_MIN;
+	unsigned int min_cpus = READ_ONCE(klp_share_cpus);
+
+	return min_cpus && READ_ONCE(nr_threads) >= KLP_WALK_SHARE_MIN &&
+	       klp_walk.last_pending >= KLP_WALK_SHARE_MIN &&
+	       klp_housekeeping_cpus() >= max(min_cpus, 2U);
 }
 
 /*
@@ -1112,21 +1204,30 @@ static void klp_walk_tasks(void)
 		klp_walk_close();
 }
 
+/*
+ * Count @task if it still has to switch.  The count of the rounds
+ * (@collect) also marks and lists it, and clears a stale mark; a count for
+ * sysfs only reads.
+ */
 static void klp_task_count_pending(struct task_struct *task, int collect)
 {
-	if (!klp_patch_pending(task))
-		return;
-	klp_trans.nr_counted++;
-	if (collect)
+	if (collect) {
+		if (!klp_task_mark_pending(task, klp_trans_target))
+			return;
 		klp_left_add(task);
+	} else if (READ_ONCE(task->patch_state) == klp_trans_target) {
+		return;
+	}
+	klp_trans.nr_counted++;
 }
 
 /*
  * The tasks still to switch, idle tasks included, counted by a walk that
  * sees every task (see "Walking the task list" above): 0 means that the
- * transition is complete.  With @collect, the walk also makes the list of
- * tasks left (the idle tasks, which every round looks at, stay out of it).
- * Context: klp_mutex held.
+ * transition is complete.  With @collect, the walk also marks them, so
+ * that those no round met switch themselves too, and makes the list of
+ * tasks left (the idle tasks, which every round looks at, and marks, stay
+ * out of both).  Context: klp_mutex held.
  */
 static unsigned int klp_count_pending_tasks(bool collect)
 {
@@ -1287,10 +1388,14 @@ static unsigned int klp_switch_tasks(bool full)
 	return left;
 }
 
-/* Nudge @task if it still has to switch (idle tasks are woken by rounds). */
+/*
+ * Nudge @task if it still has to switch (idle tasks are woken by rounds),
+ * marked first if no round met it yet.
+ */
 static void klp_nudge_task(struct task_struct *task, int unused)
 {
-	if (!klp_patch_pending(task) || is_idle_task(task))
+	if (is_idle_task(task) ||
+	    !klp_task_mark_pending(task, klp_trans_target))
 		return;
 
 	klp_trans.nr_nudged++;
@@ -1394,8 +1499,8 @@ static bool klp_trans_advance(void)
 	lockdep_assert_held(&klp_mutex);
 	WARN_ON_ONCE(klp_trans_target == KLP_UNDEFINED);
 
-	/* The task switching last during the round below kicks another. */
-	WRITE_ONCE(klp_trans.kick_armed, 1);
+	/* No kick during the round: see klp_arm_kick(). */
+	WRITE_ONCE(klp_trans.kick_armed, 0);
 
 	pending = klp_switch_tasks(!klp_trans.left_valid);
 	if (pending) {
@@ -1404,6 +1509,7 @@ static bool klp_trans_advance(void)
 			klp_trans.next_signal = jiffies + KLP_SIGNAL_PERIOD;
 		}
 		klp_schedule_retry();
+		klp_arm_kick();
 		return false;
 	}
 
@@ -1454,11 +1560,26 @@ void klp_trans_prepare(struct klp_patch *patch, int state)
 	smp_wmb();
 }
 
+/*
+ * Idle tasks are marked at once, without a walk: an idle task cannot be
+ * checked while its CPU idles, and marked it switches at its CPU's next
+ * pass through the idle loop, usually before the first round gets to it.
+ * Unmarked, an idle isolated CPU would get a wake-up from that round.
+ */
+static void klp_mark_idle_tasks(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		klp_task_mark_pending(idle_task(cpu), klp_trans_target);
+}
+
 /**
  * klp_trans_begin() - let tasks switch to the target state
  *
- * Marks every task that is not there yet with TIF_PATCH_PENDING and starts
- * the clocks for retries and signals.
+ * Starts the clocks for retries and signals.  Of the tasks, only the idle
+ * tasks are marked with TIF_PATCH_PENDING now: the first round switches
+ * the other tasks it can and marks the rest (see the top of this file).
  */
 void klp_trans_begin(void)
 {
@@ -1473,14 +1594,14 @@ void klp_trans_begin(void)
 				   klp_trans_target);
 
 	/*
-	 * klp_trans_target and func->transition must be visible before a
-	 * task can find its flag set; pairs with the full barrier of
-	 * test_and_clear_tsk_thread_flag() in klp_update_patch_state().
+	 * klp_trans_target and func->transition are visible to a task that
+	 * finds its flag set: flags are set by value-returning, fully ordered
+	 * atomics (klp_mark_pending()), here and by rounds that take
+	 * klp_mutex after this, and the test_and_clear_tsk_thread_flag() of
+	 * klp_update_patch_state() is fully ordered too.
 	 */
-	smp_mb__before_atomic();
 	atomic_set(&klp_trans.nr_pending, 0);
-	klp_each_task(klp_task_mark_pending, klp_trans_target);
-
+	klp_mark_idle_tasks();
 	klp_left_drop();
 	klp_trans.started_at = ktime_get();
 	klp_trans.nr_nudged = 0;
@@ -1694,13 +1815,14 @@ static bool klp_blocker_still_pending(const struct klp_blocker *b)
 	bool pending = false;
 
 	if (b->idle_cpu >= 0)
-		return klp_patch_pending(idle_task(b->idle_cpu));
+		return READ_ONCE(idle_task(b->idle_cpu)->patch_state) !=
+		       klp_trans_target;
 
 	/* Stored pids are global: look them up in the initial namespace. */
 	rcu_read_lock();
 	task = find_task_by_pid_ns(b->pid, &init_pid_ns);
 	if (task)
-		pending = klp_patch_pending(task);
+		pending = READ_ONCE(task->patch_state) != klp_trans_target;
 	rcu_read_unlock();
 	return pending;
 }
@@ -1770,7 +1892,7 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
  *
  * Cost: nothing but a static branch (klp_sched_try_switch_key, enabled only
  * between klp_trans_begin() and klp_trans_finish()) when no transition
- * runs, and a test of TIF_PATCH_PENDING in the tasks that switched already.
+ * runs, and a test of TIF_PATCH_PENDING in the tasks without the mark.
  * A task that finds itself blocked (it is in a patched function) has its
  * CPU skip the check for the rest of the jiffy, so a task calling
  * cond_resched() in a loop inside a patched function costs one check per

@@ -48,7 +48,9 @@
 #   - KLP_STRESS_BYSTANDERS tasks (default 200) asleep outside any patched
 #     function, so that the rounds of stack checks are shared among the
 #     CPUs (kernel/livepatch/transition.c, "Sharing a round") on a small
-#     guest too: a helper of nice -20 on each CPU preempts the workers
+#     guest too (with livepatch.share_cpus=2 for the test: by default this
+#     implementation shares from 3 housekeeping CPUs on); a helper of
+#     nice -20 on each CPU preempts the workers
 #     there, in the middle of whatever they run, and checks stacks.  With
 #     them, this test found that a task interrupted inside a retpoline
 #     thunk had a stack trace called reliable that lacked its caller
@@ -713,6 +715,7 @@ serve load "${MOD[$TGT]}" || die "loading $TGT failed: $SERVE_MSG"
 klp_track "$TGT"
 load_patch "$VM"
 settle
+klp_share_rounds
 stock=0
 # Fewer rounds only where transitions are retried once a second (stock 6.1,
 # which has no transition_ms); on this implementation a missing
