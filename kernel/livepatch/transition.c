@@ -84,7 +84,7 @@ int klp_trans_target = KLP_UNDEFINED;
  *    claims its slot with an atomic increment;
  *  - left, nr_left and left_valid, which the walkers of a shared round
  *    fill in the same way (klp_left_add());
- *  - kick_armed and nr_pending, which tasks switching themselves
+ *  - kick and nr_pending, which tasks switching themselves
  *    (klp_update_patch_state()) and forks (klp_copy_process()) change
  *    without any lock, with atomic operations.
  */
@@ -114,8 +114,8 @@ static struct {
 	unsigned long retry_delay;	/* jiffies */
 	unsigned int nr_counted;	/* see klp_count_pending_tasks() */
 
-	/* Set while the last task to switch itself should kick a round. */
-	unsigned long kick_armed;
+	/* Whether the last task to switch itself kicks a round: KLP_KICK_*. */
+	atomic_t kick;
 
 	/* Isolated CPUs whose idle task this transition woke already. */
 	struct cpumask woken_isolated;
@@ -192,30 +192,45 @@ static const char *klp_state_name(int state)
 	return state == KLP_PATCHED ? "patching" : "unpatching";
 }
 
-/* Called when the last task to switch switched itself: complete now. */
+/*
+ * The kick.  A task that brings the count of marked tasks to zero as it
+ * switches itself kicks the next round, so that the transition completes
+ * at once, when the kick is armed: between rounds.  During a round, which
+ * marks tasks as it goes, a task it marked early could bring the count to
+ * zero while later ones are still unmarked, and kick a round of no use;
+ * so there the kick is off, and a task that would have kicked only notes
+ * that it was missed, and the round, when it ends, runs the next one at
+ * once.  Tasks and rounds change the one word with fully ordered atomics,
+ * so no kick is lost and none is doubled.
+ */
+enum {
+	KLP_KICK_OFF,		/* a round runs, or no transition */
+	KLP_KICK_ARMED,		/* between rounds */
+	KLP_KICK_MISSED,	/* the count reached zero during a round */
+};
+
+/* Called when the last marked task switched itself: complete now. */
 static void klp_kick_transition(void)
 {
-	if (READ_ONCE(klp_trans.kick_armed) && xchg(&klp_trans.kick_armed, 0))
+	int old = atomic_read(&klp_trans.kick);
+
+	do {
+		if (old == KLP_KICK_MISSED)
+			return;
+	} while (!atomic_try_cmpxchg(&klp_trans.kick, &old,
+				     old == KLP_KICK_ARMED ? KLP_KICK_OFF :
+							    KLP_KICK_MISSED));
+	if (old == KLP_KICK_ARMED)
 		klp_queue_round(0);
 }
 
-/*
- * After a round that left tasks to switch: let the last marked task to
- * switch itself kick the next round, or kick it now if they all did so
- * during this one.  Armed only after the round, which marks tasks as it
- * goes: a task it marked early could otherwise bring the count to zero
- * while later ones are still unmarked, and kick a round of no use.  A task
- * counts itself off, then reads kick_armed; here kick_armed is written,
- * then the count read; both fully ordered, so at least one of the two sees
- * the other's write.
- */
+/* After a round that left tasks to switch: arm the kick, or kick now. */
 static void klp_arm_kick(void)
 {
-	WRITE_ONCE(klp_trans.kick_armed, 1);
-	/* kick_armed before the count; pairs with atomic_dec_and_test(). */
-	smp_mb();
-	if (atomic_read(&klp_trans.nr_pending) <= 0)
-		klp_kick_transition();
+	if (atomic_xchg(&klp_trans.kick, KLP_KICK_ARMED) == KLP_KICK_MISSED &&
+	    atomic_cmpxchg(&klp_trans.kick, KLP_KICK_ARMED,
+			   KLP_KICK_OFF) == KLP_KICK_ARMED)
+		klp_queue_round(0);
 }
 
 /*
@@ -1474,7 +1489,7 @@ static void klp_trans_finish(void)
 	klp_left_drop();
 	klp_trans_target = KLP_UNDEFINED;
 	WRITE_ONCE(klp_trans_patch, NULL);
-	WRITE_ONCE(klp_trans.kick_armed, 0);
+	atomic_set(&klp_trans.kick, KLP_KICK_OFF);
 	/* Settled sites are called without the handler again (patch.c). */
 	klp_direct_update();
 }
@@ -1499,8 +1514,8 @@ static bool klp_trans_advance(void)
 	lockdep_assert_held(&klp_mutex);
 	WARN_ON_ONCE(klp_trans_target == KLP_UNDEFINED);
 
-	/* No kick during the round: see klp_arm_kick(). */
-	WRITE_ONCE(klp_trans.kick_armed, 0);
+	/* No kick during the round: see "The kick" above. */
+	atomic_set(&klp_trans.kick, KLP_KICK_OFF);
 
 	pending = klp_switch_tasks(!klp_trans.left_valid);
 	if (pending) {
@@ -1598,7 +1613,9 @@ void klp_trans_begin(void)
 	 * finds its flag set: flags are set by value-returning, fully ordered
 	 * atomics (klp_mark_pending()), here and by rounds that take
 	 * klp_mutex after this, and the test_and_clear_tsk_thread_flag() of
-	 * klp_update_patch_state() is fully ordered too.
+	 * klp_update_patch_state() is fully ordered too.  A child forked by a
+	 * marked parent gets its flag with a plain set_bit(), after its
+	 * parent's was set so, and first runs after wake_up_new_task().
 	 */
 	atomic_set(&klp_trans.nr_pending, 0);
 	klp_mark_idle_tasks();
@@ -1698,7 +1715,7 @@ void klp_trans_reverse(void)
 	trace_klp_transition_reverse(patch->mod->name, klp_trans_target);
 	klp_trans_begin();
 
-	WRITE_ONCE(klp_trans.kick_armed, 0);
+	atomic_set(&klp_trans.kick, KLP_KICK_OFF);
 	klp_queue_round(0);
 }
 
