@@ -131,6 +131,14 @@ static struct {
 	bool left_valid;
 
 	/*
+	 * Whether the list was made by a walk that met every task, and the
+	 * count of forks by tasks still to switch when that walk began; see
+	 * klp_list_whole().
+	 */
+	bool list_whole;
+	unsigned long forks_at;
+
+	/*
 	 * Marked tasks: incremented before a task's TIF_PATCH_PENDING is set
 	 * (klp_flag_pending(), klp_mark_pending()), decremented by whoever
 	 * clears a set flag (klp_unflag_pending()).  Tasks that exit
@@ -138,7 +146,7 @@ static struct {
 	 * gone, or by the next counting walk that finds tasks left, which
 	 * brings the count to what it found (klp_rebase_pending()).  The count
 	 * only decides when to kick a round; whether the transition is
-	 * complete is always decided by a counting walk over every task.
+	 * complete is decided by a walk over every task (klp_list_whole()).
 	 */
 	atomic_t nr_pending;
 } klp_trans;
@@ -329,7 +337,8 @@ KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
  * Walking the task list without stalling the machine.
  *
  * Every walk of livepatch over the task list pauses after KLP_WALK_BATCH
- * tasks (klp_walk_pause_locked(), klp_walk_pause_rcu()): it drops what it
+ * tasks, or KLP_WALK_CHUNK for the stack checks of a round
+ * (klp_walk_pause_locked(), klp_walk_pause_rcu()): it drops what it
  * holds (tasklist_lock, or the RCU read lock), lets the scheduler in, and
  * goes on from where it was if the two tasks it stands on (the process and
  * the thread) are still alive.
@@ -980,14 +989,16 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
  *
  * The stack checks of a round decide only that the transition is not
  * complete: a task checked that cannot switch shows it.  When every task
- * checked has switched, a counting walk over every task decides, as
- * always; it also lists the tasks it finds still to switch, if any, for
- * the next round.  So the list need not hold every task still to switch: a
- * task the walk of a shared round missed (see "Sharing a round" below), or
- * one forked by a listed task after the list was made, is met by that
- * counting walk, and checked at the next retry, at the shortest delay.  A
- * walk that stopped early (a pause found the task it stood on gone) leaves
- * the list void, and the next round is a full one.
+ * checked has switched, the transition is complete if the list was made
+ * by a walk that met every task and no task still to switch forked since
+ * (klp_list_whole()); else a counting walk over every task decides, and
+ * lists the tasks it finds still to switch, if any, for the next round.
+ * So the list need not hold every task still to switch: a task the walk
+ * of a shared round missed (see "Sharing a round" below), or one forked by
+ * a listed task after the list was made, is met by that counting walk, and
+ * checked at the next retry, at the shortest delay.  A walk that stopped
+ * early (a pause found the task it stood on gone) leaves the list void,
+ * and the next round is a full one.
  *
  * The list belongs to the transition's state: it is filled, used and
  * emptied under klp_mutex (the walkers of a shared round, which fill it
@@ -1003,6 +1014,49 @@ static void klp_left_drop(void)
 		put_task_struct(klp_trans.left[i]);
 	atomic_set(&klp_trans.nr_left, 0);
 	klp_trans.left_valid = false;
+	klp_trans.list_whole = false;
+}
+
+/*
+ * Forks by a task that had not switched (klp_copy_process()): such a child
+ * has to switch too, and a walk may have missed it.
+ */
+static atomic_long_t klp_forks_unswitched;
+
+/*
+ * The count above, read where no fork is half done: klp_copy_process()
+ * counts, and the child is linked into the task list, in one hold of
+ * tasklist_lock for writing.  (A fork that fails after the count, in
+ * that same hold, links nothing: a count too high only costs a counting
+ * walk.)
+ */
+static unsigned long klp_read_forks(void)
+{
+	unsigned long nr;
+
+	read_lock(&tasklist_lock);
+	nr = atomic_long_read(&klp_forks_unswitched);
+	read_unlock(&tasklist_lock);
+	return nr;
+}
+
+/*
+ * Whether the list of tasks left still holds every task that has to
+ * switch, so that once all of them switched the transition is complete
+ * without a counting walk.  True when the list was made by a walk that met
+ * every task (a full round's walk, unshared and not cut short, or a
+ * counting walk) and no task that had not switched forked since that walk
+ * began.  Such a walk listed every task it met that could not switch; a
+ * task it did not meet was forked after it began (one that existed
+ * throughout is met: see "Walking the task list"), by a parent that had
+ * not switched, which the count of forks shows, or by one that had, whose
+ * child starts switched.  No task that switched can go back during a
+ * transition (a reversal begins it anew and drops the list).
+ */
+static bool klp_list_whole(void)
+{
+	return klp_trans.list_whole && klp_trans.left_valid &&
+	       klp_read_forks() == klp_trans.forks_at;
 }
 
 /*
@@ -1050,7 +1104,9 @@ static void klp_check_or_list(struct task_struct *task, unsigned long *entries)
  * the second check finds it switched) or not at all.  The stack checks
  * therefore only switch tasks and note blockers; whether every task
  * switched is decided afterwards by klp_count_pending_tasks(), a walk
- * under tasklist_lock that sees every task (see above).
+ * under tasklist_lock that sees every task (see above).  (An unshared
+ * walk under RCU meets every task that exists throughout it, as one
+ * under tasklist_lock does: its list can decide, see klp_list_whole().)
  *
  * Each walker first switches itself, the leader before the helpers can
  * start: otherwise the one whose chunk holds another walker would find
@@ -1210,6 +1266,7 @@ static void klp_walk_tasks(void)
 {
 	bool share = klp_walk_worth_sharing();
 
+	klp_trans.forks_at = klp_read_forks();
 	atomic_set(&klp_walk.next_chunk, 0);
 	klp_check_or_list(current, klp_trans.stack_entries);
 	if (share)
@@ -1217,6 +1274,8 @@ static void klp_walk_tasks(void)
 	klp_walk_chunks(klp_trans.stack_entries);
 	if (share)
 		klp_walk_close();
+	/* A shared walk may miss tasks: chunks are positions in a moving list. */
+	klp_trans.list_whole = !share && READ_ONCE(klp_trans.left_valid);
 }
 
 /*
@@ -1252,6 +1311,7 @@ static unsigned int klp_count_pending_tasks(bool collect)
 		if (collect) {
 			klp_left_drop();
 			klp_trans.left_valid = true;
+			klp_trans.forks_at = klp_read_forks();
 		}
 		klp_trans.nr_counted = 0;
 	} while (!klp_each_task_once(klp_task_count_pending, collect,
@@ -1260,6 +1320,8 @@ static unsigned int klp_count_pending_tasks(bool collect)
 	/* Too many to list: unpin them now, the next round is a full one. */
 	if (collect && !klp_trans.left_valid)
 		klp_left_drop();
+	else if (collect)
+		klp_trans.list_whole = true;
 
 	for_each_possible_cpu(cpu)
 		klp_task_count_pending(idle_task(cpu), false);
@@ -1368,8 +1430,9 @@ static unsigned int klp_check_left_tasks(bool check)
  * once more, without a stack check: one found running may have switched
  * itself since, such as a walker of a shared round that another found
  * before it switched itself.  Only when every task checked has switched
- * does a counting walk decide (klp_count_and_list_pending()); a task still
- * blocked shows that the transition is not complete.
+ * is the transition complete: by the list (klp_list_whole()), or by a
+ * counting walk (klp_count_and_list_pending()); a task still blocked shows
+ * that the transition is not complete.
  */
 static unsigned int klp_switch_tasks(bool full)
 {
@@ -1397,7 +1460,7 @@ static unsigned int klp_switch_tasks(bool full)
 	klp_free_ranges();
 
 	if (!left)
-		return klp_count_and_list_pending();
+		return klp_list_whole() ? 0 : klp_count_and_list_pending();
 	if (full)
 		klp_walk.last_pending = left;
 	return left;
@@ -1792,6 +1855,9 @@ void klp_copy_process(struct task_struct *child)
 		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
 
 	child->patch_state = current->patch_state;
+	/* Outside transitions both read KLP_UNDEFINED. */
+	if (child->patch_state != READ_ONCE(klp_trans_target))
+		atomic_long_inc(&klp_forks_unswitched);
 }
 
 /*
