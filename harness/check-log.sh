@@ -57,7 +57,6 @@ SKIP_ALLOWED=(
 	'stock test-shadow-vars.sh ^duplicate alloc: stock 6\.1 WARN\(\)s on it$'
 	'stock test-stress.sh ^no .*/transition_ms: fewer rounds$'
 	'stock test-stress.sh ^no /sys/module/livepatch/parameters/share_cpus: rounds are not shared$'
-	'stock test-isolation.sh ^no /sys/module/livepatch/parameters/share_cpus: rounds are not shared$'
 	# Stock 6.1 switches tasks preempted inside its ftrace redirection
 	# (issue 20): under full preemption its workers may see a mix.
 	'stock test-stress.sh ^consistency under full preemption: stock 6\.1'

@@ -61,7 +61,8 @@ void klp_run_post_unpatch(struct klp_object *obj);
  * Ordering: the transition code publishes func->transition before it adds
  * the function to a stack or before it sets TIF_PATCH_PENDING on any task,
  * and it sets the tasks' patch_state before func->transition (smp_wmb() on
- * that side).  The read barriers below pair with those.
+ * that side); at the end it clears func->transition before it resets the
+ * states.  The read barriers below pair with those.
  */
 static __always_inline struct klp_func *
 klp_pick_func(struct list_head *func_stack)
@@ -80,7 +81,16 @@ klp_pick_func(struct list_head *func_stack)
 		/* Read patch_state after func->transition; see above. */
 		smp_rmb();
 		state = READ_ONCE(current->patch_state);
-		WARN_ON_ONCE(state == KLP_UNDEFINED);
+		/*
+		 * KLP_UNDEFINED is right only just after a patching
+		 * transition completed: the state was reset after the flag
+		 * was cleared (klp_trans_finish()), and the top is what
+		 * every task runs.  Read the flag again: it must be clear.
+		 */
+		if (unlikely(state == KLP_UNDEFINED)) {
+			smp_rmb();
+			WARN_ON_ONCE(READ_ONCE(func->transition));
+		}
 		if (state == KLP_UNPATCHED) {
 			func = list_entry_rcu(func->stack_node.next,
 					      struct klp_func, stack_node);
@@ -145,6 +155,13 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
 /* state.c */
 bool klp_states_compatible(struct klp_patch *patch);
 
+/* The kick of a transition (transition.c, "The kick"). */
+enum {
+	KLP_KICK_OFF,		/* a round runs, or no transition */
+	KLP_KICK_ARMED,		/* between rounds */
+	KLP_KICK_MISSED,	/* the count reached zero during a round */
+};
+
 /*
  * The KUnit tests (livepatch_kunit.c) call a few static functions of the
  * core.  KLP_VISIBLE_IF_KUNIT drops their "static" in kernels built with
@@ -163,6 +180,8 @@ void klp_switch_task(struct task_struct *task, int target);
 bool klp_task_mark_pending(struct task_struct *task, int target);
 void klp_task_clear_pending(struct task_struct *task, int unused);
 void klp_task_force(struct task_struct *task, int target);
+bool klp_kick_take(atomic_t *kick);
+bool klp_kick_arm(atomic_t *kick);
 void klp_func_left_behind(const struct klp_func *func,
 			  const struct klp_func *below, int target,
 			  struct klp_range *range);

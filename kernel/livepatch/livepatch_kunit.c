@@ -1204,6 +1204,38 @@ static void klp_kunit_task_update(struct kunit *test)
 }
 
 /*
+ * The kick of a transition: armed between rounds, where the last marked
+ * task to switch itself takes it and runs the next round; off during a
+ * round, where such a task only notes that it was missed, and the round
+ * runs the next one as it ends.  A count that stays at zero kicks nothing
+ * more.
+ */
+static void klp_kunit_kick(struct kunit *test)
+{
+	atomic_t kick = ATOMIC_INIT(KLP_KICK_OFF);
+
+	/* During a round: missed, once, then run as the round ends. */
+	KUNIT_EXPECT_FALSE(test, klp_kick_take(&kick));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kick), KLP_KICK_MISSED);
+	KUNIT_EXPECT_FALSE(test, klp_kick_take(&kick));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kick), KLP_KICK_MISSED);
+	KUNIT_EXPECT_TRUE(test, klp_kick_arm(&kick));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kick), KLP_KICK_OFF);
+
+	/* A round without a miss arms it, and one task takes it. */
+	KUNIT_EXPECT_FALSE(test, klp_kick_arm(&kick));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kick), KLP_KICK_ARMED);
+	KUNIT_EXPECT_FALSE(test, klp_kick_arm(&kick));
+	KUNIT_EXPECT_TRUE(test, klp_kick_take(&kick));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kick), KLP_KICK_OFF);
+
+	/* The next round starts with it off, and ends with no miss. */
+	atomic_set(&kick, KLP_KICK_OFF);
+	KUNIT_EXPECT_FALSE(test, klp_kick_arm(&kick));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kick), KLP_KICK_ARMED);
+}
+
+/*
  * A child starts where its parent (current) is: same state, same flag,
  * whatever flag it got with the copy of the parent's thread info.
  */
@@ -1484,6 +1516,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_task_force),
 	KUNIT_CASE(klp_kunit_task_reverse),
 	KUNIT_CASE(klp_kunit_task_update),
+	KUNIT_CASE(klp_kunit_kick),
 	KUNIT_CASE(klp_kunit_task_fork),
 	KUNIT_CASE(klp_kunit_left_behind),
 	KUNIT_CASE(klp_kunit_find_range),

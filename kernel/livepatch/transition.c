@@ -211,33 +211,47 @@ static const char *klp_state_name(int state)
  * once.  Tasks and rounds change the one word with fully ordered atomics,
  * so no kick is lost and none is doubled.
  */
-enum {
-	KLP_KICK_OFF,		/* a round runs, or no transition */
-	KLP_KICK_ARMED,		/* between rounds */
-	KLP_KICK_MISSED,	/* the count reached zero during a round */
-};
+
+/*
+ * The last marked task switched itself: true when the caller is to run
+ * the next round now (the kick was armed, and is off from here on).
+ */
+KLP_VISIBLE_IF_KUNIT bool klp_kick_take(atomic_t *kick)
+{
+	int old = atomic_read(kick);
+
+	do {
+		if (old == KLP_KICK_MISSED)
+			return false;
+	} while (!atomic_try_cmpxchg(kick, &old,
+				     old == KLP_KICK_ARMED ? KLP_KICK_OFF :
+							    KLP_KICK_MISSED));
+	return old == KLP_KICK_ARMED;
+}
+
+/*
+ * A round that left tasks to switch ends: arm the kick; true when the
+ * caller is to run the next round now (a kick was missed meanwhile, and
+ * no task took the kick just armed).
+ */
+KLP_VISIBLE_IF_KUNIT bool klp_kick_arm(atomic_t *kick)
+{
+	return atomic_xchg(kick, KLP_KICK_ARMED) == KLP_KICK_MISSED &&
+	       atomic_cmpxchg(kick, KLP_KICK_ARMED,
+			      KLP_KICK_OFF) == KLP_KICK_ARMED;
+}
 
 /* Called when the last marked task switched itself: complete now. */
 static void klp_kick_transition(void)
 {
-	int old = atomic_read(&klp_trans.kick);
-
-	do {
-		if (old == KLP_KICK_MISSED)
-			return;
-	} while (!atomic_try_cmpxchg(&klp_trans.kick, &old,
-				     old == KLP_KICK_ARMED ? KLP_KICK_OFF :
-							    KLP_KICK_MISSED));
-	if (old == KLP_KICK_ARMED)
+	if (klp_kick_take(&klp_trans.kick))
 		klp_queue_round(0);
 }
 
 /* After a round that left tasks to switch: arm the kick, or kick now. */
 static void klp_arm_kick(void)
 {
-	if (atomic_xchg(&klp_trans.kick, KLP_KICK_ARMED) == KLP_KICK_MISSED &&
-	    atomic_cmpxchg(&klp_trans.kick, KLP_KICK_ARMED,
-			   KLP_KICK_OFF) == KLP_KICK_ARMED)
+	if (klp_kick_arm(&klp_trans.kick))
 		klp_queue_round(0);
 }
 
@@ -1126,8 +1140,8 @@ static void klp_check_or_list(struct task_struct *task, unsigned long *entries)
  * together 68-106 ms, stock's first round 44-89 ms, alike unshared); so
  * by default rounds are shared from three housekeeping CPUs on, where two
  * helpers can take it to a third.  livepatch.share_cpus sets that
- * number (0: never share); the selftests set 2, so that their 2-CPU guests
- * run this code too.
+ * number (0: never share); the stress selftest sets 2, so that its 2-CPU
+ * guest runs this code too.
  */
 #define KLP_WALK_CHUNK		32
 #define KLP_WALK_SHARE_MIN	(4 * KLP_WALK_CHUNK)
@@ -1528,12 +1542,15 @@ static void klp_trans_finish(void)
 	klp_set_transition_flags(patch, false);
 
 	/*
-	 * A handler that saw func->transition set must not read the
-	 * KLP_UNDEFINED state written below.
+	 * func->transition cleared before the states are reset: a handler
+	 * that saw the flag set and then reads KLP_UNDEFINED takes the top of
+	 * the stack, which every task runs now, and finds the flag clear when
+	 * it reads it again (klp_pick_func()).  No wait for the handlers here:
+	 * on an isolated CPU that wait is an RCU grace period.  (Unpatching
+	 * took the patch's functions off the stacks, and waited, above.)
+	 * Pairs with the smp_rmb() in klp_pick_func().
 	 */
-	if (klp_trans_target == KLP_PATCHED)
-		klp_sync_handlers();
-
+	smp_wmb();
 	klp_each_task(klp_task_forget_state, 0);
 
 	klp_for_each_object(patch, obj) {

@@ -94,7 +94,7 @@ klp_lacks_part() {
 }
 
 # klp_share_rounds: let this implementation share its rounds of stack
-# checks among the CPUs of a small guest too (livepatch.share_cpus=2; by
+# checks among the CPUs of a small guest too (test-stress.sh) (livepatch.share_cpus=2; by
 # default it shares from 3 housekeeping CPUs on), as a bigger machine
 # would; the old value comes back when the test exits.  Stock 6.1 has no
 # shared rounds.

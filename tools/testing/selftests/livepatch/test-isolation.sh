@@ -78,9 +78,6 @@ klp_setup
 klp_require_mod "$LP" "$AR" "$T" "$P"
 command -v taskset > /dev/null || skip "taskset not available"
 klp_mod_loaded "$T" && die "$T is already loaded"
-# Rounds shared with the housekeeping CPUs too: their helpers must keep
-# off the isolated ones.
-klp_share_rounds
 
 # cpulist_to_words LIST: "2-3,5" -> "2 3 5" in REPLY.
 cpulist_to_words() {
