@@ -88,6 +88,7 @@ klp_pick_func(struct list_head *func_stack)
 		 * every task runs.  Read the flag again: it must be clear.
 		 */
 		if (unlikely(state == KLP_UNDEFINED)) {
+			/* The flag after the state: klp_trans_finish()'s smp_wmb(). */
 			smp_rmb();
 			WARN_ON_ONCE(READ_ONCE(func->transition));
 		}
