@@ -10,7 +10,7 @@
 # the "klptest: start/end <test>" lines each test logs), longest first, each to
 # the guest with the least work so far.  Where that file does not know a
 # test (a cold cache, a new test), the durations measured here and
-# committed in harness/test-times/<impl>-<kconfig> count; a test
+# committed in harness/test-times/<impl>-<kconfig>[-<suite>] count; a test
 # known to neither counts as 20 s.  Without them a cold-cache debug run
 # dealt 971 s of tests to one guest and 387 s to another.
 #

@@ -338,6 +338,16 @@ static void klp_trans_work_fn(struct work_struct *work)
 }
 
 /*
+ * Whether @task has yet to reach the target state of the transition.  Its
+ * mark (TIF_PATCH_PENDING) does not tell: it is set lazily, and may be
+ * stale (see the top of this file).
+ */
+static bool klp_task_to_switch(const struct task_struct *task)
+{
+	return READ_ONCE(task->patch_state) != klp_trans_target;
+}
+
+/*
  * Switch @task to @target, the target state of the transition; it must not
  * be in code that the transition leaves behind.
  */
@@ -838,7 +848,7 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
 	int ret;
 
 	/* It switched itself meanwhile (see klp_check_task()). */
-	if (READ_ONCE(task->patch_state) == klp_trans_target)
+	if (!klp_task_to_switch(task))
 		return 0;
 
 	if (task_curr(task) && task != current)
@@ -963,7 +973,7 @@ static bool klp_try_switch_task(struct task_struct *task,
  */
 static bool klp_task_switched(struct task_struct *task)
 {
-	if (READ_ONCE(task->patch_state) != klp_trans_target)
+	if (klp_task_to_switch(task))
 		return false;
 	klp_unflag_pending(task);
 	return true;
@@ -1303,7 +1313,7 @@ static void klp_task_count_pending(struct task_struct *task, int collect)
 		if (!klp_task_mark_pending(task, klp_trans_target))
 			return;
 		klp_left_add(task);
-	} else if (READ_ONCE(task->patch_state) == klp_trans_target) {
+	} else if (!klp_task_to_switch(task)) {
 		return;
 	}
 	klp_trans.nr_counted++;
@@ -1376,7 +1386,7 @@ static unsigned int klp_switch_idle_tasks(void)
 				klp_wake_idle_cpu(cpu);
 				left++;
 			}
-		} else if (task->patch_state != klp_trans_target) {
+		} else if (klp_task_to_switch(task)) {
 			klp_switch_task(task, klp_trans_target);
 		}
 	}
@@ -1915,14 +1925,13 @@ static bool klp_blocker_still_pending(const struct klp_blocker *b)
 	bool pending = false;
 
 	if (b->idle_cpu >= 0)
-		return READ_ONCE(idle_task(b->idle_cpu)->patch_state) !=
-		       klp_trans_target;
+		return klp_task_to_switch(idle_task(b->idle_cpu));
 
 	/* Stored pids are global: look them up in the initial namespace. */
 	rcu_read_lock();
 	task = find_task_by_pid_ns(b->pid, &init_pid_ns);
 	if (task)
-		pending = READ_ONCE(task->patch_state) != klp_trans_target;
+		pending = klp_task_to_switch(task);
 	rcu_read_unlock();
 	return pending;
 }

@@ -93,25 +93,6 @@ klp_lacks_part() {
 	klp_info "SKIP: $*"
 }
 
-# klp_share_rounds: let this implementation share its rounds of stack
-# checks among the CPUs of a small guest too (test-stress.sh) (livepatch.share_cpus=2; by
-# default it shares from 3 housekeeping CPUs on), as a bigger machine
-# would; the old value comes back when the test exits.  Stock 6.1 has no
-# shared rounds.
-KLP_SHARE_CPUS=/sys/module/livepatch/parameters/share_cpus
-klp_share_rounds() {
-	if [[ ! -e $KLP_SHARE_CPUS ]]; then
-		klp_lacks_part "no $KLP_SHARE_CPUS: rounds are not shared"
-		return 0
-	fi
-	check_mode "$KLP_SHARE_CPUS" 644
-	klp_read "$KLP_SHARE_CPUS"
-	[[ $REPLY =~ ^[0-9]+$ ]] || die "$KLP_SHARE_CPUS reads '$REPLY'"
-	klp_at_exit "echo $REPLY > $KLP_SHARE_CPUS"
-	echo 2 > "$KLP_SHARE_CPUS" || die "writing 2 to $KLP_SHARE_CPUS failed"
-	check_file "$KLP_SHARE_CPUS" 2
-}
-
 # klp_preempt_full: true when the kernel runs the full preemption model
 # (the one in parentheses in /sys/kernel/debug/sched/preempt with
 # PREEMPT_DYNAMIC, else a static CONFIG_PREEMPT kernel).
