@@ -156,6 +156,13 @@ unsigned int klp_trans_copy_blockers(struct klp_patch *patch,
 /* state.c */
 bool klp_states_compatible(struct klp_patch *patch);
 
+/* How a task switched: the "by" of the klp_task_switch tracepoint. */
+enum klp_switch_by {
+	KLP_BY_STACK_CHECK,	/* a round unwound its stack */
+	KLP_BY_SELF,		/* user-space return, idle loop, cond_resched() */
+	KLP_BY_STACK_SCAN,	/* a round found no word of its stack in a range */
+};
+
 /* The kick of a transition (transition.c, "The kick"). */
 enum {
 	KLP_KICK_OFF,		/* a round runs, or no transition */
@@ -194,6 +201,10 @@ const struct klp_range *klp_stack_blocked_by(const struct klp_range *ranges,
 					     unsigned int nr,
 					     const unsigned long *entries,
 					     unsigned int nr_entries);
+const struct klp_range *klp_words_in_range(const struct klp_range *ranges,
+					   unsigned int nr,
+					   const unsigned long *from,
+					   const unsigned long *to);
 
 /* livepatch_kunit_twin.c: a function named like one in livepatch_kunit.c */
 extern int (*const klp_kunit_twin_b)(int x);

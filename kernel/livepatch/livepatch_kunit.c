@@ -1455,6 +1455,47 @@ static void klp_kunit_stack_blocked(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(r, 0, two, 4), "-");
 }
 
+/* The name of the range that a word of @words[@from..@to) lies in, or "-". */
+static const char *klp_kunit_words_in(const struct klp_range *ranges,
+				      unsigned int nr,
+				      const unsigned long *words,
+				      unsigned int from, unsigned int to)
+{
+	const struct klp_range *range;
+
+	range = klp_words_in_range(ranges, nr, words + from, words + to);
+	return range ? range->name : "-";
+}
+
+/*
+ * The scan before the unwinder: any word of the stack in a range counts,
+ * the first one found names the range; words below the first range, above
+ * the last, and in the gaps between them do not, nor do the words outside
+ * the part scanned.
+ */
+static void klp_kunit_words_in_range(struct kunit *test)
+{
+	static const unsigned long words[] = {
+		0x3000, 0xfff, 0x1100, 0x1fff, 0x2011, 0x3400, ULONG_MAX,
+		0, 0x10ff, 0x2010, 0x33ff,
+	};
+	const struct klp_range *r = klp_kunit_ranges;
+	unsigned int nr = ARRAY_SIZE(klp_kunit_ranges);
+
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, nr, words, 1, 8), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, nr, words, 1, 9), "a");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, nr, words, 9, 11), "c");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, nr, words, 10, 11), "d");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, nr, words, 0, 11), "d");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, nr, words, 0, 0), "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(r, 0, words, 0, 11), "-");
+	/* One range: its bounds are the scan's bounds. */
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(&r[1], 1, words, 0, 11),
+			   "-");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_words_in(&r[2], 1, words, 0, 11),
+			   "c");
+}
+
 /*
  * Whether a task sleeping in a function of the patch can switch: in the old
  * code it blocks patching, not unpatching; in the new code the reverse.
@@ -1522,6 +1563,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_find_range),
 	KUNIT_CASE(klp_kunit_trace_cut),
 	KUNIT_CASE(klp_kunit_stack_blocked),
+	KUNIT_CASE(klp_kunit_words_in_range),
 	KUNIT_CASE(klp_kunit_stack_old_or_new),
 	KUNIT_CASE(klp_kunit_merge_ranges),
 	{ }

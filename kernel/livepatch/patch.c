@@ -700,13 +700,20 @@ void klp_restore_nops(struct klp_patch *patch)
  *
  * Why an old table is harmless while a transition runs: a task that read
  * it before the transition was prepared runs the function that was on top,
- * which is that of its state (it has not switched); it cannot switch while
- * it is in the dispatcher, whose code has no ORC data, so that a stack
- * check finds its stack unreliable (as it does in the retpoline and return
- * thunks the dispatcher leaves through: klp_trace_cut() in transition.c),
- * and it switches itself only at points outside any patched call (user
- * space return, idle, cond_resched()).  Once it jumped, the chosen
- * function is where it runs, and the ranges of the transition cover it.
+ * which is that of its state (it has not switched).  It cannot switch while
+ * it is in the dispatcher: until the dispatcher drops the return address
+ * into the original function (the site plus MCOUNT_INSN_SIZE, a range of
+ * every transition) that address is on the stack, and from the load of the
+ * target until the target's first instruction %r11 holds the target, which
+ * a task preempted there has saved on its stack with its other registers;
+ * the target is the function the transition leaves behind, so both the
+ * scan of the stack's words and the unwind find the task blocked (the
+ * unwinder also finds no ORC data for the dispatcher, and a trace through
+ * the thunks it leaves through is cut short: klp_trace_cut() in
+ * transition.c).  It switches itself only at points outside any patched
+ * call (user space return, idle, cond_resched()).  Once it jumped, the
+ * chosen function is where it runs, and the ranges of the transition
+ * cover it.
  * Tasks that switched read the new table: the switch orders their later
  * loads after its publication (locks on the task, or the barriers of
  * TIF_PATCH_PENDING).

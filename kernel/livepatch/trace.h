@@ -46,25 +46,35 @@ DEFINE_EVENT(klp_transition_class, klp_transition_complete,
 	TP_PROTO(const char *patch, int target),
 	TP_ARGS(patch, target));
 
-/* @pid switched to @target, by itself or after a stack check. */
+TRACE_DEFINE_ENUM(KLP_BY_STACK_CHECK);
+TRACE_DEFINE_ENUM(KLP_BY_SELF);
+TRACE_DEFINE_ENUM(KLP_BY_STACK_SCAN);
+
+/*
+ * @pid switched to @target, by itself or after a check of its stack by a
+ * round: an unwind ("stack-check") or a scan of its words ("stack-scan").
+ */
 TRACE_EVENT(klp_task_switch,
-	TP_PROTO(int pid, const char *comm, int target, bool self),
-	TP_ARGS(pid, comm, target, self),
+	TP_PROTO(int pid, const char *comm, int target, enum klp_switch_by by),
+	TP_ARGS(pid, comm, target, by),
 	TP_STRUCT__entry(
 		__field(int, pid)
 		__array(char, comm, TASK_COMM_LEN)
 		__field(int, target)
-		__field(bool, self)
+		__field(u8, by)
 	),
 	TP_fast_assign(
 		__entry->pid = pid;
 		memcpy(__entry->comm, comm, TASK_COMM_LEN);
 		__entry->target = target;
-		__entry->self = self;
+		__entry->by = by;
 	),
 	TP_printk("pid=%d comm=%s target=%s by=%s", __entry->pid,
 		  __entry->comm, __entry->target ? "patched" : "unpatched",
-		  __entry->self ? "self" : "stack-check")
+		  __print_symbolic(__entry->by,
+				   { KLP_BY_STACK_CHECK, "stack-check" },
+				   { KLP_BY_SELF, "self" },
+				   { KLP_BY_STACK_SCAN, "stack-scan" }))
 );
 
 /* A stack check found @pid blocking the transition, and why. */

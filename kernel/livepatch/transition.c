@@ -54,6 +54,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/stacktrace.h>
@@ -269,7 +270,10 @@ static void klp_flag_pending(struct task_struct *task)
  * Mark @task, which has to switch and is not being forked, so that it
  * switches itself at its next safe point.  Two walkers of a shared round
  * may mark the same task at once: the one that finds the flag set already
- * takes its count back.
+ * takes its count back.  A task found blocked may have switched itself
+ * since (clearing an older mark on its way to user space): the mark is
+ * then stale, and only counted off when the task clears it
+ * (klp_update_patch_state()).
  */
 static void klp_mark_pending(struct task_struct *task)
 {
@@ -817,10 +821,122 @@ KLP_VISIBLE_IF_KUNIT bool klp_trace_cut(const unsigned long *entries, int nr)
 	return false;
 }
 
+/*
+ * A scan before the unwinder.
+ *
+ * Unwinding is most of what a stack check costs: an ORC lookup for every
+ * frame.  Yet a task can only ever run code again at an address that is a
+ * word of its stack: the return address of each of its frames, and, when
+ * it was interrupted (preempted), the interrupted instruction in the
+ * registers saved there, with the registers that may hold the target of a
+ * jump it was about to make (a task preempted in the redirection, after
+ * the return address into the original function was dropped, holds its
+ * destination so).  For a task that is not running, all of these lie
+ * between its saved stack pointer and the top of its stack
+ * (klp_arch_saved_stack()).  So when no word of that part of the stack
+ * lies in one of the transition's ranges, none of the task's frames is in
+ * code that the transition leaves behind, nor in a redirection towards it,
+ * whatever the unwinder would have made of the stack (also where it would
+ * have given up: code without unwind data, trampolines, thunks), and the
+ * task can switch.  A word in a range may be a stale local variable or a
+ * return address: the unwinder decides then, as it always did.  Most
+ * sleeping tasks have a few hundred words to scan, and most of those words
+ * are compared with the bounds of all ranges only.
+ *
+ * Two things keep return addresses off the stack: the function graph
+ * tracer and kretprobes (rethook in 6.1) replace them with their
+ * trampolines and keep the real ones in lists of the task.  A task with
+ * entries there goes to the unwinder, which translates them.  And one
+ * thing runs a function's code elsewhere without a return address into the
+ * function: the detour of an optimized kprobe (klp_arch_in_kprobe_slot()).
+ * A word there goes to the unwinder too, which has no unwind data for it
+ * and finds the stack unreliable, as it always did.
+ *
+ * The task cannot start running (task_call_func()) and has finished
+ * switching out (klp_switch_if_safe()), so its return addresses and saved
+ * registers stay as they are while they are read; other tasks may write
+ * data on its stack meanwhile (a waker unlinking a wait queue entry), and
+ * a word read as it changes is a data word, not one that decides.  The
+ * reads are READ_ONCE_NOCHECK(), as the unwinder's: KASAN poisons the
+ * red zones between stack variables.
+ */
+
+/* Whether @task keeps some of its return addresses off its stack. */
+static bool klp_task_hides_returns(struct task_struct *task)
+{
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	/* -1 when the task has no return of the graph tracer pending. */
+	if (READ_ONCE(task->curr_ret_stack) >= 0)
+		return true;
+#endif
+#ifdef CONFIG_KRETPROBES
+	if (!llist_empty(&task->kretprobe_instances))
+		return true;
+#endif
+#ifdef CONFIG_RETHOOK
+	if (!llist_empty(&task->rethooks))
+		return true;
+#endif
+	return false;
+}
+
+static const struct klp_range klp_kprobe_slot = { .name = "kprobe-slot" };
+
+/*
+ * The range of @ranges (@nr of them, sorted, not overlapping) that holds a
+ * word of @from up to @to (not included), the first such word's; a range
+ * named "kprobe-slot" for a word in a slot of kprobes; or NULL.
+ */
+KLP_VISIBLE_IF_KUNIT const struct klp_range *
+klp_words_in_range(const struct klp_range *ranges, unsigned int nr,
+		   const unsigned long *from, const unsigned long *to)
+{
+	const struct klp_range *range;
+	unsigned long lo = 0, span = 0, word;
+
+	if (nr) {
+		lo = ranges[0].start;
+		span = ranges[nr - 1].end - lo;
+	}
+	for (; from < to; from++) {
+		word = READ_ONCE_NOCHECK(*from);
+		/* One unsigned compare: lo <= word < lo + span. */
+		if (word - lo < span) {
+			range = klp_find_range(ranges, nr, word);
+			if (range)
+				return range;
+		}
+		if (klp_arch_in_kprobe_slot(word))
+			return &klp_kprobe_slot;
+	}
+	return NULL;
+}
+
+/*
+ * True when no word of the saved stack of @task lies in a range of the
+ * transition (see above); false when one does, or when the scan cannot
+ * tell.  @task is not current, cannot run, and has switched out.
+ */
+static bool klp_stack_words_clear(struct task_struct *task)
+{
+	const unsigned long *from, *to;
+	bool clear = false;
+
+	if (klp_task_hides_returns(task) || !try_get_task_stack(task))
+		return false;
+	if (klp_arch_saved_stack(task, &from, &to))
+		clear = !klp_words_in_range(klp_trans.ranges,
+					    klp_trans.nr_ranges, from, to);
+	put_task_stack(task);
+	return clear;
+}
+
 /* What a stack check needs: scratch space, and where to say what blocks. */
 struct klp_check {
 	unsigned long *entries;		/* KLP_MAX_STACK_ENTRIES of them */
 	const char *fname;
+	enum klp_switch_by by;		/* how a switch was decided */
+	bool traced;			/* klp_task_blocked fired already */
 };
 
 static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
@@ -828,6 +944,12 @@ static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
 	const struct klp_range *range;
 	int nr;
 
+	if (task != current && klp_stack_words_clear(task)) {
+		check->by = KLP_BY_STACK_SCAN;
+		return 0;
+	}
+
+	check->by = KLP_BY_STACK_CHECK;
 	nr = stack_trace_save_tsk_reliable(task, check->entries,
 					   KLP_MAX_STACK_ENTRIES);
 	if (nr < 0 || klp_trace_cut(check->entries, nr))
@@ -842,9 +964,16 @@ static int klp_scan_stack(struct task_struct *task, struct klp_check *check)
 	return 0;
 }
 
-/* Runs through task_call_func(): @task cannot start running meanwhile. */
+/*
+ * Runs through task_call_func(): @task cannot start running meanwhile, and
+ * one that is not its CPU's current task has finished switching out (for a
+ * blocked task task_call_func() waits until on_cpu is clear, with acquire
+ * ordering, so the stack pointer saved at the switch and the frames under
+ * it are those the stack checks read).
+ */
 static int klp_switch_if_safe(struct task_struct *task, void *arg)
 {
+	struct klp_check *check = arg;
 	int ret;
 
 	/* It switched itself meanwhile (see klp_check_task()). */
@@ -854,23 +983,39 @@ static int klp_switch_if_safe(struct task_struct *task, void *arg)
 	if (task_curr(task) && task != current)
 		return -EBUSY;
 
-	ret = klp_scan_stack(task, arg);
-	if (ret)
+	ret = klp_scan_stack(task, check);
+	if (ret) {
+		/*
+		 * Said while @task is pinned: the event comes before any
+		 * switch @task makes by itself once it runs again.
+		 */
+		trace_klp_task_blocked(task->pid, task->comm,
+				       ret == -EADDRINUSE ?
+				       "in-patched-function" : "unreliable-stack",
+				       check->fname ?: "");
+		check->traced = true;
 		return ret;
+	}
 
 	klp_switch_task(task, klp_trans_target);
-	trace_klp_task_switch(task->pid, task->comm, klp_trans_target, false);
+	trace_klp_task_switch(task->pid, task->comm, klp_trans_target,
+			      check->by);
 	return 0;
 }
 
-/* Note @task as a blocker of this round, in the next free slot if any. */
+/*
+ * Note @task as a blocker of this round, in the next free slot if any, and
+ * fire klp_task_blocked unless the stack check @traced it already.
+ */
 static void klp_note_blocker(struct task_struct *task, const char *reason,
-			     const char *fname)
+			     const char *fname, bool traced)
 {
 	struct klp_blocker *b;
 	int slot;
 
-	trace_klp_task_blocked(task->pid, task->comm, reason, fname ?: "");
+	if (!traced)
+		trace_klp_task_blocked(task->pid, task->comm, reason,
+				       fname ?: "");
 
 	slot = atomic_fetch_inc(&klp_trans.nr_blockers);
 	if (slot >= KLP_MAX_BLOCKERS)
@@ -943,22 +1088,24 @@ static bool klp_try_switch_task(struct task_struct *task,
 	case -EBUSY:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
-		klp_note_blocker(task, "running", NULL);
+		klp_note_blocker(task, "running", NULL, false);
 		break;
 	case -EINVAL:
 		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,
 			 task->comm, task->pid);
-		klp_note_blocker(task, "unreliable-stack", NULL);
+		klp_note_blocker(task, "unreliable-stack", NULL,
+				 check->traced);
 		break;
 	case -EADDRINUSE:
 		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
 			 task->comm, task->pid, check->fname);
-		klp_note_blocker(task, "in-patched-function", check->fname);
+		klp_note_blocker(task, "in-patched-function", check->fname,
+				 check->traced);
 		break;
 	default:
 		pr_debug("%s: Unknown error code (%d) when trying to switch %s:%d\n",
 			 __func__, ret, task->comm, task->pid);
-		klp_note_blocker(task, "unknown", NULL);
+		klp_note_blocker(task, "unknown", NULL, false);
 		break;
 	}
 	return false;
@@ -993,7 +1140,7 @@ static bool klp_check_task(struct task_struct *task, unsigned long *entries)
 		return true;
 
 	if (!klp_have_reliable_stack() || !klp_trans.ranges)
-		klp_note_blocker(task, "no-stack-check", NULL);
+		klp_note_blocker(task, "no-stack-check", NULL, false);
 	else if (klp_try_switch_task(task, &check))
 		return true;
 
@@ -1855,9 +2002,17 @@ void klp_update_patch_state(struct task_struct *task)
 	 * it is the one published before the flag was set.
 	 */
 	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
-		task->patch_state = READ_ONCE(klp_trans_target);
-		trace_klp_task_switch(task->pid, task->comm, task->patch_state,
-				      true);
+		int target = READ_ONCE(klp_trans_target);
+
+		/*
+		 * A stale mark (see klp_unflag_pending()) is only counted
+		 * off: the task switched already, and says so once.
+		 */
+		if (task->patch_state != target) {
+			task->patch_state = target;
+			trace_klp_task_switch(task->pid, task->comm, target,
+					      KLP_BY_SELF);
+		}
 		/* Fully ordered: the kicked round sees the state above. */
 		if (atomic_dec_and_test(&klp_trans.nr_pending))
 			klp_kick_transition();
@@ -2225,7 +2380,7 @@ void __klp_sched_try_switch(void)
 
 	current->patch_state = klp_trans_target;
 	trace_klp_task_switch(current->pid, current->comm, klp_trans_target,
-			      true);
+			      KLP_BY_SELF);
 	if (klp_unflag_pending(current))
 		klp_kick_transition();
 unlock:

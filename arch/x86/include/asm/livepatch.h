@@ -13,7 +13,9 @@
 #include <linux/elf.h>
 #include <linux/memory.h>
 #include <linux/mutex.h>
+#include <linux/sched/task_stack.h>
 #include <linux/ftrace.h>
+#include <linux/kprobes.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/alternative.h>
@@ -291,6 +293,60 @@ static inline unsigned int klp_arch_write_dispatcher(u8 *code, unsigned long at,
 static inline bool klp_arch_can_jump_to(unsigned long target)
 {
 	return !IS_ENABLED(CONFIG_X86_KERNEL_IBT) || is_endbr(*(u32 *)target);
+}
+
+/**
+ * klp_arch_saved_stack() - the words of a switched-out task's kernel stack
+ * @task: a task that is not running and has finished switching out
+ * @from: set to the lowest word in use (the stack pointer the switch saved)
+ * @to: set to the word after the highest (the top of the task's stack)
+ *
+ * On x86_64 a task is switched out on its own task stack only.  An
+ * interrupt or exception taken in the kernel pushes its frame and saves
+ * the registers (struct pt_regs) on the task stack, and the handler leaves
+ * the IRQ stack (or runs on an IST stack, where nothing schedules) before
+ * the task can be preempted; an entry from user space moves to the task
+ * stack first.  So every return address of the task's frames, and the
+ * instruction pointer and registers of a frame that was interrupted, lie
+ * between the saved stack pointer and the top.
+ *
+ * Return: false when the saved stack pointer is not a word of the stack.
+ */
+static inline bool klp_arch_saved_stack(struct task_struct *task,
+					const unsigned long **from,
+					const unsigned long **to)
+{
+	unsigned long base = (unsigned long)task_stack_page(task);
+	unsigned long top = task_top_of_stack(task);
+	unsigned long sp = READ_ONCE(task->thread.sp);
+
+	if (sp < base || sp >= top || !IS_ALIGNED(sp, sizeof(long)))
+		return false;
+	*from = (const unsigned long *)sp;
+	*to = (const unsigned long *)top;
+	return true;
+}
+
+/**
+ * klp_arch_in_kprobe_slot() - whether @addr lies in an instruction slot of kprobes
+ * @addr: a word of a task's stack
+ *
+ * An optimized kprobe replaces instructions in the middle of a function with
+ * a jump to its detour buffer, which calls the probe's handler, runs the
+ * replaced instructions (interrupts on, so under CONFIG_PREEMPTION the task
+ * may be preempted there) and jumps back: no return address into the
+ * function is on the stack meanwhile, only the detour's address (the
+ * interrupted instruction).  A boosted kprobe's slot ends with a jump back
+ * too.  Both are allocated by module_alloc(), in module space, so most
+ * words are ruled out by two compares.
+ *
+ * Return: true when @addr is in a kprobe slot or an optimized kprobe's detour.
+ */
+static inline bool klp_arch_in_kprobe_slot(unsigned long addr)
+{
+	if (addr < MODULES_VADDR || addr >= MODULES_END)
+		return false;
+	return is_kprobe_insn_slot(addr) || is_kprobe_optinsn_slot(addr);
 }
 
 /**

@@ -23,7 +23,8 @@
 #
 # Only a task woken on the thread's CPU (a per-CPU kworker, rcu_preempt)
 # can make the thread yield in cond_resched() at the moment a round looks
-# at it; the round then checks its stack and switches it (by=stack-check).
+# at it; the round then checks its stack and switches it (by=stack-check,
+# or by=stack-scan).
 # That proves nothing either way, so such a pair of transitions is done
 # again, at most KLP_COND_TRIES times: the test passes once each direction
 # has been seen switching by=self, and fails if it never is.  Without the
@@ -88,7 +89,8 @@ else
 fi
 
 # switches_of PID TARGET: how the trace buffer says PID switched to TARGET
-# (patched, unpatched): one "self" or "stack-check" per switch, in order.
+# (patched, unpatched): one "self", "stack-check" or "stack-scan" per
+# switch, in order.
 switches_of() {
 	sed -nE "s/.* klp_task_switch: pid=$1 comm=[^ ]* target=$2 by=([a-z-]+)\$/\\1/p" \
 		"$TRACEFS/trace" | tr '\n' ' '
@@ -97,7 +99,8 @@ switches_of() {
 # transition PATCH TARGET WHAT: wait (bounded) for PATCH's transition to
 # TARGET while the thread spins; then check that it kept looping and that
 # nobody was signalled or forced.  HOW is how the thread switched: "self",
-# "stack-check" or "untraced" (no livepatch tracepoints: stock 6.1).
+# "stack-check" or "stack-scan" (a round's check of its stack), or
+# "untraced" (no livepatch tracepoints: stock 6.1).
 transition() {
 	local patch=$1 target=$2 what=$3
 	if ! klp_wait_for "$KLP_WAIT_SECS" settled "$patch"; then
@@ -115,8 +118,8 @@ transition() {
 	[[ -n $TRACEFS ]] || return 0
 	HOW=$(switches_of "$PID" "$target")
 	case $HOW in
-	"self " | "stack-check ") HOW=${HOW% } ;;
-	*) die "how the thread switched to $target: expected one switch, by=self (or by=stack-check if caught yielding), got '$HOW'" ;;
+	"self " | "stack-check " | "stack-scan ") HOW=${HOW% } ;;
+	*) die "how the thread switched to $target: expected one switch, by=self (or by=stack-check or by=stack-scan if caught yielding), got '$HOW'" ;;
 	esac
 }
 
@@ -130,7 +133,7 @@ clear_trace() {
 note_how() {
 	case $HOW in
 	self) eval "SELF_$1=1" ;;
-	stack-check) klp_info "try $TRY: a round caught the thread yielding to a task woken on CPU $LAST_CPU and switched it to $1 (by=stack-check): inconclusive" ;;
+	stack-check | stack-scan) klp_info "try $TRY: a round caught the thread yielding to a task woken on CPU $LAST_CPU and switched it to $1 (by=$HOW): inconclusive" ;;
 	esac
 }
 

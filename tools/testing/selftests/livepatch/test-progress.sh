@@ -264,6 +264,12 @@ klp_transition_complete patch=$P target=patched
 EOF
 (($(trace_events | grep -c '^klp_task_switch ') >= 2)) ||
 	die "no klp_task_switch event but the reader's"
+# The tasks asleep outside the patch switch after a scan of their stacks'
+# words, without an unwind (by=stack-scan); the reader, whose stack has the
+# patched function's return address, was unwound (the blocked event above
+# names the function, which only the unwinder finds).
+trace_events | grep -q '^klp_task_switch .* by=stack-scan$' ||
+	die "no task switched by=stack-scan: every stack was unwound"
 run_klpctl 0 disable "$P" --timeout 30
 has_line "klpctl disable $P" "$KLPCTL_OUT" "$P: unpatching transition started"
 has_text "klpctl disable $P" "$KLPCTL_OUT" "$P: disabled and removed after "
