@@ -2,7 +2,9 @@
 # Boot the built kernel + initramfs in qemu.  Usage: run-vm.sh test|demo|vm|klp-build|kunit
 # The serial console is stdout and is saved to $KLP_OUT/klp-<mode>.log.
 # KLP_VM_TIMEOUT (s) kills the guest (default 1200 test, 300 demo, klp-build
-# and kunit, none vm; for KCONFIG=debug 7200 test, 900 the others);
+# and kunit, none vm; for KCONFIG=debug 7200 test, 900 the others), and
+# KLP_FINISH_TIMEOUT (s) a test guest that has not powered off that long
+# after its tests ended (see below);
 # KLP_VM_MEM sets the guest memory; KLP_KVM=0|1 overrides the KVM probe;
 # KLP_APPEND adds kernel arguments;
 # KLP_PREEMPT=none|voluntary|full boots a kernel built with PREEMPT_DYNAMIC
@@ -151,21 +153,45 @@ filter=(cat)
 boot_timeout=${KLP_BOOT_TIMEOUT:-$((120 + 180 * (slow > 1)))}
 tries=${KLP_BOOT_TRIES:-3}
 pidfile=${log%.log}.pid
-# watchdog: kill the guest if /init has not said KLP-INIT in time.
+hungfile=${log%.log}.hung
+# A test guest that has printed KLP-TEST-END has only its reports left to
+# print (kmemleak, taint, dmesg) and then powers off: it gets
+# KLP_FINISH_TIMEOUT s for that: 120, or 300 for the slow kernels (debug
+# guests took 45 to 60 s, two kmemleak scans included, on 2026-12-06).  A
+# guest hung there (a debug guest once stopped writing to its serial
+# console half-way through its dmesg dump) would otherwise hold the run
+# until the suite's limit, two hours for the debug kernel.
+finish_timeout=${KLP_FINISH_TIMEOUT:-$((slow > 1 ? 300 : 120))}
+[[ $finish_timeout =~ ^[1-9][0-9]*$ ]] || die "KLP_FINISH_TIMEOUT must be a positive number of seconds"
+# kill_guest: end qemu (its pid is in $pidfile).
+kill_guest() {
+	[[ -s $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
+	return 0
+}
+# watchdog: kill the guest if /init has not said KLP-INIT in time, or if a
+# test guest has not powered off in time after its tests (then $hungfile
+# holds the reason, for the log).
 watchdog() {
 	local i
 	for ((i = 0; i < boot_timeout; i++)); do
 		sleep 1
-		grep -q '^KLP-INIT:' "$log" 2>/dev/null && return 0
+		grep -q '^KLP-INIT:' "$log" 2>/dev/null && break
 	done
-	[[ -s $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
-	return 0
+	((i < boot_timeout)) || {
+		kill_guest
+		return 0
+	}
+	[[ $mode == test ]] || return 0
+	until grep -q '^KLP-TEST-END' "$log" 2>/dev/null; do sleep 2; done
+	for ((i = 0; i < finish_timeout; i += 2)); do sleep 2; done
+	echo "the guest did not power off within ${finish_timeout}s of the end of its tests (last line: $(tail -n 1 "$log" | cut -c 1-160))" >"$hungfile"
+	kill_guest
 }
 set +e
 tl=()
 ((timeout_s > 0)) && tl=(timeout --foreground -k 5 "$timeout_s")
 for ((try = 1; ; try++)); do
-	rm -f "$pidfile"
+	rm -f "$pidfile" "$hungfile"
 	: >"$log"
 	watchdog &
 	wd=$!
@@ -183,7 +209,10 @@ for ((try = 1; ; try++)); do
 	info "the guest did not reach /init in ${boot_timeout}s (last kernel message: $(grep -E '^\[' "$log" | tail -n 1)); booting again"
 done
 set -e
-if ((rc == 124 || rc == 137)); then
+if [[ -s $hungfile ]]; then
+	echo "KLP-HOST: $(cat "$hungfile")" | tee -a "$log"
+	rm -f "$hungfile"
+elif ((rc == 124 || rc == 137)); then
 	echo "KLP-HOST: guest timed out after $timeout_s s" | tee -a "$log"
 elif ((rc != 0)); then
 	echo "KLP-HOST: qemu exited with status $rc" | tee -a "$log"
