@@ -24,6 +24,14 @@ KLP_DEVKMSG=/proc/sys/kernel/printk_devkmsg
 
 # Upper bound, in seconds, for every wait on the kernel (override from env).
 KLP_WAIT_SECS=${KLP_WAIT_SECS:-30}
+# Upper bound of a reader's sleep in a held function (the hold_secs
+# parameter of test_klp_target and test_klp_holdpatch, 60 by default): the
+# tests release their readers themselves, and on a slow guest (the debug
+# kernel under TCG, an exec taking seconds) the steps while one sleeps took
+# more than 60 s, so the reader left on its own and the transition under
+# test ended early.
+# shellcheck disable=SC2034 # the tests use it
+KLP_HOLD_SECS=600
 # How long check_log keeps re-reading the log before declaring a mismatch.
 KLP_LOG_WAIT_SECS=${KLP_LOG_WAIT_SECS:-3}
 # Kernel log lines that check_log compares (extended regex, after timestamps

@@ -50,9 +50,7 @@ T2=test_klp_target2
 TT=test_klp_twotargets
 WRITERS=8
 NOBODY=65534
-# Upper bound of a reader's sleep in a held function, in seconds: well
-# above what the held parts take on a slow (debug, TCG) kernel.
-HOLD_SECS=600
+HOLD_SECS=$KLP_HOLD_SECS
 TRIED=0		# bad inputs tried, the concurrent writes included
 REFUSED=0	# bad inputs that got their documented error
 CONCURRENT=0	# bad inputs that were writes of a group of concurrent writers

@@ -13,7 +13,9 @@
 # enters the kernel at all can only be switched by interrupting it: a
 # transition leaves it alone until the fake signal 15 s after its start,
 # which does interrupt it (as on stock 6.1; livepatch.rst, "Signals and
-# wake-ups"), so such a task is not what this test runs.
+# wake-ups"), so such a task is not what this test runs.  The loop runs
+# during the measured phases only; between them it is stopped (SIGSTOP),
+# and each phase starts once it runs on BUSY again.
 #
 # Six transitions are measured one at a time: enabling a patch, disabling
 # it, an atomic replace of a patch by a cumulative one, disabling that, a
@@ -212,6 +214,7 @@ irq_counts() {
 # phase_begin: clear the trace, start tracing, note the interrupt counts.
 phase_begin() {
 	PHASE=$1 PHASE_BAD=0
+	busy_resume
 	klp_log "isolation: begin $PHASE"
 	echo > "$TR/trace"
 	echo 1 > "$TR/tracing_on"
@@ -381,6 +384,7 @@ phase_end() {
 	local k line v
 	irq_counts
 	echo 0 > "$TR/tracing_on"
+	busy_pause
 	for c in "$TR"/per_cpu/cpu*/; do
 		klp_read "$c/stats"
 		if [[ ! $REPLY =~ overrun:\ ([0-9]+) ]] || ((BASH_REMATCH[1] != 0)); then
@@ -452,7 +456,9 @@ phase_end() {
 BUSY_PID=""
 # shellcheck disable=SC2317 # called through klp_at_exit
 stop_busy() {
-	[[ -n $BUSY_PID ]] && kill "$BUSY_PID" && wait "$BUSY_PID"
+	# A stopped task keeps SIGTERM pending until it continues.
+	[[ -n $BUSY_PID ]] && kill "$BUSY_PID" && kill -CONT "$BUSY_PID" &&
+		wait "$BUSY_PID"
 	return 0
 }
 klp_at_exit stop_busy
@@ -485,6 +491,23 @@ klp_wait_for 10 busy_running ||
 busy_stat
 BUSY_TIME0=$BSTAT_TIME
 
+# busy_pause, busy_resume: the busy task is stopped between the measured
+# phases (phase_end to phase_begin).  There its loop would only take host
+# time from the test's own work, most of all the reading of the traces:
+# under TCG all four vCPUs take turns in one host thread, and with the
+# task always running a debug guest took 660 s of guest time for this
+# test; its housekeeping vCPUs were slowed as much, which once held off
+# the busy CPU's remote tick for more than 3 s (a scheduler warning).
+busy_pause() {
+	kill -STOP "$BUSY_PID" || die "cannot stop the busy task $BUSY_PID"
+}
+busy_resume() {
+	kill -CONT "$BUSY_PID" || die "cannot continue the busy task $BUSY_PID"
+	klp_wait_for 10 busy_running ||
+		die "the busy task did not run again on CPU $BUSY (state $BSTAT_STATE, CPU $BSTAT_CPU)"
+}
+busy_pause
+
 # ---------------------------------------------------------------------------
 # The transitions.
 
@@ -515,7 +538,7 @@ phase_end
 unload_mod "$AR"
 
 start_test "a transition held open by a task asleep in the patched function"
-load_mod "$T"
+load_mod "$T" hold_secs=$KLP_HOLD_SECS
 klp_start_reader "$PROC/hold" "$HOLD_OUT" "$PROC/sleepers"
 phase_begin "enable $P, held for 1.5 s"
 load_lp_nowait "$P"
@@ -541,6 +564,7 @@ unload_mod "$T"
 # ---------------------------------------------------------------------------
 # Over the whole test.
 
+busy_resume
 busy_stat
 ((BSTAT_TIME > BUSY_TIME0)) ||
 	die "the busy task got no CPU time during the test ($BUSY_TIME0 -> $BSTAT_TIME ticks)"

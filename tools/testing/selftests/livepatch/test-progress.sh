@@ -220,7 +220,7 @@ OLD_COUNT=$PROC/sleepers
 OLD_RELEASE=$PROC/release
 NEW_COUNT=/sys/module/$P/parameters/sleepers
 NEW_RELEASE=/sys/module/$P/parameters/release
-load_mod "$T"
+load_mod "$T" hold_secs=$KLP_HOLD_SECS
 
 start_test "a task sleeping in a patched function: transition_* files, klpctl status, prompt completion, tracepoints"
 start_reader "$OLD_COUNT"
@@ -375,7 +375,7 @@ start_test "unpatching held by a task in the new function: klpctl disable --time
 run_klpctl 4 disable no_such_patch --timeout 1
 has_text "klpctl disable no_such_patch" "$KLPCTL_ERR" "no live patch 'no_such_patch'"
 run_klpctl 2 disable "$P" --timeout nan
-load_lp "$P" hold_new=1
+load_lp "$P" hold_new=1 hold_secs=$KLP_HOLD_SECS
 start_reader "$NEW_COUNT"
 trace_reset
 run_klpctl 3 disable "$P" --timeout 1
@@ -409,7 +409,7 @@ klp_transition_complete patch=$P target=unpatched
 EOF2
 unload_mod "$P"
 check_log <<EOF2
-klptest: insmod $P hold_new=1
+klptest: insmod $P hold_new=1 hold_secs=$KLP_HOLD_SECS
 $(log_enable_lines "$P")
 livepatch: '$P': initializing unpatching transition
 livepatch: '$P': starting unpatching transition

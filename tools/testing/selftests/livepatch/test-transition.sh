@@ -99,7 +99,7 @@ NR_BYSTANDERS=300
 SWITCHED=0
 OLD_COUNT=$PROC/sleepers
 OLD_RELEASE=$PROC/release
-load_mod "$T"
+load_mod "$T" hold_secs=$KLP_HOLD_SECS
 
 start_test "a task sleeping in the old function holds the patching transition"
 start_reader "$OLD_COUNT"
@@ -188,7 +188,7 @@ EOF
 start_test "a task sleeping in the new function holds the unpatching transition; writing 1 to enabled reverses it"
 NEW_COUNT=/sys/module/$P/parameters/sleepers
 NEW_RELEASE=/sys/module/$P/parameters/release
-load_lp "$P" hold_new=1
+load_lp "$P" hold_new=1 hold_secs=$KLP_HOLD_SECS
 start_reader "$NEW_COUNT"
 disable_lp_nowait "$P"
 expect_held "$P" 1 "$NEW_COUNT"
@@ -202,7 +202,7 @@ release_reader "$NEW_RELEASE" "$NEW_COUNT" "$P: released"
 disable_lp "$P"
 unload_mod "$P"
 check_log <<EOF
-klptest: insmod $P hold_new=1
+klptest: insmod $P hold_new=1 hold_secs=$KLP_HOLD_SECS
 $(log_enable_lines "$P")
 klptest: disable $P
 livepatch: '$P': initializing unpatching transition
@@ -255,7 +255,7 @@ if klp_mod_loaded "$F"; then
 fi
 NEW_COUNT=/sys/module/$F/parameters/sleepers
 NEW_RELEASE=/sys/module/$F/parameters/release
-load_lp "$F" hold_new=1
+load_lp "$F" hold_new=1 hold_secs=$KLP_HOLD_SECS
 start_reader "$NEW_COUNT"
 disable_lp_nowait "$F"
 expect_held "$F" 1 "$NEW_COUNT"
@@ -279,7 +279,7 @@ klp_untrack "$F"
 start_reader "$OLD_COUNT"
 release_reader "$OLD_RELEASE" "$OLD_COUNT" "$T: released"
 check_log <<EOF
-klptest: insmod $F hold_new=1
+klptest: insmod $F hold_new=1 hold_secs=$KLP_HOLD_SECS
 $(log_enable_lines "$F")
 klptest: disable $F
 livepatch: '$F': initializing unpatching transition
