@@ -32,9 +32,10 @@
 # preempt=full when the kernel has PREEMPT_DYNAMIC (KLP_PREEMPT if set),
 # for every kernel configuration and implementation.  Its log is
 # klp-test.iso.log; the other tests are dealt to the other guests as
-# above.  It runs alongside them; under TCG its four vCPUs take turns in
-# one host thread, one of them always busy (the test's user-space loop),
-# so it is slow, but the test is short (about 1 minute of guest time).
+# above.  It runs alongside them, and they run at nice 5 (KLP_OTHERS_NICE,
+# see below); under TCG its four vCPUs take turns in one host thread, one
+# of them busy during the measured phases (the test's user-space loop), so
+# it is slow: about 30 s of guest time, 3 to 4 minutes for the debug kernel.
 #
 # KLP_TEST_JOBS=N sets the number of guests for the other tests (default 3
 # with PREEMPT_DYNAMIC, 4 for KCONFIG=debug, else 2); KLP_TESTS limits the
@@ -100,15 +101,16 @@ if ((${#iso[@]})); then
 	iso_pid=$!
 	logs+=("$KLP_TEST_LOGS.iso.log")
 	# The isolation guest gets the host's cores first: the other guests
-	# run at nice 5 (KLP_OTHERS_NICE).  On a loaded host
-	# under TCG its housekeeping vCPUs share one host thread with the busy
-	# isolated one, and a debug kernel (PREEMPT_NONE, KASAN) keeps a vCPU
-	# in the kernel for seconds at a time (soft lockups of 3 s in execve()
-	# with watchdog_thresh=1, 2026-12-06): then the remote tick of the
-	# busy nohz_full CPU (sched_tick_remote(), every second from a
-	# housekeeping CPU) came more than 3 s late, and 6.1 warns about that
-	# (WARN_ON_ONCE, which fails the run), in several debug runs with five
-	# guests of equal priority.
+	# run at nice 5 (KLP_OTHERS_NICE).  Under TCG its housekeeping vCPUs
+	# share one host thread with the busy isolated one, and a debug kernel
+	# (PREEMPT_NONE, KASAN) keeps a vCPU in the kernel for seconds at a
+	# time (soft lockups of 3 s in execve() with watchdog_thresh=1,
+	# 2026-12-06): then the remote tick of the busy nohz_full CPU
+	# (sched_tick_remote(), every second from a housekeeping CPU) came
+	# more than 3 s late, and 6.1 warns about that (WARN_ON_ONCE, which
+	# fails the run), in several debug runs with five guests of equal
+	# priority.  The test also stops its busy loop between the measured
+	# phases, so that this priority costs the other guests little.
 	yield=(nice -n "${KLP_OTHERS_NICE:-5}")
 fi
 

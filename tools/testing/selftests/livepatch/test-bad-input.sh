@@ -50,7 +50,6 @@ T2=test_klp_target2
 TT=test_klp_twotargets
 WRITERS=8
 NOBODY=65534
-HOLD_SECS=$KLP_HOLD_SECS
 TRIED=0		# bad inputs tried, the concurrent writes included
 REFUSED=0	# bad inputs that got their documented error
 CONCURRENT=0	# bad inputs that were writes of a group of concurrent writers
@@ -351,8 +350,8 @@ EOF
 
 # ---------------------------------------------------------------------------
 start_test "bad writes while a transition is held open"
-load_mod "$T" hold_secs=$HOLD_SECS
-load_lp "$H" hold_new=1 hold_secs=$HOLD_SECS
+load_mod "$T" hold_secs=$KLP_HOLD_SECS
+load_lp "$H" hold_new=1 hold_secs=$KLP_HOLD_SECS
 EH=$KLP_SYSFS/$H
 start_reader "/sys/module/$H/parameters/sleepers"
 # shellcheck disable=SC2317 # called through $STATE
@@ -419,9 +418,9 @@ else
 	LP2_LINE=""
 fi
 check_log <<EOF
-klptest: insmod $T hold_secs=$HOLD_SECS
+klptest: insmod $T hold_secs=$KLP_HOLD_SECS
 $T: module loaded
-klptest: insmod $H hold_new=1 hold_secs=$HOLD_SECS
+klptest: insmod $H hold_new=1 hold_secs=$KLP_HOLD_SECS
 $(log_enable_lines "$H")
 klptest: disable $H
 livepatch: '$H': initializing unpatching transition
