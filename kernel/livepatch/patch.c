@@ -55,6 +55,7 @@
 #include <linux/set_memory.h>
 #include <linux/vmalloc.h>
 #include <linux/moduleparam.h>
+#include <linux/fault-inject.h>
 #include <asm/livepatch.h>
 #include "internal.h"
 #include "trace.h"
@@ -90,10 +91,63 @@ static bool klp_ops_registered;
  * Set when addresses could not leave the filter (ftrace_set_filter_ips()
  * allocates, and may fail): the filter holds addresses without a site.
  * Harmless for correctness, as the handler leaves such calls alone, but
- * each costs a trip through the handler; the next patch operation puts the
- * filter right (klp_ftrace_resync()).  Protected by klp_mutex.
+ * each costs a trip through the handler.  klp_ftrace_resync() puts the
+ * filter right at once, or, when it cannot allocate either, at the next
+ * patch operation (test-fault-inject.sh, "filter").  Protected by
+ * klp_mutex.
  */
 static bool klp_filter_stale;
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+/*
+ * /sys/kernel/debug/fail_klp_ftrace_filter makes klp_ftrace_filter() fail
+ * as ftrace_set_filter_ips() does when it cannot allocate, with the usual
+ * knobs of Documentation/fault-injection (probability, interval, times,
+ * ...).  test-fault-inject.sh uses it to reach the failure paths of
+ * unpatching: they run in the transition's work item, where the fail-nth
+ * of a test's own task cannot reach.
+ */
+static DECLARE_FAULT_ATTR(klp_fail_filter);
+
+static int __init klp_fail_filter_init(void)
+{
+	struct dentry *dir;
+
+	dir = fault_create_debugfs_attr("fail_klp_ftrace_filter", NULL,
+					&klp_fail_filter);
+	return PTR_ERR_OR_ZERO(dir);
+}
+late_initcall(klp_fail_filter_init);
+
+static bool klp_filter_should_fail(void)
+{
+	/*
+	 * should_fail() also counts down the fail-nth of the calling task:
+	 * unless armed (probability 0, the default), this point takes no
+	 * part in that, so that fail-nth keeps counting allocations only.
+	 */
+	return READ_ONCE(klp_fail_filter.probability) &&
+	       should_fail(&klp_fail_filter, 1);
+}
+#else
+static bool klp_filter_should_fail(void)
+{
+	return false;
+}
+#endif
+
+/*
+ * Every change of klp_ops' filter goes through here: add (or, with
+ * @remove, take out) the @nr addresses @ips, after emptying the filter
+ * when @reset.
+ */
+static int klp_ftrace_filter(unsigned long *ips, unsigned int nr, int remove,
+			     int reset)
+{
+	if (klp_filter_should_fail())
+		return -ENOMEM;
+	return ftrace_set_filter_ips(&klp_ops, ips, nr, remove, reset);
+}
 
 static __always_inline struct hlist_head *klp_site_bucket(unsigned long ip)
 {
@@ -312,7 +366,7 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 		return 0;
 
 	*step = "set ftrace filter";
-	ret = ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 0, 0);
+	ret = klp_ftrace_filter(batch->ips, batch->nr, 0, 0);
 	if (ret)
 		return ret;
 
@@ -323,7 +377,7 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 	*step = "register ftrace handler";
 	ret = register_ftrace_function(&klp_ops);
 	if (ret) {
-		if (ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0))
+		if (klp_ftrace_filter(batch->ips, batch->nr, 1, 0))
 			klp_filter_stale = true;
 		return ret;
 	}
@@ -347,9 +401,9 @@ static void klp_ftrace_remove(struct klp_batch *batch)
 		WARN_ON(unregister_ftrace_function(&klp_ops));
 		klp_ops_registered = false;
 	}
-	ret = ftrace_set_filter_ips(&klp_ops, batch->ips, batch->nr, 1, 0);
+	ret = klp_ftrace_filter(batch->ips, batch->nr, 1, 0);
 	if (ret) {
-		pr_warn("failed to remove %u addresses from the ftrace filter (%d): they stay traced until the next patch operation\n",
+		pr_warn("failed to remove %u addresses from the ftrace filter (%d)\n",
 			batch->nr, ret);
 		klp_filter_stale = true;
 	}
@@ -365,21 +419,29 @@ static void klp_ftrace_resync(void)
 	struct klp_site *site;
 	unsigned long *ips;
 	unsigned int i, nr = 0;
+	int ret;
 
 	if (!klp_filter_stale)
 		return;
 
 	ips = kcalloc(max(klp_nr_sites, 1U), sizeof(*ips), GFP_KERNEL);
-	if (!ips)
-		return;
+	if (!ips) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < ARRAY_SIZE(klp_sites); i++)
 		hlist_for_each_entry(site, &klp_sites[i], hash)
 			ips[nr++] = site->ip;
 
 	/* Replaces the whole filter; empty only while unregistered. */
-	if (!ftrace_set_filter_ips(&klp_ops, ips, nr, 0, 1))
-		klp_filter_stale = false;
+	ret = klp_ftrace_filter(ips, nr, 0, 1);
 	kfree(ips);
+	if (!ret)
+		klp_filter_stale = false;
+out:
+	if (ret)
+		pr_warn("failed to reset the ftrace filter (%d): addresses of unpatched functions stay traced until the next patch operation\n",
+			ret);
 }
 
 static bool klp_batch_has_ip(const struct klp_batch *batch, unsigned long ip)
@@ -410,20 +472,20 @@ static struct klp_func *klp_failing_func(struct klp_object *obj,
 		/* Sites of other patches: their addresses stay untouched. */
 		if (!klp_batch_has_ip(batch, ip))
 			continue;
-		if (ftrace_set_filter_ips(&klp_ops, &ip, 1, 0, 0))
+		if (klp_ftrace_filter(&ip, 1, 0, 0))
 			return func;
 		if (!klp_ops_registered) {
 			int ret = register_ftrace_function(&klp_ops);
 
 			if (!ret)
 				WARN_ON(unregister_ftrace_function(&klp_ops));
-			if (ftrace_set_filter_ips(&klp_ops, &ip, 1, 1, 0))
+			if (klp_ftrace_filter(&ip, 1, 1, 0))
 				klp_filter_stale = true;
 			if (ret)
 				return func;
 			continue;
 		}
-		if (ftrace_set_filter_ips(&klp_ops, &ip, 1, 1, 0))
+		if (klp_ftrace_filter(&ip, 1, 1, 0))
 			klp_filter_stale = true;
 	}
 	return NULL;

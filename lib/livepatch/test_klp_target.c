@@ -6,8 +6,12 @@
  * /proc/test_klp_target/hold		test_klp_target_hold(): the reader
  *					sleeps inside this function until
  *					"release" is written (or hold_secs pass)
+ * /proc/test_klp_target/nudge		test_klp_target_nudge(): the same,
+ *					but the reader sleeps interruptibly
+ *					and re-evaluates its signals
  * /proc/test_klp_target/release	any write wakes every held reader
  * /proc/test_klp_target/sleepers	how many readers are inside the hold
+ *					or the nudge
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,7 +20,9 @@
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/signal.h>
 #include <linux/wait.h>
 
 static unsigned int hold_secs = 60;
@@ -54,6 +60,58 @@ static noinline void test_klp_target_hold(struct seq_file *m)
 		seq_puts(m, "test_klp_target: hold interrupted\n");
 }
 
+/*
+ * Re-evaluate which signals are pending, as code that blocks signals
+ * around a step and restores them does: sigprocmask() recomputes
+ * TIF_SIGPENDING from the signals queued, so the flag alone, set by a
+ * wake-up that queued no signal, does not survive it.  TIF_NOTIFY_SIGNAL
+ * does: only the return to user space clears it.
+ */
+static void test_klp_target_recalc_signals(void)
+{
+	sigset_t all, old;
+
+	siginitsetinv(&all, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_BLOCK, &all, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * Replaced by test_klp_nudge.  Sleeps like test_klp_target_hold(), but
+ * interruptibly, and re-evaluates its signals each time it wakes, before
+ * it looks at them: a livepatch nudge that only sets TIF_SIGPENDING is
+ * lost here and the reader sleeps on (test-transition.sh).
+ */
+static noinline void test_klp_target_nudge(struct seq_file *m)
+{
+	unsigned long gen = READ_ONCE(test_klp_target_generation);
+	unsigned long end = jiffies + (unsigned long)hold_secs * HZ;
+	const char *how = "timed out";
+	DEFINE_WAIT(wait);
+	long left;
+
+	atomic_inc(&test_klp_target_sleepers);
+	for (;;) {
+		prepare_to_wait(&test_klp_target_wq, &wait, TASK_INTERRUPTIBLE);
+		test_klp_target_recalc_signals();
+		if (READ_ONCE(test_klp_target_generation) != gen) {
+			how = "released";
+			break;
+		}
+		if (signal_pending(current)) {
+			how = "interrupted";
+			break;
+		}
+		left = (long)(end - jiffies);
+		if (left <= 0)
+			break;
+		schedule_timeout(left);
+	}
+	finish_wait(&test_klp_target_wq, &wait);
+	atomic_dec(&test_klp_target_sleepers);
+	seq_printf(m, "test_klp_target: nudge %s\n", how);
+}
+
 static int greeting_show(struct seq_file *m, void *v)
 {
 	test_klp_target_greeting(m);
@@ -63,6 +121,12 @@ static int greeting_show(struct seq_file *m, void *v)
 static int hold_show(struct seq_file *m, void *v)
 {
 	test_klp_target_hold(m);
+	return 0;
+}
+
+static int nudge_show(struct seq_file *m, void *v)
+{
+	test_klp_target_nudge(m);
 	return 0;
 }
 
@@ -93,6 +157,7 @@ static int __init test_klp_target_init(void)
 
 	if (!proc_create_single("greeting", 0444, test_klp_target_dir, greeting_show) ||
 	    !proc_create_single("hold", 0444, test_klp_target_dir, hold_show) ||
+	    !proc_create_single("nudge", 0444, test_klp_target_dir, nudge_show) ||
 	    !proc_create_single("sleepers", 0444, test_klp_target_dir, sleepers_show) ||
 	    !proc_create("release", 0200, test_klp_target_dir, &release_ops)) {
 		proc_remove(test_klp_target_dir);

@@ -8,6 +8,9 @@
 #            (klp_module_coming())
 #   replace  test_klp_atomic_replace replaces test_klp_replace_base and
 #            test_klp_modpatch (nop functions and a generated object)
+# and a fifth while one is being disabled:
+#   filter   ftrace cannot take the address of an unpatched function out of
+#            its filter (fail_klp_ftrace_filter; see sc_filter below)
 #
 # For N = 1, 2, ... the N-th slab allocation of the loading task fails
 # (fail-nth, armed by klp_fail_nth just before finit_module(); it counts
@@ -73,12 +76,12 @@ GREETING=/proc/$T/greeting
 FI_MAX=${KLP_FI_MAX:-5000}
 # fail-nth of a load that must not fail.
 FI_NONE=1000000
-SCENARIOS=${KLP_FI_SCENARIOS:-vmlinux module coming replace}
+SCENARIOS=${KLP_FI_SCENARIOS:-vmlinux module coming replace filter}
 DEBUG_POINTS=${KLP_FI_DEBUG_POINTS:-10}
 FI_DEBUG=0
 if [[ -e /sys/kernel/debug/kmemleak ]]; then
 	FI_DEBUG=1
-	SCENARIOS=${KLP_FI_SCENARIOS:-vmlinux}
+	SCENARIOS=${KLP_FI_SCENARIOS:-vmlinux filter}
 fi
 
 klp_setup
@@ -731,6 +734,111 @@ sc_replace_undo() {
 	sc_replace_clean "after restoring $BASE and $MP"
 }
 
+# --- filter: unpatching when ftrace cannot change its filter -------------
+# Unpatching cannot be refused, but ftrace_set_filter_ips() allocates.
+# When addresses cannot leave the filter, the functions are restored all
+# the same (the handler leaves a call without a site alone), and the
+# addresses leave when the filter is next reset: at once
+# (klp_ftrace_resync()), or, when that fails as well, at the next patch
+# operation.  Unpatching runs in the transition's work item, where the
+# fail-nth of this shell cannot reach: this implementation's
+# fail_klp_ftrace_filter (debugfs, with failslab's knobs) fails
+# klp_ftrace_filter(), through which every change of its filter goes.
+# Stock 6.1 has no such knob (a SKIP line).
+FF=/sys/kernel/debug/fail_klp_ftrace_filter
+
+# ff_arm TIMES: the next TIMES changes of the filter fail (ENOMEM).
+ff_arm() {
+	klp_log "fail_klp_ftrace_filter: the next $1 changes of the filter fail"
+	echo 1 > "$FF/interval"
+	echo "$1" > "$FF/times"
+	echo 100 > "$FF/probability"
+}
+
+# ff_disable PATCH WHAT: disable PATCH with the failures armed; every one
+# of them must have been used.
+ff_disable() {
+	klp_log "disable $1"
+	echo 0 > "$KLP_SYSFS/$1/enabled" || die "$2: disabling $1 failed"
+	gone "$1"
+	echo 0 > "$FF/probability"
+	expect "$2: failures not used" "$FF/times" 0
+}
+
+sc_filter() {
+	local f
+	if [[ ! -d $FF ]]; then
+		klp_lacks_part "filter: no $FF (unpatching when ftrace cannot change its filter)"
+		return
+	fi
+	for f in probability interval times verbose; do
+		klp_at_exit "echo '$(cat "$FF/$f")' > $FF/$f"
+	done
+	# The failures are expected: no message, no stack.
+	echo 0 > "$FF/verbose"
+
+	# test_klp_modpatch keeps klp_ops registered, so that an address left
+	# in its filter stays hooked (tracefs enabled_functions).
+	plain_load "$T"
+	plain_load "$MP"
+	settle "$MP"
+	plain_load "$LP"
+	settle "$LP"
+	expect_hooks "filter" cmdline_proc_show 1
+	expect_hooks "filter" test_klp_target_greeting 1
+
+	start_test "filter: cmdline_proc_show() cannot leave the ftrace filter"
+	ff_arm 1
+	ff_disable "$LP" "filter, one failure"
+	expect "filter, one failure" /proc/cmdline "$ORIG_CMDLINE"
+	expect_hooks "filter, one failure (the filter was reset)" cmdline_proc_show 0
+	expect "filter, one failure" "$GREETING" "$MP: patched greeting"
+	expect_hooks "filter, one failure" test_klp_target_greeting 1
+	check_log <<-EOF
+		klptest: fail_klp_ftrace_filter: the next 1 changes of the filter fail
+		klptest: disable $LP
+		$(log_disable_lines "$LP" | sed '$d')
+		livepatch: failed to remove 1 addresses from the ftrace filter (-12)
+		livepatch: '$LP': unpatching complete
+	EOF
+	rmmod "$LP" || die "rmmod $LP failed"
+	klp_untrack "$LP"
+
+	plain_load "$LP"
+	settle "$LP"
+	start_test "filter: nor can the filter be reset; the next patch operation resets it"
+	ff_arm 2
+	ff_disable "$LP" "filter, two failures"
+	expect "filter, two failures" /proc/cmdline "$ORIG_CMDLINE"
+	# Still hooked, with no site: the handler leaves the call alone.
+	expect_hooks "filter, two failures (the address stays in the filter)" cmdline_proc_show 1
+	expect "filter, two failures" "$GREETING" "$MP: patched greeting"
+	rmmod "$LP" || die "rmmod $LP failed"
+	klp_untrack "$LP"
+	expect "filter, two failures, $LP removed" /proc/cmdline "$ORIG_CMDLINE"
+	klp_log "disable $MP"
+	echo 0 > "$KLP_SYSFS/$MP/enabled" || die "disabling $MP failed"
+	gone "$MP"
+	expect_hooks "filter, after the next patch operation" cmdline_proc_show 0
+	expect_hooks "filter, after the next patch operation" test_klp_target_greeting 0
+	expect "filter, after the next patch operation" "$GREETING" "$T: unpatched greeting"
+	check_log <<-EOF
+		klptest: fail_klp_ftrace_filter: the next 2 changes of the filter fail
+		klptest: disable $LP
+		$(log_disable_lines "$LP" | sed '$d')
+		livepatch: failed to remove 1 addresses from the ftrace filter (-12)
+		livepatch: failed to reset the ftrace filter (-12): addresses of unpatched functions stay traced until the next patch operation
+		livepatch: '$LP': unpatching complete
+		klptest: disable $MP
+		$(log_disable_lines "$MP")
+	EOF
+	rmmod "$MP" || die "rmmod $MP failed"
+	klp_untrack "$MP"
+	rmmod "$T" || die "rmmod $T failed"
+	klp_untrack "$T"
+	klp_info "filter: a failed removal from the ftrace filter reset at once, or at the next patch operation"
+}
+
 get /proc/cmdline
 ORIG_CMDLINE=$REPLY
 get /proc/version
@@ -766,6 +874,9 @@ for sc in $SCENARIOS; do
 		settle "$MP"
 		run_points coming "$T"
 		drop "$MP"
+		;;
+	filter)
+		sc_filter
 		;;
 	replace)
 		plain_load "$T"

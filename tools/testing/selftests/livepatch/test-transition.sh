@@ -5,7 +5,10 @@
 # test_klp_target_hold() (the old function) or, when the patch is loaded with
 # hold_new=1, inside its replacement (the new function).  Such a sleeper keeps
 # a transition open until it leaves; a transition can be reversed by writing
-# the opposite value to enabled, and completed by writing 1 to force.
+# the opposite value to enabled, and completed by writing 1 to force.  A
+# reader of /proc/test_klp_target/nudge sleeps interruptibly and
+# re-evaluates its signals whenever it wakes; the nudge of tasks that block
+# a transition for 15 s must still get it out of the old function.
 
 # shellcheck source=functions.sh
 . "$(dirname "$0")/functions.sh"
@@ -13,12 +16,13 @@
 T=test_klp_target
 P=test_klp_holdpatch
 F=test_klp_force
+N=test_klp_nudge
 PROC=/proc/$T
 HOLD_OUT=""
 READER=""
 
 klp_setup
-klp_require_mod "$T" "$P" "$F"
+klp_require_mod "$T" "$P" "$F" "$N"
 klp_mod_loaded "$T" && die "$T is already loaded"
 
 HOLD_OUT=$(mktemp)
@@ -216,6 +220,35 @@ klptest: release
 klptest: disable $P
 $(log_disable_lines "$P")
 klptest: rmmod $P
+EOF
+
+start_test "a nudged reader leaves the old function although it re-evaluates its signals"
+# test_klp_target_nudge() calls sigprocmask() each time it wakes, which
+# recomputes TIF_SIGPENDING from the signals queued: a fake signal made of
+# that flag alone would wake the reader and be forgotten, and the reader
+# would sleep on in the old function.  The nudge that a transition sends
+# to the tasks still blocking it after 15 s sets TIF_NOTIFY_SIGNAL (6.1
+# and this implementation), which stays until the task returns to user
+# space: the read ends, and the task switches on its way out.
+klp_start_reader "$PROC/nudge" "$HOLD_OUT" "$OLD_COUNT"
+load_lp_nowait "$N"
+expect_held "$N" 0 "$OLD_COUNT"
+klp_wait_for 60 klp_no_transition "$N" ||
+	die "transition of $N still open after 60 s: the nudge did not get the reader out of the old function"
+wait "$READER" || die "the reader failed"
+READER=""
+check_file "$HOLD_OUT" "$T: nudge interrupted"
+check_file "$OLD_COUNT" 0
+has_line "kernel log of the transition" "$(klp_log_since_start)" "livepatch: signaling remaining tasks"
+check_eq "nudge read after the transition" "$N: patched nudge" "$(timeout 20 cat "$PROC/nudge")"
+disable_lp "$N"
+unload_mod "$N"
+check_log <<EOF
+klptest: insmod $N
+$(log_enable_lines "$N")
+klptest: disable $N
+$(log_disable_lines "$N")
+klptest: rmmod $N
 EOF
 
 start_test "writing 1 to force completes a patching transition"
