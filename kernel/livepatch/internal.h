@@ -196,6 +196,7 @@ void klp_func_left_behind(const struct klp_func *func,
 const struct klp_range *klp_find_range(const struct klp_range *ranges,
 				       unsigned int nr, unsigned long addr);
 unsigned int klp_merge_ranges(struct klp_range *ranges, unsigned int nr);
+void klp_func_redirect_range(struct klp_func *func, struct klp_range *range);
 bool klp_trace_cut(const unsigned long *entries, int nr);
 const struct klp_range *klp_stack_blocked_by(const struct klp_range *ranges,
 					     unsigned int nr,

@@ -1523,6 +1523,37 @@ static void klp_kunit_stack_old_or_new(struct kunit *test)
 }
 
 /*
+ * A task preempted in the redirection of a call, after the handler chose
+ * and before the trampoline returned, has only the return address of the
+ * ftrace call (the site plus MCOUNT_INSN_SIZE) on its stack.  That address
+ * has a range of its own, which blocks the task in either direction, also
+ * when what a transition leaves behind is the new function; the site itself
+ * and the next address do not.
+ */
+static void klp_kunit_redirect_range(struct kunit *test)
+{
+	struct klp_func func = {
+		.old_name = "klp_kunit_twin",
+		.old_func = klp_kunit_twin,
+	};
+	unsigned long ip = ftrace_location((unsigned long)klp_kunit_twin);
+	unsigned long stack[] = { 0x500, 0 };
+	struct klp_range range;
+
+	if (!ip)
+		kunit_skip(test, "klp_kunit_twin() has no ftrace location");
+
+	klp_func_redirect_range(&func, &range);
+	stack[1] = ip + MCOUNT_INSN_SIZE;
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, stack, 2),
+			   "klp_kunit_twin");
+	stack[1] = ip;
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, stack, 2), "-");
+	stack[1] = ip + MCOUNT_INSN_SIZE + 1;
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(&range, 1, stack, 2), "-");
+}
+
+/*
  * The return address of a redirection lies inside the original function
  * when patching leaves that behind: the sorted ranges are merged so that
  * the binary search sees no overlap; separate ones stay as they are.
@@ -1566,6 +1597,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_words_in_range),
 	KUNIT_CASE(klp_kunit_stack_old_or_new),
 	KUNIT_CASE(klp_kunit_merge_ranges),
+	KUNIT_CASE(klp_kunit_redirect_range),
 	{ }
 };
 

@@ -611,8 +611,8 @@ static bool klp_func_range(struct klp_func *func, struct klp_range *range)
  * slot, that function is on the stack, and the ranges of what a
  * transition leaves behind cover it.
  */
-static void klp_func_redirect_range(struct klp_func *func,
-				    struct klp_range *range)
+KLP_VISIBLE_IF_KUNIT void klp_func_redirect_range(struct klp_func *func,
+						  struct klp_range *range)
 {
 	range->start = klp_func_ip(func) + MCOUNT_INSN_SIZE;
 	range->end = range->start + 1;
