@@ -1525,10 +1525,10 @@ static void klp_kunit_stack_old_or_new(struct kunit *test)
 /*
  * A task preempted in the redirection of a call, after the handler chose
  * and before the trampoline returned, has only the return address of the
- * ftrace call (the site plus MCOUNT_INSN_SIZE) on its stack.  That address
- * has a range of its own, which blocks the task in either direction, also
- * when what a transition leaves behind is the new function; the site itself
- * and the next address do not.
+ * ftrace call (the site plus MCOUNT_INSN_SIZE) on its stack.  The range
+ * klp_func_redirect_range() gives that address blocks such a stack; the
+ * site itself and the next address do not.  (klp_fill_ranges() adds it
+ * next to the range that a transition leaves behind, in both directions.)
  */
 static void klp_kunit_redirect_range(struct kunit *test)
 {

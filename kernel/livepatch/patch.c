@@ -125,6 +125,7 @@ static bool klp_filter_should_fail(void)
 	 * should_fail() also counts down the fail-nth of the calling task:
 	 * unless armed (probability 0, the default), this point takes no
 	 * part in that, so that fail-nth keeps counting allocations only.
+	 * Once armed, a task's fail-nth can also end here.
 	 */
 	return READ_ONCE(klp_fail_filter.probability) &&
 	       should_fail(&klp_fail_filter, 1);
@@ -419,29 +420,26 @@ static void klp_ftrace_resync(void)
 	struct klp_site *site;
 	unsigned long *ips;
 	unsigned int i, nr = 0;
-	int ret;
+	int ret = -ENOMEM;
 
 	if (!klp_filter_stale)
 		return;
 
 	ips = kcalloc(max(klp_nr_sites, 1U), sizeof(*ips), GFP_KERNEL);
-	if (!ips) {
-		ret = -ENOMEM;
-		goto out;
+	if (ips) {
+		for (i = 0; i < ARRAY_SIZE(klp_sites); i++)
+			hlist_for_each_entry(site, &klp_sites[i], hash)
+				ips[nr++] = site->ip;
+		/* Replaces the whole filter; empty only while unregistered. */
+		ret = klp_ftrace_filter(ips, nr, 0, 1);
+		kfree(ips);
 	}
-	for (i = 0; i < ARRAY_SIZE(klp_sites); i++)
-		hlist_for_each_entry(site, &klp_sites[i], hash)
-			ips[nr++] = site->ip;
-
-	/* Replaces the whole filter; empty only while unregistered. */
-	ret = klp_ftrace_filter(ips, nr, 0, 1);
-	kfree(ips);
-	if (!ret)
+	if (!ret) {
 		klp_filter_stale = false;
-out:
-	if (ret)
-		pr_warn("failed to reset the ftrace filter (%d): addresses of unpatched functions stay traced until the next patch operation\n",
-			ret);
+		return;
+	}
+	pr_warn("failed to reset the ftrace filter (%d): addresses of unpatched functions stay traced until the next patch operation\n",
+		ret);
 }
 
 static bool klp_batch_has_ip(const struct klp_batch *batch, unsigned long ip)

@@ -27,7 +27,7 @@
 
 static unsigned int hold_secs = 60;
 module_param(hold_secs, uint, 0644);
-MODULE_PARM_DESC(hold_secs, "upper bound of a sleep in test_klp_target_hold()");
+MODULE_PARM_DESC(hold_secs, "upper bound of a sleep in test_klp_target_hold() or test_klp_target_nudge()");
 
 static DECLARE_WAIT_QUEUE_HEAD(test_klp_target_wq);
 static atomic_t test_klp_target_sleepers = ATOMIC_INIT(0);
@@ -65,7 +65,9 @@ static noinline void test_klp_target_hold(struct seq_file *m)
  * around a step and restores them does: sigprocmask() recomputes
  * TIF_SIGPENDING from the signals queued, so the flag alone, set by a
  * wake-up that queued no signal, does not survive it.  TIF_NOTIFY_SIGNAL
- * does: only the return to user space clears it.
+ * does: only the return to user space clears it.  Test code: it runs
+ * between prepare_to_wait() and schedule(), which is safe because
+ * sigprocmask() only takes the siglock and never sleeps.
  */
 static void test_klp_target_recalc_signals(void)
 {

@@ -771,9 +771,12 @@ sc_filter() {
 		klp_lacks_part "filter: no $FF (unpatching when ftrace cannot change its filter)"
 		return
 	fi
-	for f in probability interval times verbose; do
+	# Disarmed first, should an earlier run have been killed armed.
+	echo 0 > "$FF/probability"
+	for f in interval times verbose; do
 		klp_at_exit "echo '$(cat "$FF/$f")' > $FF/$f"
 	done
+	klp_at_exit "echo 0 > $FF/probability"
 	# The failures are expected: no message, no stack.
 	echo 0 > "$FF/verbose"
 
