@@ -197,6 +197,10 @@ const struct klp_range *klp_find_range(const struct klp_range *ranges,
 				       unsigned int nr, unsigned long addr);
 unsigned int klp_merge_ranges(struct klp_range *ranges, unsigned int nr);
 void klp_func_redirect_range(struct klp_func *func, struct klp_range *range);
+unsigned int klp_fill_ranges(struct klp_patch *patch, int target,
+			     struct klp_range *ranges);
+bool klp_sched_stack_blocked(struct klp_patch *patch, int target,
+			     const unsigned long *entries, unsigned int nr);
 bool klp_trace_cut(const unsigned long *entries, int nr);
 const struct klp_range *klp_stack_blocked_by(const struct klp_range *ranges,
 					     unsigned int nr,

@@ -1554,6 +1554,59 @@ static void klp_kunit_redirect_range(struct kunit *test)
 }
 
 /*
+ * Both users of klp_func_redirect_range() add its range: the ranges of a
+ * round (klp_fill_ranges()) and the check of cond_resched()
+ * (klp_sched_stack_blocked()).  An unpatching transition of a patch of
+ * klp_kunit_twin() leaves the new function behind, and the return address
+ * of the redirection at the twin's site, which is not inside it.
+ */
+static void klp_kunit_fill_ranges(struct kunit *test)
+{
+	struct klp_func func = {
+		.old_name = "klp_kunit_twin",
+		.old_func = klp_kunit_twin,
+		.new_func = (void *)KLP_KUNIT_NEW,
+		.new_size = KLP_KUNIT_NEW_SIZE,
+		.patched = true,
+	};
+	unsigned long ip = ftrace_location((unsigned long)klp_kunit_twin);
+	unsigned long site[] = { 0x500, 0 };
+	unsigned long in_new[] = { 0x500, KLP_KUNIT_NEW + 0x10 };
+	unsigned long clear[] = { 0x500, KLP_KUNIT_NEW + KLP_KUNIT_NEW_SIZE };
+	struct klp_range ranges[2];
+	struct klp_object obj = { };
+	struct klp_patch patch = { };
+	unsigned int nr;
+
+	if (!ip)
+		kunit_skip(test, "klp_kunit_twin() has no ftrace location");
+	site[1] = ip + MCOUNT_INSN_SIZE;
+
+	INIT_LIST_HEAD(&patch.obj_list);
+	INIT_LIST_HEAD(&obj.func_list);
+	list_add(&func.node, &obj.func_list);
+	list_add(&obj.node, &patch.obj_list);
+
+	mutex_lock(&klp_mutex);
+	nr = klp_fill_ranges(&patch, KLP_UNPATCHED, ranges);
+	KUNIT_EXPECT_TRUE(test, klp_sched_stack_blocked(&patch, KLP_UNPATCHED,
+							site, 2));
+	KUNIT_EXPECT_TRUE(test, klp_sched_stack_blocked(&patch, KLP_UNPATCHED,
+							in_new, 2));
+	KUNIT_EXPECT_FALSE(test, klp_sched_stack_blocked(&patch, KLP_UNPATCHED,
+							 clear, 2));
+	mutex_unlock(&klp_mutex);
+
+	KUNIT_ASSERT_EQ(test, nr, 2U);
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(ranges, nr, site, 2),
+			   "klp_kunit_twin");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(ranges, nr, in_new, 2),
+			   "klp_kunit_twin");
+	KUNIT_EXPECT_STREQ(test, klp_kunit_blocked_by(ranges, nr, clear, 2),
+			   "-");
+}
+
+/*
  * The return address of a redirection lies inside the original function
  * when patching leaves that behind: the sorted ranges are merged so that
  * the binary search sees no overlap; separate ones stay as they are.
@@ -1598,6 +1651,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_stack_old_or_new),
 	KUNIT_CASE(klp_kunit_merge_ranges),
 	KUNIT_CASE(klp_kunit_redirect_range),
+	KUNIT_CASE(klp_kunit_fill_ranges),
 	{ }
 };
 

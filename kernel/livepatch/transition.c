@@ -578,17 +578,18 @@ KLP_VISIBLE_IF_KUNIT void klp_func_left_behind(const struct klp_func *func,
 	range->name = func->old_name;
 }
 
-/* What @func of the transition patch leaves behind, if it is patched. */
-static bool klp_func_range(struct klp_func *func, struct klp_range *range)
+/* What @func leaves behind in a transition to @target, if it is patched. */
+static bool klp_func_range(struct klp_func *func, int target,
+			   struct klp_range *range)
 {
 	struct klp_func *below = NULL;
 
 	if (!func->patched)
 		return false;
 
-	if (klp_trans_target == KLP_PATCHED)
+	if (target == KLP_PATCHED)
 		below = klp_func_below(func);
-	klp_func_left_behind(func, below, klp_trans_target, range);
+	klp_func_left_behind(func, below, target, range);
 	return true;
 }
 
@@ -672,19 +673,21 @@ static unsigned int klp_max_ranges(void)
 }
 
 /*
- * Write into @ranges (klp_max_ranges() long) the ranges of the transition
- * patch's functions as they are patched now, sorted and merged; return how
- * many.  Context: klp_mutex held.
+ * Write into @ranges (klp_max_ranges() long) the ranges of @patch's
+ * functions as they are patched now, in a transition to @target, sorted
+ * and merged; return how many.  Context: klp_mutex held.
  */
-static unsigned int klp_fill_ranges(struct klp_range *ranges)
+KLP_VISIBLE_IF_KUNIT unsigned int klp_fill_ranges(struct klp_patch *patch,
+						  int target,
+						  struct klp_range *ranges)
 {
 	struct klp_object *obj;
 	struct klp_func *func;
 	unsigned int nr = 0;
 
-	klp_for_each_object(klp_trans_patch, obj) {
+	klp_for_each_object(patch, obj) {
 		klp_for_each_func(obj, func) {
-			if (!klp_func_range(func, &ranges[nr]))
+			if (!klp_func_range(func, target, &ranges[nr]))
 				continue;
 			klp_func_redirect_range(func, &ranges[nr + 1]);
 			nr += 2;
@@ -707,7 +710,8 @@ static int klp_build_ranges(void)
 		return -ENOMEM;
 
 	klp_trans.ranges = ranges;
-	klp_trans.nr_ranges = klp_fill_ranges(ranges);
+	klp_trans.nr_ranges = klp_fill_ranges(klp_trans_patch, klp_trans_target,
+					      ranges);
 	return 0;
 }
 
@@ -2287,22 +2291,24 @@ static void klp_sched_note_blocked(struct task_struct *task, int ret)
 }
 
 /*
- * Whether the @nr @entries of a stack hold code that the transition leaves
- * behind: the ranges of klp_fill_ranges(), made and checked one function
- * at a time, so that nothing is allocated (see above).  Functions times
- * entries comparisons, for each task once, or once per jiffy and CPU while
- * it is blocked.  Context: klp_mutex held.
+ * Whether the @nr @entries of a stack hold code that a transition of
+ * @patch to @target leaves behind: the ranges of klp_fill_ranges(), made
+ * and checked one function at a time, so that nothing is allocated (see
+ * above).  Functions times entries comparisons, for each task once, or
+ * once per jiffy and CPU while it is blocked.  Context: klp_mutex held.
  */
-static bool klp_sched_stack_blocked(const unsigned long *entries,
-				    unsigned int nr)
+KLP_VISIBLE_IF_KUNIT bool klp_sched_stack_blocked(struct klp_patch *patch,
+						  int target,
+						  const unsigned long *entries,
+						  unsigned int nr)
 {
 	struct klp_range range[2];
 	struct klp_object *obj;
 	struct klp_func *func;
 
-	klp_for_each_object(klp_trans_patch, obj) {
+	klp_for_each_object(patch, obj) {
 		klp_for_each_func(obj, func) {
-			if (!klp_func_range(func, &range[0]))
+			if (!klp_func_range(func, target, &range[0]))
 				continue;
 			klp_func_redirect_range(func, &range[1]);
 			if (klp_stack_blocked_by(&range[0], 1, entries, nr) ||
@@ -2373,7 +2379,8 @@ void __klp_sched_try_switch(void)
 	nr = stack_trace_save_tsk_reliable(current, klp_trans.stack_entries,
 					   KLP_MAX_STACK_ENTRIES);
 	if (nr < 0 || klp_trace_cut(klp_trans.stack_entries, nr) ||
-	    klp_sched_stack_blocked(klp_trans.stack_entries, nr)) {
+	    klp_sched_stack_blocked(klp_trans_patch, klp_trans_target,
+				    klp_trans.stack_entries, nr)) {
 		raw_cpu_write(klp_sched_blocked_at, now);
 		goto unlock;
 	}
