@@ -170,6 +170,9 @@ enum {
 	KLP_KICK_MISSED,	/* the count reached zero during a round */
 };
 
+/* A function that a walk of transition.c applies to each task. */
+typedef void (*klp_task_fn)(struct task_struct *task, int arg);
+
 /*
  * The KUnit tests (livepatch_kunit.c) call a few static functions of the
  * core.  KLP_VISIBLE_IF_KUNIT drops their "static" in kernels built with
@@ -188,6 +191,8 @@ void klp_switch_task(struct task_struct *task, int target);
 bool klp_task_mark_pending(struct task_struct *task, int target);
 void klp_task_clear_pending(struct task_struct *task, int unused);
 void klp_task_force(struct task_struct *task, int target);
+void klp_fork_walk_set(klp_task_fn fn, int arg);
+void klp_walk_ids(klp_task_fn fn, int arg);
 bool klp_kick_take(atomic_t *kick);
 bool klp_kick_arm(atomic_t *kick);
 void klp_func_left_behind(const struct klp_func *func,

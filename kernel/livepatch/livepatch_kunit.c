@@ -26,9 +26,12 @@
 #include <linux/elf.h>
 #include <linux/ftrace.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -1265,6 +1268,38 @@ static void klp_kunit_task_fork(struct kunit *test)
 			      false);
 }
 
+/*
+ * A parent that switched but still has a stale mark passes no mark on: no
+ * walk may meet the child to clear it.  The test sets klp_trans_target
+ * under klp_mutex, with no transition running.
+ */
+static void klp_kunit_task_fork_stale(struct kunit *test)
+{
+	bool saved_pending = klp_patch_pending(current);
+	int saved_state = current->patch_state;
+	struct task_struct *child;
+	bool busy;
+
+	child = klp_kunit_task(test, KLP_UNDEFINED, true);
+
+	mutex_lock(&klp_mutex);
+	busy = klp_trans_patch || klp_trans_target != KLP_UNDEFINED;
+	if (!busy) {
+		klp_trans_target = KLP_PATCHED;
+		current->patch_state = KLP_PATCHED;
+		set_tsk_thread_flag(current, TIF_PATCH_PENDING);
+		klp_copy_process(child);
+		current->patch_state = saved_state;
+		update_tsk_thread_flag(current, TIF_PATCH_PENDING,
+				       saved_pending);
+		klp_trans_target = KLP_UNDEFINED;
+	}
+	mutex_unlock(&klp_mutex);
+	KUNIT_ASSERT_FALSE_MSG(test, busy, "a transition is running");
+
+	klp_kunit_expect_task(test, "stale mark", child, KLP_PATCHED, false);
+}
+
 /* Code addresses for hand-built functions; never called. */
 #define KLP_KUNIT_OLD		0x10000UL
 #define KLP_KUNIT_OLD_SIZE	0x100UL
@@ -1635,6 +1670,121 @@ static void klp_kunit_merge_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, klp_merge_ranges(r, 0), 0U);
 }
 
+/* The tasks that a walk, or a fork during one, gave klp_kunit_record(). */
+#define KLP_KUNIT_SEEN_MAX	4096
+static struct task_struct *klp_kunit_seen[KLP_KUNIT_SEEN_MAX];
+static atomic_t klp_kunit_nr_seen;
+
+/* Runs in the walk and in fork, with interrupts off there. */
+static void klp_kunit_record(struct task_struct *task, int unused)
+{
+	int slot = atomic_fetch_inc(&klp_kunit_nr_seen);
+
+	if (slot < KLP_KUNIT_SEEN_MAX)
+		WRITE_ONCE(klp_kunit_seen[slot], task);
+}
+
+static bool klp_kunit_was_seen(const struct task_struct *task)
+{
+	int i, nr = min(atomic_read(&klp_kunit_nr_seen), KLP_KUNIT_SEEN_MAX);
+
+	for (i = 0; i < nr; i++)
+		if (READ_ONCE(klp_kunit_seen[i]) == task)
+			return true;
+	return false;
+}
+
+/* Never runs: the tests stop these kthreads before waking them. */
+static int klp_kunit_idle_thread(void *unused)
+{
+	return 0;
+}
+
+#define KLP_KUNIT_THREADS	100
+#define KLP_KUNIT_SNAPSHOT	1024
+
+/*
+ * A walk by process IDs meets every task that exists throughout it, across
+ * its pauses: more tasks than a batch, so that it pauses at least once.
+ */
+static void klp_kunit_walk_ids(struct kunit *test)
+{
+	struct task_struct **threads, **snap, *g, *t;
+	unsigned int i, nr = 0, missed = 0;
+
+	threads = kunit_kcalloc(test, KLP_KUNIT_THREADS, sizeof(*threads),
+				GFP_KERNEL);
+	snap = kunit_kcalloc(test, KLP_KUNIT_SNAPSHOT, sizeof(*snap),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, threads);
+	KUNIT_ASSERT_NOT_NULL(test, snap);
+	for (i = 0; i < KLP_KUNIT_THREADS; i++) {
+		threads[i] = kthread_create(klp_kunit_idle_thread, NULL,
+					    "klp_kunit_walk/%u", i);
+		if (IS_ERR(threads[i]))
+			break;
+	}
+	if (i < KLP_KUNIT_THREADS) {
+		while (i--)
+			kthread_stop(threads[i]);
+		KUNIT_FAIL(test, "cannot create %u kthreads", KLP_KUNIT_THREADS);
+		return;
+	}
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (nr == KLP_KUNIT_SNAPSHOT)
+			goto full;
+		snap[nr++] = get_task_struct(t);
+	}
+full:
+	rcu_read_unlock();
+
+	mutex_lock(&klp_mutex);
+	atomic_set(&klp_kunit_nr_seen, 0);
+	klp_walk_ids(klp_kunit_record, 0);
+	mutex_unlock(&klp_mutex);
+
+	/* Alive now, so alive throughout the walk. */
+	for (i = 0; i < nr; i++) {
+		if (pid_alive(snap[i]) && !klp_kunit_was_seen(snap[i]))
+			missed++;
+		put_task_struct(snap[i]);
+	}
+	for (i = 0; i < KLP_KUNIT_THREADS; i++)
+		kthread_stop(threads[i]);
+
+	KUNIT_EXPECT_GT(test, nr, (unsigned int)KLP_KUNIT_THREADS);
+	KUNIT_EXPECT_LE(test, atomic_read(&klp_kunit_nr_seen),
+			KLP_KUNIT_SEEN_MAX);
+	KUNIT_EXPECT_TRUE(test, klp_kunit_was_seen(current));
+	KUNIT_EXPECT_EQ(test, missed, 0U);
+}
+
+/*
+ * While a walk's function is set, fork applies it to the child, whose ID
+ * the walk may have passed; once it is cleared, no more.
+ */
+static void klp_kunit_walk_fork(struct kunit *test)
+{
+	struct task_struct *during, *after;
+
+	mutex_lock(&klp_mutex);
+	atomic_set(&klp_kunit_nr_seen, 0);
+	klp_fork_walk_set(klp_kunit_record, 0);
+	during = kthread_create(klp_kunit_idle_thread, NULL, "klp_kunit_fork");
+	klp_fork_walk_set(NULL, 0);
+	after = kthread_create(klp_kunit_idle_thread, NULL, "klp_kunit_fork");
+	mutex_unlock(&klp_mutex);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(during));
+	KUNIT_EXPECT_TRUE(test, klp_kunit_was_seen(during));
+	kthread_stop(during);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(after));
+	KUNIT_EXPECT_FALSE(test, klp_kunit_was_seen(after));
+	kthread_stop(after);
+}
+
 static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_task_mark_pending),
 	KUNIT_CASE(klp_kunit_task_switch),
@@ -1643,6 +1793,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_task_update),
 	KUNIT_CASE(klp_kunit_kick),
 	KUNIT_CASE(klp_kunit_task_fork),
+	KUNIT_CASE(klp_kunit_task_fork_stale),
 	KUNIT_CASE(klp_kunit_left_behind),
 	KUNIT_CASE(klp_kunit_find_range),
 	KUNIT_CASE(klp_kunit_trace_cut),
@@ -1652,6 +1803,8 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_merge_ranges),
 	KUNIT_CASE(klp_kunit_redirect_range),
 	KUNIT_CASE(klp_kunit_fill_ranges),
+	KUNIT_CASE(klp_kunit_walk_ids),
+	KUNIT_CASE(klp_kunit_walk_fork),
 	{ }
 };
 

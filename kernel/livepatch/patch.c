@@ -404,8 +404,8 @@ static void klp_ftrace_remove(struct klp_batch *batch)
 	}
 	ret = klp_ftrace_filter(batch->ips, batch->nr, 1, 0);
 	if (ret) {
-		pr_warn("failed to remove %u addresses from the ftrace filter (%d)\n",
-			batch->nr, ret);
+		pr_warn("failed to remove %u address%s from the ftrace filter (%d)\n",
+			batch->nr, batch->nr == 1 ? "" : "es", ret);
 		klp_filter_stale = true;
 	}
 	batch->nr = 0;

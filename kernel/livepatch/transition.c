@@ -50,6 +50,8 @@
 #include <linux/kallsyms.h>
 #include <linux/moduleparam.h>
 #include <linux/livepatch_sched.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
@@ -311,10 +313,11 @@ static bool klp_unflag_pending(struct task_struct *task)
  * than those can still have to switch, so drop what the count has above
  * that, i.e. tasks that exited with their mark.  A task counting itself off
  * meanwhile makes the result too high, which delays the kick until the
- * next retry's round.  A task forked by a marked parent after the counting
- * walk and before the read below makes it too low: the kick then comes
- * early, or the count went below zero, where no kick comes, and is brought
- * back up here.  Neither decides anything: a kicked round decides nothing
+ * next retry's round.  A task forked by a marked parent during the counting
+ * walk (whose ID the walk had passed) or after it, before the read below,
+ * makes it too low: the kick then comes early, or the count went below
+ * zero, where no kick comes, and is brought back up here.  Neither decides
+ * anything: a kicked round decides nothing
  * from the count, and while tasks are left the retries go on.
  */
 static void klp_rebase_pending(unsigned int counted)
@@ -358,46 +361,69 @@ static bool klp_task_to_switch(const struct task_struct *task)
 KLP_VISIBLE_IF_KUNIT void klp_switch_task(struct task_struct *task, int target)
 {
 	klp_unflag_pending(task);
-	task->patch_state = target;
+	/* Forks read it without the walks' exclusion: see klp_walk_ids(). */
+	WRITE_ONCE(task->patch_state, target);
 }
 
 /*
  * Walking the task list without stalling the machine.
  *
- * Every walk of livepatch over the task list pauses after KLP_WALK_BATCH
- * tasks, or KLP_WALK_CHUNK for the stack checks of a round
- * (klp_walk_pause_locked(), klp_walk_pause_rcu()): it drops what it
- * holds (tasklist_lock, or the RCU read lock), lets the scheduler in, and
- * goes on from where it was if the two tasks it stands on (the process and
- * the thread) are still alive.
- * So no hold of tasklist_lock by livepatch covers more than KLP_WALK_BATCH
- * tasks, whatever their number; writers (fork, exit) wait for a batch at
- * most.
+ * No walk of livepatch holds tasklist_lock across tasks.  The walks that
+ * must meet every task (klp_each_task(), the counts of
+ * klp_count_pending_tasks()) go through the thread groups in the order of
+ * their process IDs (find_ge_pid()), under rcu_read_lock() only, and each
+ * group's threads through its thread list (klp_walk_ids()).  After every
+ * KLP_WALK_BATCH tasks or IDs they pause: drop the RCU read lock, let the
+ * scheduler in, and go on from the next process ID.  The ID needs no task
+ * to stand on, so nothing that happens during such a pause cuts the walk
+ * short.  A group of more than KLP_WALK_BATCH threads pauses inside, on a
+ * pinned thread (klp_walk_pause_thread()); if that thread is gone by the
+ * end of the pause, the group is found again by its ID and swept once more
+ * from its start, this time without pausing (one RCU read-side section
+ * over the group: preemptible with PREEMPT_RCU, which every kernel with
+ * PREEMPT_DYNAMIC or PREEMPT has; with PREEMPT_NONE or VOLUNTARY and no
+ * PREEMPT_DYNAMIC, as long as the group is big).  The functions such walks
+ * apply are idempotent.  tasklist_lock is only taken for a moment, around
+ * no task: to tell forks which function a walk applies
+ * (klp_fork_walk_set()), and to read the count of forks (klp_read_forks()).
  *
- * What may happen during a pause, and why a walk under tasklist_lock
- * still meets every task it has to:
- *  - Exits: a task gone needs nothing.  If one of the two tasks the walk
- *    stands on is gone, the walk stops (the pause returns false)
- *    and its caller starts over or decides nothing from it.
- *  - Forks: klp_copy_process() runs under tasklist_lock held for writing,
- *    before the child is linked, and gives the child its parent's state
- *    and mark.  A new process is linked at the end of the process list and
- *    a new thread at the end of its thread group, both ahead of the walk,
- *    unless the walk has passed the whole group, and then it has passed
- *    the parent too (a thread is created by a thread of its own group):
- *    the child then has what the walk gave its parent, or the parent was
- *    found still to switch (and the walk's caller knows the transition is
- *    not complete).
- *  - exec() by a thread that is not the group leader: it takes the
- *    leader's place in the process list, and the old leader stops being a
- *    group leader at once and dies later.  A walk standing on that group
- *    stops; elsewhere nothing moves.
+ * Why such a walk meets every task it has to:
+ *  - A group that exists throughout the walk keeps its process ID: exec()
+ *    by a thread that is not the leader moves the group's ID to that
+ *    thread, still in the group.  An RCU walk of the ID tree finds every
+ *    ID present throughout, and one of a group's thread list
+ *    (signal->thread_head, whichever thread leads the group) every thread
+ *    in it throughout.
+ *  - Tasks forked during the walk may get an ID that the walk has passed.
+ *    klp_copy_process() therefore applies the walk's function to them
+ *    (klp_fork_walk), in the hold of tasklist_lock for writing in which
+ *    fork attaches the child's IDs (alloc_pid() made them earlier, but
+ *    until then they lead to no task) and links it.  The function is set
+ *    and cleared with tasklist_lock held for reading.  So a fork finished
+ *    before the walk began (its child is found like any other task), sees
+ *    the function, or comes after the walk, from a parent that the walk
+ *    or an earlier fork gave the function already.  The counts apply
+ *    nothing to children; they compare the count of forks by tasks still
+ *    to switch before and after the walk instead (klp_list_whole()).
+ *  - Exits: a task gone needs nothing.
  *
- * for_each_process_thread() is a double loop: a walk that stops leaves
- * both loops with a goto, never touching the process it stood on again.
+ * The rounds' stack checks walk the process list under RCU and pause on a
+ * pinned thread every KLP_WALK_CHUNK tasks; a round whose thread is gone
+ * after a pause stops and decides nothing from its walk (klp_walk_chunks()).
  */
 #define KLP_WALK_BATCH		64
-#define KLP_WALK_TRIES		3
+
+/*
+ * Whether @t is still hashed: unhashed (and unlinked from the task lists)
+ * with tasklist_lock held for writing, but read without it.  Even a stale
+ * "hashed" read is enough to follow @t's next pointers under RCU: what
+ * comes after @t can only be unlinked after @t's own unhash, so the grace
+ * period that may free it ends after the RCU read-side section of the read.
+ */
+static bool klp_task_hashed(const struct task_struct *t)
+{
+	return READ_ONCE(t->thread_pid);
+}
 
 /*
  * A walk pauses standing on thread @t of process @g: keep both from being
@@ -413,27 +439,15 @@ static void klp_walk_pin(struct task_struct *g, struct task_struct *t)
 static bool klp_walk_unpin(struct task_struct *g, struct task_struct *t)
 {
 	/*
-	 * Unhashed (and unlinked) under tasklist_lock held for writing.  A
-	 * leader that exec() replaced keeps a pid for a while, but has left
+	 * A leader that exec() replaced keeps a pid for a while, but has left
 	 * the process list at once and is no longer a group leader.
 	 */
-	bool alive = pid_alive(g) && thread_group_leader(g) && pid_alive(t);
+	bool alive = klp_task_hashed(g) && thread_group_leader(g) &&
+		     klp_task_hashed(t);
 
 	put_task_struct(t);
 	put_task_struct(g);
 	return alive;
-}
-
-/* Pause a walk under tasklist_lock; true when it can go on from @t. */
-static bool klp_walk_pause_locked(struct task_struct *g,
-				  struct task_struct *t)
-	__must_hold(&tasklist_lock)
-{
-	klp_walk_pin(g, t);
-	read_unlock(&tasklist_lock);
-	cond_resched();
-	read_lock(&tasklist_lock);
-	return klp_walk_unpin(g, t);
 }
 
 /* Pause a walk under rcu_read_lock(); true when it can go on from @t. */
@@ -448,43 +462,131 @@ static bool klp_walk_pause_rcu(struct task_struct *g, struct task_struct *t)
 }
 
 /*
- * One walk applying @fn to every task but the idle tasks, pausing every
- * KLP_WALK_BATCH tasks when @pause.  Return false when it stopped early.
+ * Pause a walk under rcu_read_lock() inside a thread group, standing on
+ * thread @t; true when it can go on from @t.  The group's leader may be
+ * gone meanwhile (exec() by another thread releases it): the walk goes on
+ * through the group's signal_struct, which the pinned @t keeps.
  */
-static bool klp_each_task_once(void (*fn)(struct task_struct *task, int arg),
-			       int arg, bool pause)
+static bool klp_walk_pause_thread(struct task_struct *t)
+	__must_hold(RCU)
 {
-	struct task_struct *g, *task;
-	unsigned int nr = 0;
-	bool whole = true;
+	bool alive;
 
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task) {
-		fn(task, arg);
-		if (pause && !(++nr % KLP_WALK_BATCH) &&
-		    !klp_walk_pause_locked(g, task)) {
-			whole = false;
-			goto out;
-		}
-	}
-out:
-	read_unlock(&tasklist_lock);
-	return whole;
+	get_task_struct(t);
+	rcu_read_unlock();
+	cond_resched();
+	rcu_read_lock();
+	alive = klp_task_hashed(t);
+	put_task_struct(t);
+	return alive;
 }
 
 /*
- * Apply @fn to every task, the idle tasks included.  @fn must be
- * idempotent: a walk cut short by an exit starts over.  After
- * KLP_WALK_TRIES of those, the last walk holds tasklist_lock throughout,
- * as a walk without pauses would.
+ * The function that klp_copy_process() applies to a new task while a walk
+ * of klp_each_task() runs, and its argument.  Written with tasklist_lock
+ * held for reading (and klp_mutex, so by one walk at a time), read with it
+ * held for writing: never at the same time.
  */
-static void klp_each_task(void (*fn)(struct task_struct *task, int arg),
-			  int arg)
-{
-	unsigned int cpu, tries = 1;
+static struct {
+	klp_task_fn fn;
+	int arg;
+} klp_fork_walk;
 
-	while (!klp_each_task_once(fn, arg, tries++ < KLP_WALK_TRIES))
-		;
+KLP_VISIBLE_IF_KUNIT void klp_fork_walk_set(klp_task_fn fn, int arg)
+{
+	read_lock(&tasklist_lock);
+	klp_fork_walk.fn = fn;
+	klp_fork_walk.arg = arg;
+	read_unlock(&tasklist_lock);
+}
+
+/* Whether @t is the last thread of the thread list at @head, for now. */
+static bool klp_last_thread(const struct task_struct *t,
+			    const struct list_head *head)
+{
+	return READ_ONCE(t->thread_node.next) == head;
+}
+
+/*
+ * Apply @fn to every thread of the group of @leader; *@nr counts the tasks
+ * and IDs since the walk last paused.  With @pause, a walk that reaches
+ * KLP_WALK_BATCH of them inside a group, not at its last thread, pauses
+ * there; return false when the thread it stood on is gone after the pause:
+ * the rest of the group then went without @fn.
+ */
+static bool klp_walk_group(struct task_struct *leader, klp_task_fn fn,
+			   int arg, unsigned int *nr, bool pause)
+	__must_hold(RCU)
+{
+	/* Read once: @leader may be freed during a pause, @sig is not. */
+	struct signal_struct *sig = leader->signal;
+	struct task_struct *t;
+
+	__for_each_thread(sig, t) {
+		fn(t, arg);
+		if (++*nr < KLP_WALK_BATCH || !pause ||
+		    klp_last_thread(t, &sig->thread_head))
+			continue;
+		*nr = 0;
+		if (!klp_walk_pause_thread(t))
+			return false;
+	}
+	return true;
+}
+
+/* The group whose ID (in the initial namespace) is @id, if any. */
+static struct task_struct *klp_find_group(int id)
+	__must_hold(RCU)
+{
+	return pid_task(find_pid_ns(id, &init_pid_ns), PIDTYPE_TGID);
+}
+
+/*
+ * Apply @fn to every task but the idle tasks, in the order of their groups'
+ * IDs, pausing every KLP_WALK_BATCH tasks or IDs (see above).
+ */
+KLP_VISIBLE_IF_KUNIT void klp_walk_ids(klp_task_fn fn, int arg)
+{
+	struct task_struct *leader;
+	unsigned int nr = 0;
+	struct pid *pid;
+	int id = 1;
+
+	rcu_read_lock();
+	while ((pid = find_ge_pid(id, &init_pid_ns))) {
+		id = pid_nr(pid);
+		nr++;
+		/* Only a group's own ID leads to it; a thread's does not. */
+		leader = pid_task(pid, PIDTYPE_TGID);
+		if (leader && !klp_walk_group(leader, fn, arg, &nr, true)) {
+			leader = klp_find_group(id);
+			if (leader)
+				klp_walk_group(leader, fn, arg, &nr, false);
+		}
+		if (id++ == INT_MAX)
+			break;
+		if (nr >= KLP_WALK_BATCH) {
+			nr = 0;
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Apply @fn to every task, the idle tasks and the tasks forked meanwhile
+ * included.  @fn must be idempotent and may run in fork with interrupts
+ * off (klp_copy_process()).  Context: klp_mutex held.
+ */
+static void klp_each_task(klp_task_fn fn, int arg)
+{
+	unsigned int cpu;
+
+	klp_fork_walk_set(fn, arg);
+	klp_walk_ids(fn, arg);
+	klp_fork_walk_set(NULL, 0);
 
 	for_each_possible_cpu(cpu)
 		fn(idle_task(cpu), arg);
@@ -492,7 +594,7 @@ static void klp_each_task(void (*fn)(struct task_struct *task, int arg),
 
 static void klp_task_set_state(struct task_struct *task, int state)
 {
-	task->patch_state = state;
+	WRITE_ONCE(task->patch_state, state);
 }
 
 /*
@@ -530,7 +632,7 @@ KLP_VISIBLE_IF_KUNIT void klp_task_force(struct task_struct *task, int target)
 static void klp_task_forget_state(struct task_struct *task, int unused)
 {
 	WARN_ON_ONCE(klp_patch_pending(task));
-	task->patch_state = KLP_UNDEFINED;
+	WRITE_ONCE(task->patch_state, KLP_UNDEFINED);
 }
 
 static void klp_set_transition_flags(struct klp_patch *patch, bool value)
@@ -1279,9 +1381,9 @@ static void klp_check_or_list(struct task_struct *task, unsigned long *entries)
  * the second check finds it switched) or not at all.  The stack checks
  * therefore only switch tasks and note blockers; whether every task
  * switched is decided afterwards by klp_count_pending_tasks(), a walk
- * under tasklist_lock that sees every task (see above).  (An unshared
- * walk under RCU meets every task that exists throughout it, as one
- * under tasklist_lock does: its list can decide, see klp_list_whole().)
+ * by process IDs that sees every task (see above).  (An unshared walk
+ * that was not cut short meets every task that exists throughout it too:
+ * its list can decide, see klp_list_whole().)
  *
  * Each walker first switches itself, the leader before the helpers can
  * start: otherwise the one whose chunk holds another walker would find
@@ -1472,25 +1574,24 @@ static void klp_task_count_pending(struct task_struct *task, int collect)
 
 /*
  * The tasks still to switch, idle tasks included, counted by a walk that
- * sees every task (see "Walking the task list" above): 0 means that the
- * transition is complete.  With @collect, the walk also marks them, so
- * that those no round met switch themselves too, and makes the list of
- * tasks left (the idle tasks, which every round looks at, and marks, stay
- * out of both).  Context: klp_mutex held.
+ * sees every task that exists throughout it (see "Walking the task list"
+ * above): 0 means that the transition is complete unless a task still to
+ * switch forked meanwhile (klp_count_and_list_pending()).  With @collect,
+ * the walk also marks them, so that those no round met switch themselves
+ * too, and makes the list of tasks left (the idle tasks, which every round
+ * looks at, and marks, stay out of both).  Context: klp_mutex held.
  */
 static unsigned int klp_count_pending_tasks(bool collect)
 {
-	unsigned int cpu, tries = 1;
+	unsigned int cpu;
 
-	do {
-		if (collect) {
-			klp_left_drop();
-			klp_trans.left_valid = true;
-			klp_trans.forks_at = klp_read_forks();
-		}
-		klp_trans.nr_counted = 0;
-	} while (!klp_each_task_once(klp_task_count_pending, collect,
-				     tries++ < KLP_WALK_TRIES));
+	if (collect) {
+		klp_left_drop();
+		klp_trans.left_valid = true;
+		klp_trans.forks_at = klp_read_forks();
+	}
+	klp_trans.nr_counted = 0;
+	klp_walk_ids(klp_task_count_pending, collect);
 
 	/* Too many to list: unpin them now, the next round is a full one. */
 	if (collect && !klp_trans.left_valid)
@@ -1553,6 +1654,15 @@ static unsigned int klp_count_and_list_pending(void)
 	unsigned int pending = klp_count_pending_tasks(true);
 
 	klp_walk.last_pending = pending;
+	/*
+	 * None found, but a task still to switch forked during the walk: its
+	 * child may have got an ID that the walk had passed.  Not complete
+	 * yet; the next round counts again (its list is not whole).
+	 */
+	if (!pending && !klp_list_whole()) {
+		klp_trans.retry_delay = KLP_RETRY_MIN;
+		return 1;
+	}
 	if (pending) {
 		klp_rebase_pending(pending);
 		/* Tasks no round checked yet: look at them soon. */
@@ -1668,13 +1778,16 @@ static void klp_nudge_task(struct task_struct *task, int unused)
 }
 
 /*
- * Nudge tasks that have been blocking the transition for a long time.  A
- * walk that starts over nudges (and counts) some tasks twice: harmless.
+ * Nudge tasks that have been blocking the transition for a long time.
  */
 static void klp_nudge_blocked_tasks(void)
 {
 	pr_notice("signaling remaining tasks\n");
-	klp_each_task(klp_nudge_task, 0);
+	/*
+	 * Not for forks: a child of a task still to switch is marked, and
+	 * switches itself, or is counted by the next counting walk.
+	 */
+	klp_walk_ids(klp_nudge_task, 0);
 	/* The next round wakes idle isolated CPUs once more. */
 	cpumask_clear(&klp_trans.woken_isolated);
 }
@@ -2013,7 +2126,7 @@ void klp_update_patch_state(struct task_struct *task)
 		 * off: the task switched already, and says so once.
 		 */
 		if (task->patch_state != target) {
-			task->patch_state = target;
+			WRITE_ONCE(task->patch_state, target);
 			trace_klp_task_switch(task->pid, task->comm, target,
 					      KLP_BY_SELF);
 		}
@@ -2029,18 +2142,27 @@ void klp_update_patch_state(struct task_struct *task)
  * klp_copy_process() - a new task inherits its parent's patch state
  * @child: the task being created by fork
  *
- * Called with tasklist_lock held for writing, which orders it against the
- * transition code walking the task list.  The parent's flag may have changed
- * since it was copied along with the thread info, so copy it again.
+ * Called with tasklist_lock held for writing, in the hold in which fork
+ * attaches @child's IDs and links it into the task lists.  The parent's
+ * flag may have changed since it was copied along with the thread info, so
+ * it is set again, only if the parent still has to switch: a stale mark
+ * (see klp_unflag_pending()) would stay on a child that no walk meets.
+ * While klp_each_task() walks the tasks, its function is applied to @child
+ * too: the walk may have passed @child's ID already (see "Walking the task
+ * list" in transition.c).
  */
 void klp_copy_process(struct task_struct *child)
 {
-	if (klp_patch_pending(current))
+	int state = READ_ONCE(current->patch_state);
+
+	if (klp_patch_pending(current) && state != READ_ONCE(klp_trans_target))
 		klp_flag_pending(child);
 	else
 		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
 
-	child->patch_state = current->patch_state;
+	child->patch_state = state;
+	if (klp_fork_walk.fn)
+		klp_fork_walk.fn(child, klp_fork_walk.arg);
 	/* Outside transitions both read KLP_UNDEFINED. */
 	if (child->patch_state != READ_ONCE(klp_trans_target))
 		atomic_long_inc(&klp_forks_unswitched);

@@ -4,6 +4,7 @@
  *
  * Usage: klp_stress_worker serve
  *        klp_stress_worker loadloop MODULE.ko NAME
+ *        klp_stress_worker execloop NTHREADS [EXECS]
  *
  * klp_stress_worker serve: reads commands, one a line, on stdin, and
  * answers each with one line on stdout ("ok", or "err <errno> <text>"):
@@ -64,10 +65,20 @@
  * nice 5, until SIGTERM; then unloads it if loaded, prints
  * "done loads <n> unloads <n> failures <n>" and exits 0 if no operation
  * failed (each failure is printed on stderr), 1 otherwise.
+ *
+ * klp_stress_worker execloop NTHREADS [EXECS]: a process of NTHREADS + 2
+ * threads, of which one, not the leader, exec()s the program again after
+ * 20 to 110 ms, with EXECS + 1, until a signal ends the group.  exec() by a
+ * thread that is not the leader (de_thread()) releases the old leader and
+ * moves the group's process ID to the thread that called it: the walks of
+ * the task list (kernel/livepatch/transition.c) must go through such a
+ * group, more than a batch of threads, while that happens.  EXECS, in
+ * /proc/PID/cmdline, tells how many exec()s the process went through.
  */
 
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -595,12 +606,55 @@ static int loadloop(const char *path, const char *name)
 	return failures ? 1 : 0;
 }
 
+static char execloop_nthreads[16], execloop_execs[24];
+
+static void *execloop_sleep(void *unused)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void *execloop_exec(void *unused)
+{
+	nap_ms(20 + rand() % 91);
+	execl("/proc/self/exe", "klp_stress_worker", "execloop",
+	      execloop_nthreads, execloop_execs, (char *)NULL);
+	perror("exec /proc/self/exe");
+	exit(1);
+}
+
+static int execloop(const char *nthreads, const char *execs)
+{
+	unsigned long done = execs ? strtoul(execs, NULL, 10) : 0;
+	int i, err, n = atoi(nthreads);
+	pthread_t t;
+
+	snprintf(execloop_nthreads, sizeof(execloop_nthreads), "%d", n);
+	snprintf(execloop_execs, sizeof(execloop_execs), "%lu", done + 1);
+	srand(getpid() ^ done);
+	for (i = 0; i <= n; i++) {
+		err = pthread_create(&t, NULL, i < n ? execloop_sleep :
+					       execloop_exec, NULL);
+		if (err) {
+			fprintf(stderr, "pthread_create: %s\n", strerror(err));
+			return 1;
+		}
+	}
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "serve"))
 		return serve();
 	if (argc == 4 && !strcmp(argv[1], "loadloop"))
 		return loadloop(argv[2], argv[3]);
-	fprintf(stderr, "usage: %s serve | loadloop MODULE.ko NAME\n", argv[0]);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "execloop"))
+		return execloop(argv[2], argc == 4 ? argv[3] : NULL);
+	fprintf(stderr,
+		"usage: %s serve | loadloop MODULE.ko NAME | execloop NTHREADS [EXECS]\n",
+		argv[0]);
 	return 2;
 }

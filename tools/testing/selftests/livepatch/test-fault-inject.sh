@@ -801,7 +801,7 @@ sc_filter() {
 		klptest: fail_klp_ftrace_filter: the next 1 changes of the filter fail
 		klptest: disable $LP
 		$(log_disable_lines "$LP" | sed '$d')
-		livepatch: failed to remove 1 addresses from the ftrace filter (-12)
+		livepatch: failed to remove 1 address from the ftrace filter (-12)
 		livepatch: '$LP': unpatching complete
 	EOF
 	rmmod "$LP" || die "rmmod $LP failed"
@@ -829,7 +829,7 @@ sc_filter() {
 		klptest: fail_klp_ftrace_filter: the next 2 changes of the filter fail
 		klptest: disable $LP
 		$(log_disable_lines "$LP" | sed '$d')
-		livepatch: failed to remove 1 addresses from the ftrace filter (-12)
+		livepatch: failed to remove 1 address from the ftrace filter (-12)
 		livepatch: failed to reset the ftrace filter (-12): addresses of unpatched functions stay traced until the next patch operation
 		livepatch: '$LP': unpatching complete
 		klptest: disable $MP

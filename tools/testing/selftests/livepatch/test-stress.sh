@@ -55,6 +55,13 @@
 #     them, this test found that a task interrupted inside a retpoline
 #     thunk had a stack trace called reliable that lacked its caller
 #     (klp_arch_in_thunk()): a mix of the pair's versions by round 8.
+#   - a group of KLP_STRESS_EXEC_THREADS + 2 threads (default 102) that
+#     exec()s itself again and again from a thread that is not its
+#     leader ("klp_stress_worker execloop"): the walks of the task list go
+#     through a group of more than a batch of threads while exec() releases
+#     its leader and moves its process ID (the test checks that it went
+#     through exec()s and is still there; on the debug kernel, KASAN and
+#     lockdep watch the walks).
 # CPU hotplug: the test takes one CPU (the last online one but CPU 0)
 # offline and brings it back in the middle of transitions: in every held
 # transition above (which cannot end meanwhile: it must still be open after
@@ -687,6 +694,34 @@ start_bystanders() {
 	klp_info "$NBYSTANDERS bystander tasks asleep; tasks now: ${REPLY#*/}"
 }
 
+# A group of EXEC_THREADS + 2 threads that exec()s itself again and again
+# from a thread that is not its leader ("klp_stress_worker execloop"), so
+# that the walks of the task list go through groups of more than a batch
+# (64) of threads whose leader changes under them.
+EXEC_THREADS=${KLP_STRESS_EXEC_THREADS:-100}
+[[ $EXEC_THREADS =~ ^[0-9]+$ ]] || die "KLP_STRESS_EXEC_THREADS must be a number"
+EXEC_PID=""
+# shellcheck disable=SC2317 # called through klp_at_exit
+stop_execloop() {
+	[[ -n $EXEC_PID ]] || return 0
+	kill -TERM "$EXEC_PID" 2>/dev/null
+	wait "$EXEC_PID" 2>/dev/null
+	EXEC_PID=""
+}
+start_execloop() {
+	klp_at_exit stop_execloop
+	"$WORKER" execloop "$EXEC_THREADS" &
+	EXEC_PID=$!
+}
+# execs_done: the number of exec()s the execloop group went through so far
+# (its last argument), into REPLY; fails if the group is gone.
+execs_done() {
+	local -a args
+	mapfile -d '' -t args < "/proc/$EXEC_PID/cmdline" 2>/dev/null || return 1
+	((${#args[@]} == 4)) || return 1
+	REPLY=${args[3]}
+}
+
 LOADER_PID="" LOADER_RC=""
 # stop_loader: (exit trap too) stop the loader (which unloads
 # test_klp_stress_target2 before it exits).
@@ -794,6 +829,7 @@ klp_at_exit stop_loader
 "$WORKER" loadloop "${MOD[$TGT2]}" "$TGT2" > "$LOADOUT" 2> "$LOADERR" &
 LOADER_PID=$!
 start_bystanders
+start_execloop
 
 # elapsed START [SUM]: print SUM + the seconds since START.
 elapsed() {
@@ -871,6 +907,10 @@ disable_all "after the rounds"
 ((MODEL == 0)) || die "after the rounds: patch state $MODEL is left"
 rounds_secs=$(elapsed "$t0")
 
+execs_done || die "the execloop group ($EXEC_THREADS threads) is gone or has no count of exec()s"
+execs=$REPLY
+((execs > 0)) || die "the execloop group ($EXEC_THREADS threads) went through no exec()"
+stop_execloop
 stop_loader
 echo stop >&"$SERVE_IN"
 summary=""
@@ -926,6 +966,7 @@ klp_info "every cycle reached each state: ${REACHED[enable]} enables, ${REACHED[
 klp_info "held transitions reversed (and the state before them back): $HELD_ENABLE enables of $CONS, $HELD_REPLACE replaces, $HELD_DISABLE disables of $CUM"
 klp_info "random reversals: $REV_ENABLE enables reversed or disabled at once, $REV_CUM_BACK replaces reversed, $REV_CUM_GONE replaces disabled at once, $REV_DISABLE disables reversed, $REV_LATE too late for a disable (${late# }${late:+: the documented errors})"
 klp_info "$NCPUS CPUs online; the workers ran on CPUs (mask) 0x$cpus"
+klp_info "a group of $((EXEC_THREADS + 2)) threads exec()ed from a thread that is not its leader $execs times during the rounds"
 [[ -n $HP_FILE ]] &&
 	klp_info "CPU $HP_CPU taken offline and back $((HP_HELD + HP_OPS + HP_AROUND)) times: in $HP_HELD held transitions, right after the start of $HP_OPS other operations ($HP_OPEN of these transitions still open then), around $HP_AROUND enables of $VM"
 klp_info "$TGT2 loaded $loads and unloaded $unloads times; $absent worker reads found it absent; its version checked in $MOD2_CHECKS states"
