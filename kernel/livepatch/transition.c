@@ -317,8 +317,8 @@ static bool klp_unflag_pending(struct task_struct *task)
  * walk (whose ID the walk had passed) or after it, before the read below,
  * makes it too low: the kick then comes early, or the count went below
  * zero, where no kick comes, and is brought back up here.  Neither decides
- * anything: a kicked round decides nothing
- * from the count, and while tasks are left the retries go on.
+ * anything: a kicked round decides nothing from the count, and while tasks
+ * are left the retries go on.
  */
 static void klp_rebase_pending(unsigned int counted)
 {
@@ -425,6 +425,15 @@ static bool klp_task_hashed(const struct task_struct *t)
 	return READ_ONCE(t->thread_pid);
 }
 
+/* Let the scheduler in during an RCU walk: no task is held meanwhile. */
+static void klp_rcu_pause(void)
+	__must_hold(RCU)
+{
+	rcu_read_unlock();
+	cond_resched();
+	rcu_read_lock();
+}
+
 /*
  * A walk pauses standing on thread @t of process @g: keep both from being
  * freed meanwhile (klp_walk_pin()), and afterwards tell whether the walk
@@ -455,9 +464,7 @@ static bool klp_walk_pause_rcu(struct task_struct *g, struct task_struct *t)
 	__must_hold(RCU)
 {
 	klp_walk_pin(g, t);
-	rcu_read_unlock();
-	cond_resched();
-	rcu_read_lock();
+	klp_rcu_pause();
 	return klp_walk_unpin(g, t);
 }
 
@@ -473,9 +480,7 @@ static bool klp_walk_pause_thread(struct task_struct *t)
 	bool alive;
 
 	get_task_struct(t);
-	rcu_read_unlock();
-	cond_resched();
-	rcu_read_lock();
+	klp_rcu_pause();
 	alive = klp_task_hashed(t);
 	put_task_struct(t);
 	return alive;
@@ -567,9 +572,7 @@ KLP_VISIBLE_IF_KUNIT void klp_walk_ids(klp_task_fn fn, int arg)
 			break;
 		if (nr >= KLP_WALK_BATCH) {
 			nr = 0;
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
+			klp_rcu_pause();
 		}
 	}
 	rcu_read_unlock();
@@ -680,21 +683,6 @@ KLP_VISIBLE_IF_KUNIT void klp_func_left_behind(const struct klp_func *func,
 	range->name = func->old_name;
 }
 
-/* What @func leaves behind in a transition to @target, if it is patched. */
-static bool klp_func_range(struct klp_func *func, int target,
-			   struct klp_range *range)
-{
-	struct klp_func *below = NULL;
-
-	if (!func->patched)
-		return false;
-
-	if (target == KLP_PATCHED)
-		below = klp_func_below(func);
-	klp_func_left_behind(func, below, target, range);
-	return true;
-}
-
 /*
  * The redirection of @func, into @range: the handler runs in the ftrace
  * trampoline called from the ftrace call at the start of the original
@@ -720,6 +708,26 @@ KLP_VISIBLE_IF_KUNIT void klp_func_redirect_range(struct klp_func *func,
 	range->start = klp_func_ip(func) + MCOUNT_INSN_SIZE;
 	range->end = range->start + 1;
 	range->name = func->old_name;
+}
+
+/*
+ * The two ranges that a task in a transition to @target may not be inside
+ * because of @func, into @range[0] and @range[1], if @func is patched: the
+ * code it leaves behind, and its redirection (klp_func_redirect_range()).
+ */
+static bool klp_func_ranges(struct klp_func *func, int target,
+			    struct klp_range range[2])
+{
+	struct klp_func *below = NULL;
+
+	if (!func->patched)
+		return false;
+
+	if (target == KLP_PATCHED)
+		below = klp_func_below(func);
+	klp_func_left_behind(func, below, target, &range[0]);
+	klp_func_redirect_range(func, &range[1]);
+	return true;
 }
 
 static int klp_range_cmp(const void *a, const void *b)
@@ -789,10 +797,8 @@ KLP_VISIBLE_IF_KUNIT unsigned int klp_fill_ranges(struct klp_patch *patch,
 
 	klp_for_each_object(patch, obj) {
 		klp_for_each_func(obj, func) {
-			if (!klp_func_range(func, target, &ranges[nr]))
-				continue;
-			klp_func_redirect_range(func, &ranges[nr + 1]);
-			nr += 2;
+			if (klp_func_ranges(func, target, &ranges[nr]))
+				nr += 2;
 		}
 	}
 
@@ -2153,9 +2159,10 @@ void klp_update_patch_state(struct task_struct *task)
  */
 void klp_copy_process(struct task_struct *child)
 {
+	int target = READ_ONCE(klp_trans_target);
 	int state = READ_ONCE(current->patch_state);
 
-	if (klp_patch_pending(current) && state != READ_ONCE(klp_trans_target))
+	if (klp_patch_pending(current) && state != target)
 		klp_flag_pending(child);
 	else
 		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
@@ -2164,7 +2171,7 @@ void klp_copy_process(struct task_struct *child)
 	if (klp_fork_walk.fn)
 		klp_fork_walk.fn(child, klp_fork_walk.arg);
 	/* Outside transitions both read KLP_UNDEFINED. */
-	if (child->patch_state != READ_ONCE(klp_trans_target))
+	if (child->patch_state != target)
 		atomic_long_inc(&klp_forks_unswitched);
 }
 
@@ -2430,9 +2437,8 @@ KLP_VISIBLE_IF_KUNIT bool klp_sched_stack_blocked(struct klp_patch *patch,
 
 	klp_for_each_object(patch, obj) {
 		klp_for_each_func(obj, func) {
-			if (!klp_func_range(func, target, &range[0]))
+			if (!klp_func_ranges(func, target, range))
 				continue;
-			klp_func_redirect_range(func, &range[1]);
 			if (klp_stack_blocked_by(&range[0], 1, entries, nr) ||
 			    klp_stack_blocked_by(&range[1], 1, entries, nr))
 				return true;
