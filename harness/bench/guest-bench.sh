@@ -697,6 +697,13 @@ dist_lat() {
 		res "disturb_wakeup_p99$sfx" disturb "$rep" "$p99"
 		say "disturb $rep: CPU $cpu, $win: $n wake-ups, late by max $max us, p99 $p99 us, mean $mean us, $missed periods missed"
 	done < <(grep "^lat $win " "$out")
+	# When the worst wake-ups came, against the marks of dist_transition
+	# (the enable returned; the transition seen over), in ms after the
+	# window opened: which phase of a transition the host's worst delays
+	# of the isolated CPU fall in.
+	while read -r _ _ cpu max at; do
+		say "disturb $rep: CPU $cpu, $win: the worst wake-up ($max us late) at $at ms; marks at: $(grep "^marks $win" "$out" | cut -d' ' -f3-)"
+	done < <(grep "^when $win " "$out")
 	line=$(grep -c "^done $win\$" "$out")
 	# Start the next window's output afresh.
 	: >"$out"
@@ -784,9 +791,11 @@ dist_transition() {
 		wait "$bpid"
 		return 1
 	fi
+	[[ $mode == main ]] && kill -WINCH "$DIST_LAT_PID"
 	echo "start $DIST_PERIOD_MS" >"$D/block_ctl" || err "disturb: cannot start the releases"
 	WAIT_TMO=300 wait_until "the $DIST_PATCH transition" 300 \
 		sysfs_is "$L/$DIST_PATCH/transition" 0 || stuck_report "$DIST_PATCH" "$bpid"
+	[[ $mode == main ]] && kill -WINCH "$DIST_LAT_PID"
 	[[ $mode == main ]] && dist_lat trans "$rep"
 	dist_tracing 0
 	dist_lock_probes 0

@@ -20,10 +20,15 @@
  * records how late it woke (the time it got back to user space minus the
  * time it asked for).  Samples count in windows that the caller opens and
  * closes with signals: SIGUSR1 opens window "idle", SIGUSR2 window "trans",
+ * SIGWINCH marks a moment in the open window (the caller's phases), and
  * SIGHUP closes the open one and prints for each thread
  *   "lat <window> <cpu> <samples> <max us> <p99 us> <mean us> <missed>"
- * (missed: periods that passed entirely while the thread was late), then
- * "done <window>"; SIGTERM or SIGINT ends the program.
+ * (missed: periods that passed entirely while the thread was late), and
+ *   "when <window> <cpu> <max us> <ms>"
+ * (when the worst wake-up happened, in ms after the window opened), then
+ * "marks <window> <ms>..." (when each SIGWINCH came, at most LAT_MAX_MARKS,
+ * in ms after the window opened: the caller's phases) and "done <window>";
+ * SIGTERM or SIGINT ends the program.
  */
 
 #define _GNU_SOURCE
@@ -112,6 +117,7 @@ static void do_block(const char *file)
 #define LAT_PERIOD_NS	1000000L
 #define LAT_MAX_SAMPLES	(1 << 20)	/* ~17 minutes of 1 ms periods */
 #define LAT_MAX_THREADS	8
+#define LAT_MAX_MARKS	8
 
 struct lat_thread {
 	pthread_t thread;
@@ -120,14 +126,28 @@ struct lat_thread {
 	int window;		/* 0: none open, else the open window */
 	long n, missed;
 	uint32_t *us;		/* lateness of each sample, microseconds */
+	uint32_t worst_us;	/* the worst sample of the window ... */
+	int64_t worst_ns;	/* ... and when it woke (CLOCK_MONOTONIC) */
 };
 
 static struct lat_thread lat_threads[LAT_MAX_THREADS];
 static int lat_nr;
+/* When the open window opened, and the marks in it (main thread only). */
+static int64_t lat_open_ns;
+static int64_t lat_marks[LAT_MAX_MARKS];
+static int lat_nr_marks;
 
 static int64_t ts_ns(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static int64_t lat_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts_ns(&ts);
 }
 
 static void *lat_fn(void *arg)
@@ -161,8 +181,14 @@ static void *lat_fn(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		late = ts_ns(&now) - ts_ns(&next);
 		pthread_mutex_lock(&t->lock);
-		if (t->window && t->n < LAT_MAX_SAMPLES)
-			t->us[t->n++] = late < 0 ? 0 : (uint32_t)(late / 1000);
+		if (t->window && t->n < LAT_MAX_SAMPLES) {
+			t->us[t->n] = late < 0 ? 0 : (uint32_t)(late / 1000);
+			if (!t->n || t->us[t->n] > t->worst_us) {
+				t->worst_us = t->us[t->n];
+				t->worst_ns = ts_ns(&now);
+			}
+			t->n++;
+		}
 		/* Periods that passed while late are skipped, and counted. */
 		while (ts_ns(&now) - ts_ns(&next) >= LAT_PERIOD_NS) {
 			next.tv_nsec += LAT_PERIOD_NS;
@@ -216,9 +242,17 @@ static void lat_report(void)
 		       t->cpu, n, n ? t->us[n - 1] : 0,
 		       n ? t->us[(n * 99 + 99) / 100 - 1] : 0,
 		       n ? sum / n : 0.0, missed);
+		if (n)
+			printf("when %s %d %u %.1f\n", lat_window_name(w),
+			       t->cpu, t->worst_us,
+			       (t->worst_ns - lat_open_ns) / 1e6);
 	}
-	if (w)
-		printf("done %s\n", lat_window_name(w));
+	if (w) {
+		printf("marks %s", lat_window_name(w));
+		for (i = 0; i < lat_nr_marks; i++)
+			printf(" %.1f", (lat_marks[i] - lat_open_ns) / 1e6);
+		printf("\ndone %s\n", lat_window_name(w));
+	}
 	fflush(stdout);
 }
 
@@ -235,6 +269,7 @@ static int lat_main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGWINCH);
 	/* The threads inherit the mask: only sigwait() below takes signals. */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (i = 2; i < argc; i++) {
@@ -264,12 +299,20 @@ static int lat_main(int argc, char **argv)
 			lat_report();
 			continue;
 		}
+		if (sig == SIGWINCH) {
+			if (lat_nr_marks < LAT_MAX_MARKS)
+				lat_marks[lat_nr_marks++] = lat_now_ns();
+			continue;
+		}
+		lat_open_ns = lat_now_ns();
+		lat_nr_marks = 0;
 		for (i = 0; i < lat_nr; i++) {
 			struct lat_thread *t = &lat_threads[i];
 
 			pthread_mutex_lock(&t->lock);
 			t->n = 0;
 			t->missed = 0;
+			t->worst_us = 0;
 			t->window = sig == SIGUSR1 ? 1 : 2;
 			pthread_mutex_unlock(&t->lock);
 		}
