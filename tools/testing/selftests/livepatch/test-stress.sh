@@ -714,12 +714,22 @@ start_execloop() {
 	EXEC_PID=$!
 }
 # execs_done: the number of exec()s the execloop group went through so far
-# (its last argument), into REPLY; fails if the group is gone.
+# (its last argument), into REPLY; fails if the group is gone.  A read in
+# the middle of an exec() finds no arguments (the old mm is gone, the new
+# one not yet set up), so it is tried again, for up to 10 s.
 execs_done() {
 	local -a args
-	mapfile -d '' -t args < "/proc/$EXEC_PID/cmdline" 2>/dev/null || return 1
-	((${#args[@]} == 4)) || return 1
-	REPLY=${args[3]}
+	local try
+	for ((try = 0; try < 500; try++)); do
+		[[ -d /proc/$EXEC_PID ]] || return 1
+		mapfile -d '' -t args < "/proc/$EXEC_PID/cmdline" 2>/dev/null
+		if ((${#args[@]} == 4)); then
+			REPLY=${args[3]}
+			return 0
+		fi
+		sleep 0.02
+	done
+	return 1
 }
 
 LOADER_PID="" LOADER_RC=""
