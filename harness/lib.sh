@@ -55,9 +55,11 @@ KLP_FILES_OURS=(include/linux/livepatch.h include/linux/livepatch_sched.h
 	Documentation/ABI/testing/sysfs-kernel-livepatch)
 # Changes to files that the project does not own, as patches (patch -p1)
 # kept in the repository: the scheduler's calls of live patching
-# (switching in cond_resched()).  Trees of KLP_IMPL=ours get them applied,
+# (switching in cond_resched()) and ftrace's trampolines per call site
+# (calls without the handler).  Trees of KLP_IMPL=ours get them applied,
 # stock trees get the files as the pristine tree has them (patch_tree).
-KLP_PATCHES_OURS=(harness/patches/livepatch-sched.patch)
+KLP_PATCHES_OURS=(harness/patches/livepatch-sched.patch
+	harness/patches/ftrace-site-trampoline.patch)
 # With the stock implementation only the samples, tests and tools are ours.
 KLP_DIRS_STOCK=(samples/livepatch lib/livepatch tools/testing/selftests/livepatch
 	tools/livepatch)

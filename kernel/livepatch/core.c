@@ -1695,6 +1695,8 @@ static void klp_revert_module(struct module *mod,
 			break;
 		}
 	}
+	/* Once for all patches: the module's sites are gone by now. */
+	klp_direct_update();
 }
 
 static int klp_apply_to_coming_module(struct klp_patch *patch,
@@ -1772,6 +1774,12 @@ int klp_module_coming(struct module *mod)
 			break;
 		}
 	}
+	/*
+	 * Once for all patches: each site gets the newest patch's function
+	 * at once, not first that of an older patch (a change of a stub's
+	 * target waits for grace periods).
+	 */
+	klp_direct_update();
 
 	mutex_unlock(&klp_mutex);
 	return 0;

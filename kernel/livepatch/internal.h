@@ -111,6 +111,8 @@ struct klp_func *klp_func_below(struct klp_func *func);
 unsigned long klp_func_ip(struct klp_func *func);
 void klp_sync_handlers(void);
 void klp_direct_update(void);
+void klp_direct_mark_busy(struct klp_patch *patch);
+void klp_direct_clear_busy(void);
 const char *klp_func_call_mode(struct klp_func *func);
 void __init klp_direct_init(void);
 
@@ -122,6 +124,8 @@ struct klp_range {
 	unsigned long end;
 	const char *name;	/* old_name of the function */
 };
+
+bool klp_func_stub_range(struct klp_func *func, struct klp_range *range);
 
 extern struct klp_patch *klp_trans_patch;
 extern int klp_trans_target;

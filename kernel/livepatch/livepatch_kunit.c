@@ -1589,6 +1589,48 @@ static void klp_kunit_redirect_range(struct kunit *test)
 }
 
 /*
+ * The code of a site's stub (arch/x86/include/asm/livepatch.h): made with
+ * its head jumping to the handler trampoline and a trapping tail; the head
+ * of a direct stub is the 5-byte nop text_poke_bp() emulates; the tail
+ * jumps to the replacement; a target out of rel32 reach is refused.
+ */
+static void klp_kunit_stub_code(struct kunit *test)
+{
+	const unsigned long stub = 0xffffffffa0001000UL;
+	const unsigned long tramp = 0xffffffffa0000000UL;
+	const unsigned long target = 0xffffffffa0100000UL;
+	const unsigned long far = 0xffff888000000000UL;
+	static const u8 drop_ret[] = { 0x48, 0x8d, 0x64, 0x24, 0x08 };
+	u8 code[KLP_STUB_SIZE], insn[JMP32_INSN_SIZE];
+	s32 rel;
+	int i;
+
+	KUNIT_ASSERT_TRUE(test, klp_arch_stub_init(code, stub, tramp));
+	KUNIT_EXPECT_EQ(test, code[0], (u8)JMP32_INSN_OPCODE);
+	memcpy(&rel, &code[1], sizeof(rel));
+	KUNIT_EXPECT_EQ(test, stub + JMP32_INSN_SIZE + (long)rel, tramp);
+	KUNIT_EXPECT_EQ(test, memcmp(&code[JMP32_INSN_SIZE], drop_ret,
+				     sizeof(drop_ret)), 0);
+	for (i = KLP_STUB_TAIL; i < KLP_STUB_SIZE; i++)
+		KUNIT_EXPECT_EQ(test, code[i], (u8)INT3_INSN_OPCODE);
+
+	KUNIT_ASSERT_TRUE(test, klp_arch_stub_head(insn, stub, tramp, true));
+	KUNIT_EXPECT_EQ(test, memcmp(insn, x86_nops[JMP32_INSN_SIZE],
+				     sizeof(insn)), 0);
+	KUNIT_ASSERT_TRUE(test, klp_arch_stub_head(insn, stub, tramp, false));
+	KUNIT_EXPECT_EQ(test, memcmp(insn, code, sizeof(insn)), 0);
+
+	KUNIT_ASSERT_TRUE(test, klp_arch_stub_tail(insn, stub, target));
+	KUNIT_EXPECT_EQ(test, insn[0], (u8)JMP32_INSN_OPCODE);
+	memcpy(&rel, &insn[1], sizeof(rel));
+	KUNIT_EXPECT_EQ(test, stub + KLP_STUB_TAIL + JMP32_INSN_SIZE + (long)rel,
+			target);
+	/* The direct map is far more than 2 GiB from the module area. */
+	KUNIT_EXPECT_FALSE(test, klp_arch_stub_tail(insn, stub, far));
+	KUNIT_EXPECT_FALSE(test, klp_arch_stub_init(code, stub, far));
+}
+
+/*
  * Both users of klp_func_redirect_range() add its range: the ranges of a
  * round (klp_fill_ranges()) and the check of cond_resched()
  * (klp_sched_stack_blocked()).  An unpatching transition of a patch of
@@ -1608,7 +1650,8 @@ static void klp_kunit_fill_ranges(struct kunit *test)
 	unsigned long site[] = { 0x500, 0 };
 	unsigned long in_new[] = { 0x500, KLP_KUNIT_NEW + 0x10 };
 	unsigned long clear[] = { 0x500, KLP_KUNIT_NEW + KLP_KUNIT_NEW_SIZE };
-	struct klp_range ranges[2];
+	/* Three per function: without a stub, the third repeats the second. */
+	struct klp_range ranges[3];
 	struct klp_object obj = { };
 	struct klp_patch patch = { };
 	unsigned int nr;
@@ -1803,6 +1846,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_merge_ranges),
 	KUNIT_CASE(klp_kunit_redirect_range),
 	KUNIT_CASE(klp_kunit_fill_ranges),
+	KUNIT_CASE(klp_kunit_stub_code),
 	KUNIT_CASE(klp_kunit_walk_ids),
 	KUNIT_CASE(klp_kunit_walk_fork),
 	{ }

@@ -56,6 +56,8 @@
 #include <linux/vmalloc.h>
 #include <linux/moduleparam.h>
 #include <linux/fault-inject.h>
+#include <linux/llist.h>
+#include <linux/memory.h>
 #include <asm/livepatch.h>
 #include "internal.h"
 #include "trace.h"
@@ -65,9 +67,13 @@ struct klp_site {
 	unsigned long ip;		/* ftrace location */
 	struct list_head func_stack;	/* struct klp_func, newest first */
 	struct list_head batch;		/* on a batch's list of sites */
+	struct klp_stub *stub;		/* NULL: the handler trampoline */
+	unsigned long busy;		/* klp_busy_gen of a transition here */
 };
 
 #define KLP_SITE_HASH_BITS	10
+
+struct klp_stub;
 
 static struct hlist_head klp_sites[1 << KLP_SITE_HASH_BITS];
 static unsigned int klp_nr_sites;
@@ -315,11 +321,699 @@ struct klp_func *klp_func_below(struct klp_func *func)
 }
 
 /*
+ * Calls without the handler
+ * -------------------------
+ * The handler is needed only while a transition decides, task by task,
+ * which function a call runs.  Outside a transition of its own every task
+ * runs the top of a site's stack, so the call can go there directly.
+ *
+ * Each site gets a stub of its own (arch/x86/include/asm/livepatch.h): a
+ * few bytes of code that klp_ops names as the site's trampoline
+ * (ftrace_ops::site_trampoline, harness/patches/ftrace-site-trampoline.patch),
+ * so ftrace calls the stub at every site that klp_ops alone traces.  The
+ * stub's first instruction either jumps to klp_ops' handler trampoline (the
+ * handler decides, as for any ftrace call) or is a nop, and then the stub
+ * drops the return into the original function and jumps straight to the
+ * replacement: two instructions and no indirect branch.  A site that other
+ * ftrace users share is called through ftrace's list of ops, i.e. the
+ * handler, by ftrace itself, for as long as they stay; the stub waits
+ * unused.
+ *
+ * A stub is "direct" (its first instruction the nop) when its site's top
+ * is settled: not a nop, not in a transition, and no transition runs that
+ * involves the site (a function of the transition's patch lives there:
+ * klp_direct_mark_busy() at klp_trans_prepare(), before any task can
+ * switch and before the patch's functions are pushed, until
+ * klp_direct_clear_busy() when every task has switched, before the
+ * transition is seen as complete).  klp_direct_update() puts every stub
+ * right, under klp_mutex, whenever that may change: a transition prepared
+ * or completed, an object patched or restored, livepatch.direct written.  It
+ * rewrites code with text_poke_queue() in address order, so each pass is
+ * one batch (three rounds of sync_core() IPIs per TP_VEC_MAX
+ * instructions), not one per stub:
+ *  1. stubs that must stop being direct get the jump to the handler;
+ *  2. stubs about to become direct get the jump to their target (if it
+ *     changed);
+ *  3. those get the nop.
+ * text_poke_finish() returns only when every CPU has serialized, so after
+ * pass 1 no CPU starts down a stub's direct path any more.  A task may
+ * still be inside one: preempted (or interrupted) after the nop, before
+ * its jump.  It runs what the site's top was before the pass, which is
+ * what its state calls for: it has not switched, and it cannot switch
+ * while it is there, because a transition's ranges include the stubs of
+ * its sites (klp_func_stub_range(); the stub has no ORC data either, so an
+ * unwind through it is unreliable).  Pass 2 rewrites the jump of a stub
+ * only while it leads to the handler; a stub that changes its target in one
+ * call without a transition in between (a module's coming and going
+ * update the stubs once, after all patches, so that none of today's
+ * callers does that) waits for every such task first (klp_sync_handlers()
+ * for CPUs, an RCU-tasks grace period for preempted tasks).
+ *
+ * A stub lives from before its address enters klp_ops' filter until after
+ * it left it (ftrace asks for the site's trampoline whenever it writes or
+ * checks the call, and the answer must not change meanwhile): stubs are
+ * found by address in klp_stubs, apart from the sites.  When an address
+ * cannot leave the filter (klp_filter_stale) its stub stays, in handler
+ * mode, until klp_ftrace_resync() takes the address out; meanwhile a new
+ * site at that address takes the stub over, and no new stub is made for
+ * any site, since the filter may hold its address with the handler
+ * trampoline as the call.  A stub is freed after klp_sync_handlers() (a
+ * CPU running it with preemption disabled, in the idle loop too) and an
+ * RCU-tasks grace period (a task preempted in it; under PREEMPT_NONE and
+ * VOLUNTARY without CONFIG_TASKS_RCU, a plain grace period: no task is
+ * preempted in kernel code there).
+ *
+ * With CPU isolation (isolcpus=, nohz_full=) there are no stubs: their
+ * code changes would send IPIs to isolated CPUs, and freeing them would
+ * need a schedule there.  Every call takes the handler, which keeps to
+ * housekeeping CPUs (klp_sync_handlers()).  livepatch.direct=0 (boot, or
+ * /sys/module/livepatch/parameters/direct) keeps every stub in handler
+ * mode.
+ */
+#define KLP_STUBS_PER_PAGE	(PAGE_SIZE / KLP_STUB_SIZE)
+
+struct klp_stub_page {
+	struct list_head node;		/* in klp_stub_pages, by address */
+	unsigned long text;		/* PAGE_SIZE of stub code */
+	struct klp_stub *stub[KLP_STUBS_PER_PAGE];	/* NULL: slot free */
+	/* Free slots whose head is not the jump to the handler any more. */
+	DECLARE_BITMAP(dirty, KLP_STUBS_PER_PAGE);
+};
+
+struct klp_stub {
+	struct hlist_node hash;		/* in klp_stubs, RCU protected */
+	unsigned long ip;		/* the site whose call reaches it */
+	unsigned long text;		/* its code */
+	unsigned long target;		/* where its tail jumps, 0: nowhere */
+	bool direct;			/* its head is the nop */
+	bool traced;			/* ip may be in klp_ops' filter */
+	bool dead;			/* released, freed after a grace period */
+	struct klp_stub_page *page;
+	unsigned int slot;
+	union {
+		struct list_head free;	/* on a batch's list, until released */
+		struct rcu_head rcu;
+		struct llist_node reclaim;
+	};
+};
+
+static void *klp_handler_tramp;
+static bool klp_stubs_ok;
+static bool klp_direct = true;
+static DEFINE_HASHTABLE(klp_stubs, KLP_SITE_HASH_BITS);
+static LIST_HEAD(klp_stub_pages);
+/* Stubs past their grace periods; their slots are freed under klp_mutex. */
+static LLIST_HEAD(klp_stubs_reclaimed);
+/*
+ * Sites whose busy equals klp_busy_gen are involved in the transition
+ * that runs, while klp_busy_active (klp_direct_mark_busy()).
+ */
+static unsigned long klp_busy_gen;
+static bool klp_busy_active;
+
+static struct klp_stub *klp_stub_find(unsigned long ip)
+{
+	struct klp_stub *stub;
+
+	hash_for_each_possible_rcu_notrace(klp_stubs, stub, hash, ip)
+		if (stub->ip == ip)
+			return stub;
+	return NULL;
+}
+
+/*
+ * ftrace_ops::site_trampoline of klp_ops: the stub of @ip, or 0 for the
+ * handler trampoline.  Called under ftrace_lock, maybe without klp_mutex
+ * (another ftrace user changing a shared site): RCU protects the lookup.
+ */
+static unsigned long klp_site_trampoline(struct ftrace_ops *ops,
+					 unsigned long ip)
+{
+	struct klp_stub *stub;
+	unsigned long text;
+
+	rcu_read_lock_sched();
+	stub = klp_stub_find(ip);
+	text = stub ? stub->text : 0;
+	rcu_read_unlock_sched();
+	return text;
+}
+
+/* Free the slots of the stubs whose grace periods are over. */
+static void klp_stubs_reclaim(void)
+{
+	struct klp_stub *stub, *tmp;
+	struct llist_node *list;
+
+	lockdep_assert_held(&klp_mutex);
+	list = llist_del_all(&klp_stubs_reclaimed);
+	llist_for_each_entry_safe(stub, tmp, list, reclaim) {
+		/* Its head stayed as it was when its address left the filter. */
+		if (stub->direct)
+			__set_bit(stub->slot, stub->page->dirty);
+		stub->page->stub[stub->slot] = NULL;
+		kfree(stub);
+	}
+}
+
+/* Not inlined, for test-fault-inject.sh: see klp_stub_get(). */
+static noinline struct klp_stub_page *klp_stub_page_new(void)
+{
+	struct klp_stub_page *page, *pos;
+	unsigned int i;
+	u8 *text;
+
+	page = kzalloc(sizeof(*page), GFP_KERNEL);
+	if (!page)
+		return NULL;
+	text = module_alloc(PAGE_SIZE);
+	if (!text)
+		goto free;
+	/* Every slot made ready while the page is writable: see below. */
+	for (i = 0; i < KLP_STUBS_PER_PAGE; i++) {
+		unsigned long at = (unsigned long)text + i * KLP_STUB_SIZE;
+
+		if (!klp_arch_stub_init(text + i * KLP_STUB_SIZE, at,
+					(unsigned long)klp_handler_tramp)) {
+			module_memfree(text);
+			goto free;
+		}
+	}
+	set_vm_flush_reset_perms(text);
+	if (set_memory_ro((unsigned long)text, 1) ||
+	    set_memory_x((unsigned long)text, 1)) {
+		module_memfree(text);
+		goto free;
+	}
+	page->text = (unsigned long)text;
+	/* Kept by address, so that the passes over the stubs go in order. */
+	list_for_each_entry(pos, &klp_stub_pages, node)
+		if (pos->text > page->text)
+			break;
+	list_add_tail(&page->node, &pos->node);
+	return page;
+free:
+	kfree(page);
+	return NULL;
+}
+
+/* A free slot: its page and index; false when none could be made. */
+static bool klp_stub_slot(struct klp_stub_page **pagep, unsigned int *slot)
+{
+	struct klp_stub_page *page;
+	unsigned int i;
+
+	list_for_each_entry(page, &klp_stub_pages, node)
+		for (i = 0; i < KLP_STUBS_PER_PAGE; i++)
+			if (!page->stub[i])
+				goto found;
+	page = klp_stub_page_new();
+	if (!page)
+		return false;
+	i = 0;
+found:
+	*pagep = page;
+	*slot = i;
+	return true;
+}
+
+/*
+ * The stub of a new site at @ip: the one its address still has (it could
+ * not leave the filter), or a new one in handler mode, or NULL when the
+ * site makes do with the handler trampoline (no stubs, no memory, or the
+ * filter may hold @ip: see above).  Not inlined: test-fault-inject.sh
+ * knows its allocations, which may fail, by its name.
+ */
+static noinline struct klp_stub *klp_stub_get(unsigned long ip)
+{
+	u8 code[KLP_STUB_SIZE];
+	struct klp_stub *stub;
+
+	lockdep_assert_held(&klp_mutex);
+
+	stub = klp_stub_find(ip);
+	if (stub || !klp_stubs_ok || klp_filter_stale)
+		return stub;
+
+	klp_stubs_reclaim();
+	stub = kzalloc(sizeof(*stub), GFP_KERNEL);
+	if (!stub)
+		return NULL;
+	if (!klp_stub_slot(&stub->page, &stub->slot))
+		goto free;
+	stub->ip = ip;
+	stub->text = stub->page->text + stub->slot * KLP_STUB_SIZE;
+	/*
+	 * A slot that was direct when its last stub went gets its code back
+	 * (it runs nowhere: its grace periods are over); the others lead to
+	 * the handler already, and their tail is rewritten before the head
+	 * ever lets a call reach it.
+	 */
+	if (test_bit(stub->slot, stub->page->dirty)) {
+		if (!klp_arch_stub_init(code, stub->text,
+					(unsigned long)klp_handler_tramp))
+			goto free;
+		text_poke_copy((void *)stub->text, code, KLP_STUB_SIZE);
+		__clear_bit(stub->slot, stub->page->dirty);
+	}
+	stub->page->stub[stub->slot] = stub;
+	hash_add_rcu(klp_stubs, &stub->hash, ip);
+	return stub;
+free:
+	kfree(stub);
+	return NULL;
+}
+
+static void klp_stub_reclaim_rcu(struct rcu_head *rcu)
+{
+	struct klp_stub *stub = container_of(rcu, struct klp_stub, rcu);
+
+	llist_add(&stub->reclaim, &klp_stubs_reclaimed);
+}
+
+/*
+ * Take the stub of @ip, whose address left the filter and which no site
+ * has, out of klp_stubs, onto @list, for klp_stubs_release().
+ */
+static void klp_stub_unhash(unsigned long ip, struct list_head *list)
+{
+	struct klp_stub *stub = klp_stub_find(ip);
+
+	if (!stub || WARN_ON_ONCE(klp_site_find(ip)))
+		return;
+	hash_del_rcu(&stub->hash);
+	stub->dead = true;
+	list_add_tail(&stub->free, list);
+}
+
+/*
+ * Free the stubs on @list once no CPU and no task can be inside one.
+ * Context: klp_mutex held, after klp_sync_handlers().
+ */
+static void klp_stubs_release(struct list_head *list)
+{
+	struct klp_stub *stub, *tmp;
+
+	list_for_each_entry_safe(stub, tmp, list, free) {
+		list_del(&stub->free);
+		call_rcu_tasks(&stub->rcu, klp_stub_reclaim_rcu);
+	}
+}
+
+static bool klp_direct_possible(void)
+{
+	return klp_stubs_ok && READ_ONCE(klp_direct);
+}
+
+/* The function a settled site runs, or NULL for one that needs the handler. */
+static struct klp_func *klp_site_settled(struct klp_site *site)
+{
+	struct klp_func *top;
+
+	top = list_first_entry_or_null(&site->func_stack, struct klp_func,
+				       stack_node);
+	if (!top || top->nop || top->transition)
+		return NULL;
+	return top;
+}
+
+/* Whether a transition runs that involves @site (racy outside klp_mutex). */
+static bool klp_site_busy(struct klp_site *site)
+{
+	return READ_ONCE(klp_busy_active) &&
+	       READ_ONCE(site->busy) == READ_ONCE(klp_busy_gen);
+}
+
+/**
+ * klp_direct_mark_busy() - a transition of @patch is being prepared
+ * @patch: the patch
+ *
+ * The sites of @patch's functions are involved in the transition: their
+ * calls take the handler from the next klp_direct_update() on, until
+ * klp_direct_clear_busy().  Sites made later by the transition have
+ * functions in transition on top, which keeps them with the handler too.
+ * Context: klp_mutex held.
+ */
+void klp_direct_mark_busy(struct klp_patch *patch)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+	struct klp_site *site;
+
+	lockdep_assert_held(&klp_mutex);
+
+	WRITE_ONCE(klp_busy_gen, klp_busy_gen + 1);
+	klp_for_each_object(patch, obj) {
+		if (!klp_object_present(obj))
+			continue;
+		klp_for_each_func(obj, func) {
+			if (!func->old_func)
+				continue;
+			site = klp_site_find(klp_func_ip(func));
+			if (site)
+				WRITE_ONCE(site->busy, klp_busy_gen);
+		}
+	}
+	WRITE_ONCE(klp_busy_active, true);
+}
+
+/**
+ * klp_direct_clear_busy() - the transition is over for every task
+ *
+ * Context: klp_mutex held.
+ */
+void klp_direct_clear_busy(void)
+{
+	lockdep_assert_held(&klp_mutex);
+	WRITE_ONCE(klp_busy_active, false);
+}
+
+/* Where @stub should lead now: a replacement, or 0 for the handler. */
+static unsigned long klp_stub_want(struct klp_stub *stub)
+{
+	struct klp_site *site = klp_site_find(stub->ip);
+	struct klp_func *top;
+
+	if (!site || !klp_direct_possible() || klp_site_busy(site))
+		return 0;
+	top = klp_site_settled(site);
+	return top ? (unsigned long)top->new_func : 0;
+}
+
+/* Queue @insn for @stub's head (offset 0) or tail (KLP_STUB_TAIL). */
+static void klp_stub_queue(struct klp_stub *stub, unsigned int off,
+			   const u8 insn[JMP32_INSN_SIZE])
+{
+	text_poke_queue((void *)stub->text + off, insn, JMP32_INSN_SIZE, NULL);
+}
+
+/*
+ * Call @fn with every live stub, in address order, and with where it
+ * should lead now (klp_stub_want()); return how many it rewrote.
+ */
+static unsigned int klp_stubs_pass(bool (*fn)(struct klp_stub *stub,
+					      unsigned long want, void *arg),
+				   void *arg)
+{
+	struct klp_stub_page *page;
+	struct klp_stub *stub;
+	unsigned int i, nr = 0;
+
+	list_for_each_entry(page, &klp_stub_pages, node) {
+		for (i = 0; i < KLP_STUBS_PER_PAGE; i++) {
+			stub = page->stub[i];
+			if (stub && !stub->dead &&
+			    fn(stub, klp_stub_want(stub), arg))
+				nr++;
+		}
+	}
+	return nr;
+}
+
+/*
+ * Pass 1: a direct stub that must stop going straight to its target gets
+ * the jump to the handler.  *@retarget counts those that are to go
+ * straight to another target.
+ */
+static bool klp_stub_leave(struct klp_stub *stub, unsigned long want,
+			   void *retarget)
+{
+	u8 insn[JMP32_INSN_SIZE];
+
+	if (!stub->direct || want == stub->target)
+		return false;
+	if (want)
+		(*(unsigned int *)retarget)++;
+	klp_arch_stub_head(insn, stub->text, (unsigned long)klp_handler_tramp,
+			   false);
+	klp_stub_queue(stub, 0, insn);
+	WRITE_ONCE(stub->direct, false);
+	return true;
+}
+
+/*
+ * Pass 2: a stub that leads to the handler and may go straight to a new
+ * target gets the jump to it.  A pass of its own, finished before pass 3:
+ * a batch of text_poke_queue() holds at most TP_VEC_MAX instructions, and
+ * a stub's nop must never take effect before its jump (a CPU could go on
+ * to the old target).
+ */
+static bool klp_stub_aim(struct klp_stub *stub, unsigned long want,
+			 void *unused)
+{
+	u8 insn[JMP32_INSN_SIZE];
+
+	if (stub->direct || !want || want == stub->target ||
+	    !klp_arch_stub_tail(insn, stub->text, want))
+		return false;
+	klp_stub_queue(stub, KLP_STUB_TAIL, insn);
+	stub->target = want;
+	return true;
+}
+
+/* Pass 3: such a stub gets the nop (a tail out of reach keeps the jump). */
+static bool klp_stub_enter(struct klp_stub *stub, unsigned long want,
+			   void *unused)
+{
+	u8 insn[JMP32_INSN_SIZE];
+
+	if (stub->direct || !want || want != stub->target)
+		return false;
+	klp_arch_stub_head(insn, stub->text, (unsigned long)klp_handler_tramp,
+			   true);
+	klp_stub_queue(stub, 0, insn);
+	WRITE_ONCE(stub->direct, true);
+	return true;
+}
+
+/**
+ * klp_direct_update() - lead every stub where the stacks call for
+ *
+ * Context: klp_mutex held.  While a transition runs, the sites it involves
+ * are called through the handler (klp_direct_mark_busy()); every other
+ * site with a settled top goes straight to it.
+ */
+void klp_direct_update(void)
+{
+	unsigned int retarget = 0;
+
+	lockdep_assert_held(&klp_mutex);
+
+	if (!klp_stubs_ok)
+		return;
+
+	mutex_lock(&text_mutex);
+	if (klp_stubs_pass(klp_stub_leave, &retarget))
+		text_poke_finish();
+	mutex_unlock(&text_mutex);
+	if (retarget) {
+		/* A task or CPU may be past the nop of such a stub. */
+		klp_sync_handlers();
+		synchronize_rcu_tasks();
+	}
+	mutex_lock(&text_mutex);
+	if (klp_stubs_pass(klp_stub_aim, NULL))
+		text_poke_finish();
+	if (klp_stubs_pass(klp_stub_enter, NULL))
+		text_poke_finish();
+	mutex_unlock(&text_mutex);
+}
+
+/**
+ * klp_func_stub_range() - the stub that calls of @func's site go through
+ * @func: a patched function
+ * @range: filled in with the stub's code, if it has one
+ *
+ * Context: klp_mutex held.
+ *
+ * Return: whether @range was filled in.
+ */
+bool klp_func_stub_range(struct klp_func *func, struct klp_range *range)
+{
+	struct klp_site *site;
+
+	lockdep_assert_held(&klp_mutex);
+
+	site = klp_site_find(klp_func_ip(func));
+	if (!site || !site->stub)
+		return false;
+	range->start = site->stub->text;
+	range->end = range->start + KLP_STUB_SIZE;
+	range->name = func->old_name;
+	return true;
+}
+
+/*
+ * Why calls of @top, the top of @site's stack, take the handler, or NULL
+ * when they go straight to it.  Context: preemption disabled, which keeps
+ * the site and its stub from being freed (klp_sync_handlers()).
+ */
+static const char *klp_site_handler_reason(struct klp_site *site,
+					   struct klp_func *top)
+{
+	struct klp_stub *stub = READ_ONCE(site->stub);
+	unsigned long target;
+
+	if (!klp_handler_tramp)
+		return "handler no-trampoline";
+	if (!klp_stubs_ok)
+		return "handler isolation";
+	if (READ_ONCE(top->transition) || klp_site_busy(site))
+		return "handler transition";
+	if (!READ_ONCE(klp_direct))
+		return "handler off";
+	if (!stub)
+		return "handler no-stub";
+	target = klp_arch_site_target(site->ip);
+	if (target <= 1)
+		return target ? "handler updating" : "handler untraced";
+	if (target != stub->text)
+		return "handler shared";
+	if (!READ_ONCE(stub->direct))
+		return "handler settling";
+	return NULL;
+}
+
+/**
+ * klp_func_call_mode() - how calls of a patched function are served now
+ * @func: a function of a registered patch
+ *
+ * For the "call" file of the function's sysfs directory:
+ *  - "direct": the site's stub jumps to @func's replacement (see "Calls
+ *    without the handler" above);
+ *  - "handler <why>": every call goes through klp_ftrace_handler():
+ *    "transition" (a transition runs), "off" (livepatch.direct=0),
+ *    "isolation" (CPU isolation: no stubs), "shared" (another ftrace
+ *    user traces the function, so ftrace calls its list of ops),
+ *    "updating" (ftrace is rewriting the call site), "untraced" (ftrace
+ *    stopped tracing it: ftrace_kill()), "no-stub" (none could be made
+ *    for the site), "settling" (klp_direct_update() is on its way),
+ *    "no-trampoline" (the handler trampoline could not be made at boot,
+ *    ftrace's own serves klp_ops);
+ *  - "superseded": a newer patch's replacement runs instead;
+ *  - "unpatched": @func is not on its function's stack (its object is not
+ *    loaded, or the patch is not enabled).
+ *
+ * Context: any task context.  A snapshot taken without klp_mutex: function
+ * directories are removed under it, and a reader waiting for it there
+ * would deadlock with their removal.
+ *
+ * Return: one of the strings above.
+ */
+const char *klp_func_call_mode(struct klp_func *func)
+{
+	unsigned long old_func = (unsigned long)READ_ONCE(func->old_func);
+	const char *mode = "unpatched";
+	struct klp_func *top;
+	struct klp_site *site;
+	unsigned long ip;
+
+	/* The object went: nothing to look up (it was unpatched first). */
+	ip = old_func ? ftrace_location(old_func) : 0;
+	preempt_disable();
+	site = ip && READ_ONCE(func->patched) ? klp_site_find(ip) : NULL;
+	top = site ? list_first_or_null_rcu(&site->func_stack, struct klp_func,
+					    stack_node) : NULL;
+	if (!top)
+		goto out;
+	if (top != func) {
+		/* Tasks not switched yet may still run @func. */
+		mode = READ_ONCE(top->transition) ? "handler transition" :
+						    "superseded";
+		goto out;
+	}
+	mode = klp_site_handler_reason(site, top) ?: "direct";
+out:
+	preempt_enable();
+	return mode;
+}
+
+static int klp_direct_set(const char *val, const struct kernel_param *kp)
+{
+	int ret;
+
+	/* On the command line: before klp_direct_init(), no stub to change. */
+	if (!klp_handler_tramp)
+		return param_set_bool(val, kp);
+
+	mutex_lock(&klp_mutex);
+	ret = param_set_bool(val, kp);
+	if (!ret)
+		klp_direct_update();
+	mutex_unlock(&klp_mutex);
+	return ret;
+}
+
+static const struct kernel_param_ops klp_direct_ops = {
+	.set = klp_direct_set,
+	.get = param_get_bool,
+};
+module_param_cb(direct, &klp_direct_ops, &klp_direct, 0644);
+MODULE_PARM_DESC(direct,
+		 "Call patched functions without the ftrace handler between transitions (default: Y)");
+
+/* Whether the boot isolated CPUs (no stubs then: see above). */
+static bool __init klp_cpus_isolated(void)
+{
+#ifdef CONFIG_CPU_ISOLATION
+	return static_branch_unlikely(&housekeeping_overridden);
+#else
+	return false;
+#endif
+}
+
+/*
+ * klp_direct_init() - make klp_ops' handler trampoline, and its stubs
+ *
+ * Called once at boot, before klp_ops can be registered.  On failure klp_ops
+ * keeps the trampoline ftrace makes for it, and there are no stubs.  The
+ * trampoline and the stubs have no symbol: in a stack dump their addresses
+ * show as "?" entries (and a task preempted there has an unreliable stack,
+ * which the design relies on).
+ */
+void __init klp_direct_init(void)
+{
+	u8 code[KLP_TRAMP_MAX];
+	unsigned int len;
+	void *mem;
+
+	BUILD_BUG_ON(KLP_TRAMP_MAX > PAGE_SIZE);
+	BUILD_BUG_ON(PAGE_SIZE % KLP_STUB_SIZE);
+
+	mem = module_alloc(PAGE_SIZE);
+	if (!mem)
+		goto fail;
+	len = klp_arch_write_handler_tramp(code, (unsigned long)mem,
+					   (unsigned long)klp_ftrace_handler,
+					   (unsigned long)&klp_ops);
+	if (!len)
+		goto free;
+	memset(mem, INT3_INSN_OPCODE, PAGE_SIZE);
+	memcpy(mem, code, len);
+	set_vm_flush_reset_perms(mem);
+	if (set_memory_ro((unsigned long)mem, 1) ||
+	    set_memory_x((unsigned long)mem, 1))
+		goto free;
+	klp_handler_tramp = mem;
+	klp_ops.trampoline = (unsigned long)mem;
+	if (klp_cpus_isolated())
+		return;
+	klp_stubs_ok = true;
+	klp_ops.site_trampoline = klp_site_trampoline;
+	return;
+free:
+	module_memfree(mem);
+fail:
+	pr_warn("no handler trampoline: patched functions are always called through ftrace's\n");
+}
+
+/*
  * A set of sites whose addresses enter or leave klp_ops' filter together.
  * Sites that leave stay on @sites until they can be freed.
  */
 struct klp_batch {
 	struct list_head sites;
+	struct list_head stubs;		/* stubs whose address left the filter */
 	unsigned long *ips;
 	unsigned int nr;
 	unsigned int max;
@@ -341,18 +1035,49 @@ static void klp_batch_add(struct klp_batch *batch, struct klp_site *site)
 	batch->ips[batch->nr++] = site->ip;
 }
 
-/* Free the sites of @batch once no handler can still be looking at them. */
+static void klp_batch_init(struct klp_batch *batch)
+{
+	INIT_LIST_HEAD(&batch->sites);
+	INIT_LIST_HEAD(&batch->stubs);
+	batch->nr = 0;
+}
+
+/*
+ * Free the sites and stubs of @batch once no handler can still be looking
+ * at them (the stubs once no task can be inside one either).
+ */
 static void klp_batch_free_sites(struct klp_batch *batch)
 {
 	struct klp_site *site, *tmp;
 
-	if (list_empty(&batch->sites))
+	if (list_empty(&batch->sites) && list_empty(&batch->stubs))
 		return;
 
 	klp_sync_handlers();
 	list_for_each_entry_safe(site, tmp, &batch->sites, batch)
 		kfree(site);
 	INIT_LIST_HEAD(&batch->sites);
+	klp_stubs_release(&batch->stubs);
+}
+
+/* The stubs of @batch's sites are now called by ftrace, or may be. */
+static void klp_batch_traced(struct klp_batch *batch)
+{
+	struct klp_site *site;
+
+	list_for_each_entry(site, &batch->sites, batch)
+		if (site->stub)
+			site->stub->traced = true;
+}
+
+/* ... or are not, and never were. */
+static void klp_batch_untraced(struct klp_batch *batch)
+{
+	struct klp_site *site;
+
+	list_for_each_entry(site, &batch->sites, batch)
+		if (site->stub)
+			site->stub->traced = false;
 }
 
 /*
@@ -370,6 +1095,7 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 	ret = klp_ftrace_filter(batch->ips, batch->nr, 0, 0);
 	if (ret)
 		return ret;
+	klp_batch_traced(batch);
 
 	if (klp_ops_registered)
 		return 0;
@@ -378,8 +1104,13 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 	*step = "register ftrace handler";
 	ret = register_ftrace_function(&klp_ops);
 	if (ret) {
+		/*
+		 * Not registered, so ftrace never called the stubs: they go
+		 * with their sites even if the addresses stay in the filter.
+		 */
 		if (klp_ftrace_filter(batch->ips, batch->nr, 1, 0))
 			klp_filter_stale = true;
+		klp_batch_untraced(batch);
 		return ret;
 	}
 	klp_ops_registered = true;
@@ -393,6 +1124,7 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
  */
 static void klp_ftrace_remove(struct klp_batch *batch)
 {
+	unsigned int i;
 	int ret;
 
 	if (!batch->nr)
@@ -404,11 +1136,33 @@ static void klp_ftrace_remove(struct klp_batch *batch)
 	}
 	ret = klp_ftrace_filter(batch->ips, batch->nr, 1, 0);
 	if (ret) {
+		/* Their stubs stay, for as long as ftrace may call them. */
 		pr_warn("failed to remove %u address%s from the ftrace filter (%d)\n",
 			batch->nr, batch->nr == 1 ? "" : "es", ret);
 		klp_filter_stale = true;
+	} else {
+		for (i = 0; i < batch->nr; i++)
+			klp_stub_unhash(batch->ips[i], &batch->stubs);
 	}
 	batch->nr = 0;
+}
+
+/*
+ * Free the stubs that stayed after a failed removal from the filter: the
+ * filter holds exactly the sites' addresses again.
+ */
+static void klp_release_orphan_stubs(void)
+{
+	struct klp_stub *stub;
+	struct hlist_node *tmp;
+	struct klp_batch batch;
+	unsigned int bkt;
+
+	klp_batch_init(&batch);
+	hash_for_each_safe(klp_stubs, bkt, tmp, stub, hash)
+		if (!klp_site_find(stub->ip))
+			klp_stub_unhash(stub->ip, &batch.stubs);
+	klp_batch_free_sites(&batch);
 }
 
 /*
@@ -436,6 +1190,7 @@ static void klp_ftrace_resync(void)
 	}
 	if (!ret) {
 		klp_filter_stale = false;
+		klp_release_orphan_stubs();
 		return;
 	}
 	pr_warn("failed to reset the ftrace filter (%d): addresses of unpatched functions stay traced until the next patch operation\n",
@@ -536,6 +1291,7 @@ static int klp_push_func(struct klp_func *func, struct klp_batch *batch)
 			return -ENOMEM;
 		site->ip = ip;
 		INIT_LIST_HEAD(&site->func_stack);
+		site->stub = klp_stub_get(ip);
 		hlist_add_head_rcu(&site->hash, klp_site_bucket(ip));
 		klp_nr_sites++;
 		klp_batch_add(batch, site);
@@ -559,9 +1315,8 @@ static unsigned int klp_count_funcs(struct klp_object *obj)
 static void klp_unpatch_batch_init(struct klp_batch *batch)
 {
 	lockdep_assert_held(&klp_mutex);
-	INIT_LIST_HEAD(&batch->sites);
+	klp_batch_init(batch);
 	batch->ips = klp_unpatch_ips;
-	batch->nr = 0;
 	batch->max = ARRAY_SIZE(klp_unpatch_ips);
 }
 
@@ -608,6 +1363,9 @@ static void klp_patch_object_undo(struct klp_object *obj,
 		WARN_ON(!list_empty(&site->func_stack));
 		hlist_del_rcu(&site->hash);
 		klp_nr_sites--;
+		/* A stub the address kept from before stays with it. */
+		if (site->stub && !site->stub->traced)
+			klp_stub_unhash(site->ip, &batch->stubs);
 	}
 	klp_batch_free_sites(batch);
 }
@@ -633,7 +1391,9 @@ static void klp_report_failing_func(struct klp_object *obj,
  * @obj: object whose functions have been resolved
  *
  * All new addresses enter the ftrace filter in one batch.  On failure nothing
- * of @obj stays patched.
+ * of @obj stays patched.  New sites are called through the handler until
+ * the caller's klp_direct_update() (a transition's end, or the end of a
+ * module's coming, once for all patches).
  *
  * Return: 0 or a negative errno.
  */
@@ -649,8 +1409,7 @@ int klp_redirect_object(struct klp_object *obj)
 	if (WARN_ON(obj->patched))
 		return -EINVAL;
 
-	INIT_LIST_HEAD(&batch.sites);
-	batch.nr = 0;
+	klp_batch_init(&batch);
 	batch.max = klp_count_funcs(obj);
 	batch.ips = kcalloc(max(batch.max, 1U), sizeof(*batch.ips),
 			    GFP_KERNEL);
@@ -678,13 +1437,14 @@ int klp_redirect_object(struct klp_object *obj)
 	}
 
 	kfree(batch.ips);
-	klp_direct_update();
 	return ret;
 }
 
 /**
  * klp_restore_object() - stop redirecting the functions of one object
  * @obj: a patched object
+ *
+ * The caller puts the stubs right afterwards (klp_direct_update()).
  */
 void klp_restore_object(struct klp_object *obj)
 {
@@ -693,7 +1453,6 @@ void klp_restore_object(struct klp_object *obj)
 	klp_unpatch_batch_init(&batch);
 	klp_pop_object(obj, false, &batch);
 	klp_unpatch_batch_finish(&batch);
-	klp_direct_update();
 }
 
 static void klp_unpatch_patch(struct klp_patch *patch, bool nops_only)
@@ -728,354 +1487,4 @@ void klp_restore_patch(struct klp_patch *patch)
 void klp_restore_nops(struct klp_patch *patch)
 {
 	klp_unpatch_patch(patch, true);
-}
-
-/*
- * Calls without the handler
- * -------------------------
- * The handler is needed only while a transition decides, task by task,
- * which function a call runs.  Between transitions every task runs the top
- * of each stack, so a call can go there directly.  klp_ops has a trampoline
- * of its own, the dispatcher (arch/x86/include/asm/livepatch.h), which
- * ftrace calls at every site that klp_ops alone traces, instead of its
- * generic trampoline.  The dispatcher looks the site up in a table, by the
- * return address of the site's call (site + MCOUNT_INSN_SIZE); a hit holds
- * the function to run, and the dispatcher jumps there, dropping the return
- * into the original function: about twenty instructions instead of saving
- * the registers and calling the handler.  A miss calls the handler itself,
- * with the argument registers saved around it in a struct ftrace_regs,
- * exactly as the trampoline ftrace would have made for klp_ops does (no
- * list of ops, no recursion check that could drop a call).
- *
- * The table (klp_dtab) holds every site whose top function is settled: no
- * transition runs (klp_trans_patch is NULL) and the top is not a nop.  It
- * is rebuilt, under klp_mutex, whenever a stack changes outside a
- * transition (a module coming or going) and when a transition completes;
- * a transition is prepared with no table at all, so from then on every
- * call takes the handler.  No ftrace update is involved: what ftrace
- * patches into the sites stays the same, and a site that another ftrace
- * user (a tracer, a kprobe, a BPF trampoline) shares is called through
- * ftrace's list of ops, i.e. the handler, by ftrace itself, for as long as
- * the other user stays (the site's FTRACE_FL_TRAMP).
- *
- * Why an old table is harmless while a transition runs: a task that read
- * it before the transition was prepared runs the function that was on top,
- * which is that of its state (it has not switched).  It cannot switch while
- * it is in the dispatcher: until the dispatcher drops the return address
- * into the original function (the site plus MCOUNT_INSN_SIZE, a range of
- * every transition) that address is on the stack, and from the load of the
- * target until the target's first instruction %r11 holds the target, which
- * a task preempted there has saved on its stack with its other registers;
- * the target is the function the transition leaves behind, so both the
- * scan of the stack's words and the unwind find the task blocked (the
- * unwinder also finds no ORC data for the dispatcher, and a trace through
- * the thunks it leaves through is cut short: klp_trace_cut() in
- * transition.c).  It switches itself only at points outside any patched
- * call (user space return, idle, cond_resched()).  Once it jumped, the
- * chosen function is where it runs, and the ranges of the transition
- * cover it.
- * Tasks that switched read the new table: the switch orders their later
- * loads after its publication (locks on the task, or the barriers of
- * TIF_PATCH_PENDING).
- *
- * An old table is freed once no dispatcher can still be reading it:
- * after an RCU-tasks grace period (a task preempted in the dispatcher;
- * under PREEMPT_NONE and VOLUNTARY, without CONFIG_TASKS_RCU, that is a
- * plain RCU grace period, and no task is preempted in kernel code) and a
- * "rude" one (a schedule on every CPU, for dispatchers running with
- * preemption disabled, also in the idle loop where RCU may not be
- * watching).  The second would disturb isolated CPUs, so with CPU
- * isolation (isolcpus=, nohz_full=) there is no table: every call takes
- * the handler, which keeps to housekeeping CPUs (klp_sync_handlers()).
- *
- * livepatch.direct=0 (boot, or /sys/module/livepatch/parameters/direct)
- * turns the table off.
- */
-struct klp_dslot {
-	unsigned long key;		/* site + MCOUNT_INSN_SIZE, 0: empty */
-	unsigned long target;		/* the function to run */
-};
-
-struct klp_dtab {
-	unsigned long mask;		/* slot index mask: the dispatcher's */
-	struct rcu_head rcu;
-	struct klp_dslot slot[];	/* at KLP_DTAB_SLOTS_OFF */
-};
-
-static struct klp_dtab __rcu *klp_dtab;
-static void *klp_dispatcher;
-static bool klp_direct = true;
-
-static bool klp_direct_possible(void)
-{
-#ifdef CONFIG_CPU_ISOLATION
-	if (static_branch_unlikely(&housekeeping_overridden))
-		return false;
-#endif
-	return klp_dispatcher && READ_ONCE(klp_direct);
-}
-
-/* The function a settled site runs, or NULL for one that needs the handler. */
-static struct klp_func *klp_site_settled(struct klp_site *site)
-{
-	struct klp_func *top;
-
-	top = list_first_entry_or_null(&site->func_stack, struct klp_func,
-				       stack_node);
-	if (!top || top->nop || top->transition ||
-	    !klp_arch_can_jump_to((unsigned long)top->new_func))
-		return NULL;
-	return top;
-}
-
-static void klp_dtab_insert(struct klp_dtab *tab, unsigned long key,
-			    unsigned long target)
-{
-	unsigned long i = (key >> 4) & tab->mask;
-
-	while (tab->slot[i].key)
-		i++;
-	tab->slot[i].key = key;
-	tab->slot[i].target = target;
-}
-
-/*
- * A table of every settled site, or NULL when there is none (or no
- * memory: the handler serves every call then).  Slots: a power of two at
- * least twice the sites, for the hash, plus one per site for runs that
- * probe past the last, plus an empty one that ends every run.  Not inlined:
- * test-fault-inject.sh knows its allocation, which may fail, by its name.
- * With IBT a site whose replacement lacks an endbr stays with the handler
- * (klp_arch_can_jump_to()).
- */
-static noinline struct klp_dtab *klp_dtab_build(void)
-{
-	unsigned int n = 0, bkt;
-	unsigned long slots;
-	struct klp_site *site;
-	struct klp_dtab *tab;
-	struct klp_func *func;
-
-	hash_for_each(klp_sites, bkt, site, hash)
-		if (klp_site_settled(site))
-			n++;
-	if (!n)
-		return NULL;
-
-	slots = roundup_pow_of_two(2UL * n);
-	tab = kvzalloc(struct_size(tab, slot, slots + n + 1), GFP_KERNEL);
-	if (!tab)
-		return NULL;
-	tab->mask = slots - 1;
-	hash_for_each(klp_sites, bkt, site, hash) {
-		func = klp_site_settled(site);
-		if (func)
-			klp_dtab_insert(tab, site->ip + MCOUNT_INSN_SIZE,
-					(unsigned long)func->new_func);
-	}
-	return tab;
-}
-
-static void klp_dtab_free(struct rcu_head *rcu)
-{
-	kvfree(container_of(rcu, struct klp_dtab, rcu));
-}
-
-/* After the RCU-tasks grace period: the "rude" one (see above). */
-static void klp_dtab_tasks_done(struct rcu_head *rcu)
-{
-	call_rcu_tasks_rude(rcu, klp_dtab_free);
-}
-
-/* Free @tab once no dispatcher can read it (see above). */
-static void klp_dtab_retire(struct klp_dtab *tab)
-{
-	if (tab)
-		call_rcu_tasks(&tab->rcu, klp_dtab_tasks_done);
-}
-
-/**
- * klp_direct_update() - give the dispatcher the table the stacks call for
- *
- * Context: klp_mutex held.  No table while a transition is prepared or
- * runs; else one of every settled site.
- */
-void klp_direct_update(void)
-{
-	struct klp_dtab *tab = NULL;
-
-	lockdep_assert_held(&klp_mutex);
-
-	if (!klp_trans_patch && klp_direct_possible())
-		tab = klp_dtab_build();
-	if (!tab && !rcu_access_pointer(klp_dtab))
-		return;
-	/* Slots are written before the table is published: release. */
-	tab = rcu_replace_pointer(klp_dtab, tab, lockdep_is_held(&klp_mutex));
-	klp_dtab_retire(tab);
-}
-
-/* Whether @tab has a slot for the site whose call returns to @key. */
-static bool klp_dtab_holds(const struct klp_dtab *tab, unsigned long key)
-{
-	unsigned long i;
-
-	for (i = (key >> 4) & tab->mask; tab->slot[i].key; i++)
-		if (tab->slot[i].key == key)
-			return true;
-	return false;
-}
-
-/*
- * Why calls of @top, the top of @site's stack, take the handler, or NULL
- * when they do not (the site is in the dispatcher's table).  Context:
- * preemption disabled, which keeps the site and the table from being freed
- * (klp_sync_handlers(), and the "rude" grace period of klp_dtab_retire()).
- */
-static const char *klp_site_handler_reason(struct klp_site *site,
-					   struct klp_func *top)
-{
-	unsigned long target;
-	struct klp_dtab *tab;
-
-	if (!klp_dispatcher)
-		return "handler no-dispatcher";
-	if (READ_ONCE(klp_trans_patch))
-		return "handler transition";
-	if (!READ_ONCE(klp_direct))
-		return "handler off";
-	if (!klp_direct_possible())
-		return "handler isolation";
-	if (!klp_arch_can_jump_to((unsigned long)READ_ONCE(top->new_func)))
-		return "handler no-endbr";
-	target = klp_arch_site_target(site->ip);
-	if (target <= 1)
-		return target ? "handler updating" : "handler untraced";
-	if (target != (unsigned long)klp_dispatcher)
-		return "handler shared";
-	tab = rcu_dereference_sched(klp_dtab);
-	if (!tab || !klp_dtab_holds(tab, site->ip + MCOUNT_INSN_SIZE))
-		return "handler no-table";
-	return NULL;
-}
-
-/**
- * klp_func_call_mode() - how calls of a patched function are served now
- * @func: a function of a registered patch
- *
- * For the "call" file of the function's sysfs directory:
- *  - "direct": the dispatcher jumps to @func's replacement (see "Calls
- *    without the handler" above);
- *  - "handler <why>": every call goes through klp_ftrace_handler():
- *    "transition" (a transition runs), "off" (livepatch.direct=0),
- *    "isolation" (CPU isolation), "no-endbr" (IBT, and the replacement has
- *    no endbr), "shared" (another ftrace user traces the function, so
- *    ftrace calls its list of ops), "updating" (ftrace is rewriting the
- *    call site), "untraced" (ftrace stopped tracing it: ftrace_kill()),
- *    "no-table" (the table could not be allocated),
- *    "no-dispatcher" (none could be made at boot);
- *  - "superseded": a newer patch's replacement runs instead;
- *  - "unpatched": @func is not on its function's stack (its object is not
- *    loaded, or the patch is not enabled).
- *
- * Context: any task context.  A snapshot taken without klp_mutex: function
- * directories are removed under it, and a reader waiting for it there
- * would deadlock with their removal.
- *
- * Return: one of the strings above.
- */
-const char *klp_func_call_mode(struct klp_func *func)
-{
-	unsigned long old_func = (unsigned long)READ_ONCE(func->old_func);
-	const char *mode = "unpatched";
-	struct klp_func *top;
-	struct klp_site *site;
-	unsigned long ip;
-
-	/* The object went: nothing to look up (it was unpatched first). */
-	ip = old_func ? ftrace_location(old_func) : 0;
-	preempt_disable();
-	site = ip && READ_ONCE(func->patched) ? klp_site_find(ip) : NULL;
-	top = site ? list_first_or_null_rcu(&site->func_stack, struct klp_func,
-					    stack_node) : NULL;
-	if (!top)
-		goto out;
-	if (top != func) {
-		/* Tasks not switched yet may still run @func. */
-		mode = READ_ONCE(top->transition) ? "handler transition" :
-						    "superseded";
-		goto out;
-	}
-	mode = klp_site_handler_reason(site, top) ?: "direct";
-out:
-	preempt_enable();
-	return mode;
-}
-
-static int klp_direct_set(const char *val, const struct kernel_param *kp)
-{
-	int ret;
-
-	/* On the command line: before klp_direct_init(), no table to change. */
-	if (!klp_dispatcher)
-		return param_set_bool(val, kp);
-
-	mutex_lock(&klp_mutex);
-	ret = param_set_bool(val, kp);
-	if (!ret)
-		klp_direct_update();
-	mutex_unlock(&klp_mutex);
-	return ret;
-}
-
-static const struct kernel_param_ops klp_direct_ops = {
-	.set = klp_direct_set,
-	.get = param_get_bool,
-};
-module_param_cb(direct, &klp_direct_ops, &klp_direct, 0644);
-MODULE_PARM_DESC(direct,
-		 "Call patched functions without the ftrace handler between transitions (default: Y)");
-
-/*
- * klp_direct_init() - make the dispatcher klp_ops' trampoline
- *
- * Called once at boot, before klp_ops can be registered.  On failure klp_ops
- * keeps the trampoline ftrace makes for it and every call takes the
- * handler.  The dispatcher has no symbol: in a stack dump its addresses
- * show as "?" entries (and a task preempted there has an unreliable stack,
- * which the design relies on).
- */
-void __init klp_direct_init(void)
-{
-	u8 code[KLP_DISPATCH_MAX];
-	unsigned int len;
-	void *mem;
-
-	BUILD_BUG_ON(offsetof(struct klp_dtab, mask) != 0);
-	BUILD_BUG_ON(offsetof(struct klp_dtab, slot) != KLP_DTAB_SLOTS_OFF);
-	BUILD_BUG_ON(sizeof(struct klp_dslot) != 16);
-	BUILD_BUG_ON(KLP_DISPATCH_MAX > PAGE_SIZE);
-
-	mem = module_alloc(PAGE_SIZE);
-	if (!mem)
-		goto fail;
-	len = klp_arch_write_dispatcher(code, (unsigned long)mem,
-					(unsigned long)&klp_dtab,
-					(unsigned long)klp_ftrace_handler,
-					(unsigned long)&klp_ops);
-	if (!len)
-		goto free;
-	memset(mem, 0xcc, PAGE_SIZE);
-	memcpy(mem, code, len);
-	set_vm_flush_reset_perms(mem);
-	if (set_memory_ro((unsigned long)mem, 1) ||
-	    set_memory_x((unsigned long)mem, 1))
-		goto free;
-	klp_dispatcher = mem;
-	klp_ops.trampoline = (unsigned long)mem;
-	return;
-free:
-	module_memfree(mem);
-fail:
-	pr_warn("no dispatcher: patched functions are always called through the ftrace handler\n");
 }

@@ -711,12 +711,18 @@ KLP_VISIBLE_IF_KUNIT void klp_func_redirect_range(struct klp_func *func,
 }
 
 /*
- * The two ranges that a task in a transition to @target may not be inside
- * because of @func, into @range[0] and @range[1], if @func is patched: the
- * code it leaves behind, and its redirection (klp_func_redirect_range()).
+ * The KLP_FUNC_RANGES ranges that a task in a transition to @target may not
+ * be inside because of @func, into @range, if @func is patched: the code it
+ * leaves behind, its redirection (klp_func_redirect_range()), and the stub
+ * its site's calls go through (patch.c, "Calls without the handler": a task
+ * past the stub's first instruction has dropped the return address into
+ * the original function, and runs what the site's top was before the
+ * transition; without a stub, the redirection once more).
  */
+#define KLP_FUNC_RANGES	3
+
 static bool klp_func_ranges(struct klp_func *func, int target,
-			    struct klp_range range[2])
+			    struct klp_range range[KLP_FUNC_RANGES])
 {
 	struct klp_func *below = NULL;
 
@@ -727,6 +733,8 @@ static bool klp_func_ranges(struct klp_func *func, int target,
 		below = klp_func_below(func);
 	klp_func_left_behind(func, below, target, &range[0]);
 	klp_func_redirect_range(func, &range[1]);
+	if (!klp_func_stub_range(func, &range[2]))
+		range[2] = range[1];
 	return true;
 }
 
@@ -769,7 +777,7 @@ KLP_VISIBLE_IF_KUNIT unsigned int klp_merge_ranges(struct klp_range *ranges,
 	return out;
 }
 
-/* The room klp_fill_ranges() needs: two ranges per function, at least one. */
+/* The room klp_fill_ranges() needs: KLP_FUNC_RANGES per function. */
 static unsigned int klp_max_ranges(void)
 {
 	struct klp_object *obj;
@@ -779,7 +787,7 @@ static unsigned int klp_max_ranges(void)
 	klp_for_each_object(klp_trans_patch, obj)
 		klp_for_each_func(obj, func)
 			nr++;
-	return max(2 * nr, 1U);
+	return max(KLP_FUNC_RANGES * nr, 1U);
 }
 
 /*
@@ -798,7 +806,7 @@ KLP_VISIBLE_IF_KUNIT unsigned int klp_fill_ranges(struct klp_patch *patch,
 	klp_for_each_object(patch, obj) {
 		klp_for_each_func(obj, func) {
 			if (klp_func_ranges(func, target, &ranges[nr]))
-				nr += 2;
+				nr += KLP_FUNC_RANGES;
 		}
 	}
 
@@ -812,7 +820,7 @@ static int klp_build_ranges(void)
 
 	klp_free_ranges();
 
-	/* Two per function: what it leaves behind, and its redirection. */
+	/* What a function leaves behind, its redirection and its stub. */
 	ranges = kvmalloc_array(klp_max_ranges(), sizeof(*ranges), GFP_KERNEL);
 	if (!ranges)
 		return -ENOMEM;
@@ -940,10 +948,10 @@ KLP_VISIBLE_IF_KUNIT bool klp_trace_cut(const unsigned long *entries, int nr)
  * frame.  Yet a task can only ever run code again at an address that is a
  * word of its stack: the return address of each of its frames, and, when
  * it was interrupted (preempted), the interrupted instruction in the
- * registers saved there, with the registers that may hold the target of a
- * jump it was about to make (a task preempted in the redirection, after
- * the return address into the original function was dropped, holds its
- * destination so).  For a task that is not running, all of these lie
+ * registers saved there (a task preempted in a site's stub after the
+ * return address into the original function was dropped has the stub's
+ * address there, and the stubs of the transition's sites are among its
+ * ranges).  For a task that is not running, all of these lie
  * between its saved stack pointer and the top of its stack
  * (klp_arch_saved_stack()).  So when no word of that part of the stack
  * lies in one of the transition's ranges, none of the task's frames is in
@@ -1832,6 +1840,13 @@ static void klp_trans_finish(void)
 	 */
 	smp_wmb();
 	klp_each_task(klp_task_forget_state, 0);
+	/*
+	 * Every task runs the tops now: settled sites are called without the
+	 * handler again (patch.c), before anyone can see the transition
+	 * complete.
+	 */
+	klp_direct_clear_busy();
+	klp_direct_update();
 
 	klp_for_each_object(patch, obj) {
 		if (!klp_object_present(obj))
@@ -1850,8 +1865,6 @@ static void klp_trans_finish(void)
 	klp_trans_target = KLP_UNDEFINED;
 	WRITE_ONCE(klp_trans_patch, NULL);
 	atomic_set(&klp_trans.kick, KLP_KICK_OFF);
-	/* Settled sites are called without the handler again (patch.c). */
-	klp_direct_update();
 }
 
 /**
@@ -1916,7 +1929,8 @@ void klp_trans_prepare(struct klp_patch *patch, int state)
 
 	WRITE_ONCE(klp_trans_patch, patch);
 	klp_trans_target = state;
-	/* Every call takes the handler from here on (patch.c). */
+	/* Every call of the patch's functions takes the handler (patch.c). */
+	klp_direct_mark_busy(patch);
 	klp_direct_update();
 
 	klp_each_task(klp_task_set_state, !state);
@@ -2431,17 +2445,19 @@ KLP_VISIBLE_IF_KUNIT bool klp_sched_stack_blocked(struct klp_patch *patch,
 						  const unsigned long *entries,
 						  unsigned int nr)
 {
-	struct klp_range range[2];
+	struct klp_range range[KLP_FUNC_RANGES];
 	struct klp_object *obj;
 	struct klp_func *func;
+	unsigned int i;
 
 	klp_for_each_object(patch, obj) {
 		klp_for_each_func(obj, func) {
 			if (!klp_func_ranges(func, target, range))
 				continue;
-			if (klp_stack_blocked_by(&range[0], 1, entries, nr) ||
-			    klp_stack_blocked_by(&range[1], 1, entries, nr))
-				return true;
+			for (i = 0; i < KLP_FUNC_RANGES; i++)
+				if (klp_stack_blocked_by(&range[i], 1, entries,
+							 nr))
+					return true;
 		}
 	}
 	return false;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Body shared by test_klp_holdpatch.c and test_klp_force.c: a patch of
- * test_klp_target_hold() in test_klp_target.  The including file only
- * differs in its module name.
+ * Body shared by test_klp_holdpatch.c, test_klp_force.c and
+ * test_klp_holdcmd.c: a patch of test_klp_target_hold() in test_klp_target.
+ * The including file differs in its module name, and test_klp_holdcmd.c
+ * defines TEST_KLP_HOLD_CMDLINE: its patch also replaces
+ * cmdline_proc_show(), so that a task asleep in the hold function keeps a
+ * transition open that involves /proc/cmdline too (test-direct.sh).
  *
  * By default the replacement returns at once.  Loaded with hold_new=1, it
  * sleeps like the original, so that a reader can keep an unpatching
@@ -88,11 +91,33 @@ static struct klp_func test_klp_hold_funcs[] = {
 	{ }
 };
 
+#ifdef TEST_KLP_HOLD_CMDLINE
+static int test_klp_hold_cmdline(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%s: cmdline replaced\n", KBUILD_MODNAME);
+	return 0;
+}
+
+static struct klp_func test_klp_hold_vmlinux_funcs[] = {
+	{
+		.old_name = "cmdline_proc_show",
+		.new_func = test_klp_hold_cmdline,
+	},
+	{ }
+};
+#endif
+
 static struct klp_object test_klp_hold_objs[] = {
 	{
 		.name = "test_klp_target",
 		.funcs = test_klp_hold_funcs,
 	},
+#ifdef TEST_KLP_HOLD_CMDLINE
+	{
+		/* vmlinux */
+		.funcs = test_klp_hold_vmlinux_funcs,
+	},
+#endif
 	{ }
 };
 

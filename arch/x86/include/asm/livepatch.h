@@ -73,34 +73,37 @@ static inline void klp_arch_clear_relocs(Elf64_Shdr *sechdrs,
 #define klp_arch_clear_relocs klp_arch_clear_relocs
 
 /*
- * The dispatcher of calls without the handler (kernel/livepatch/patch.c,
- * "Calls without the handler"): klp_ops' own ftrace trampoline, so a site
- * that no other ftrace user shares calls it at the function's ftrace call.
- * With the return address of that call as the key it looks up the site in
- * the current table.  On a hit it drops the return address into the
- * original function and jumps to the replacement, which returns straight
- * to the caller.  On a miss (no table, or a site that needs the handler) it
- * calls the handler itself, as the trampoline ftrace would have made for
- * klp_ops does: the argument registers saved in a struct ftrace_regs on
- * the stack, whose ip the handler may change, then a return there.  The
- * lookup uses %r10 and %r11, which carry no argument at a function's
- * entry, and keeps %rax (the vector register count of a variadic call) on
- * the stack; the flags do not survive, as across any call.
+ * Calls without the handler (kernel/livepatch/patch.c): klp_ops' ftrace
+ * trampoline is the handler trampoline, and each patched function's call
+ * site calls a stub of its own instead (ftrace_ops::site_trampoline).
  *
- * The table (struct klp_dtab): the slot index mask at offset 0, slots of
- * { key, target } from KLP_DTAB_SLOTS_OFF on, indexed by (key >> 4) & mask
- * and probed upwards until a key 0 ends the run.
+ * The handler trampoline does for klp_ops what the trampoline ftrace would
+ * make for it does: the argument registers saved in a struct ftrace_regs
+ * on the stack (with a zero cs, so that ftrace_get_regs() says there are no
+ * full registers), the handler called with the site, its caller, klp_ops
+ * and those registers, and a return to the ip the handler may have
+ * changed.
+ * It is entered with the return address of the site's call on top of the
+ * stack, from the site itself or through a stub's first jump.
  *
- * The code is generated at boot for the mitigations the CPU runs with, as
- * the BPF JIT does: the indirect jump to the target through the ITS or
- * retpoline thunk, or after an lfence, or plain; the return through the
- * return thunk or plain.
+ * A stub (KLP_STUB_SIZE bytes):
+ *   +0   jmp <handler trampoline>   or a 5-byte nop (the "head")
+ *   +5   lea 0x8(%rsp),%rsp         drop the return into the original
+ *   +10  jmp <replacement>          (the "tail")
+ *   +15  int3
+ * With the jmp at its head the stub is the handler's way in; with the nop
+ * the call reaches the replacement with two instructions and no indirect
+ * branch, so neither retpolines nor return thunks nor IBT are involved.
+ * Head and tail are each one 5-byte instruction that text_poke_queue()
+ * rewrites (a jmp rel32, or the nop it emulates as a jmp to the next
+ * instruction).
  */
-#define KLP_DISPATCH_MAX	0x100
-#define KLP_DTAB_SLOTS_OFF	0x18
+#define KLP_TRAMP_MAX		0x100
+#define KLP_STUB_SIZE		16
+#define KLP_STUB_TAIL		10
 
 struct klp_emit {
-	u8 *code;		/* KLP_DISPATCH_MAX bytes */
+	u8 *code;		/* KLP_TRAMP_MAX bytes */
 	unsigned long at;	/* the address code[0] will run at */
 	unsigned int len;
 	bool ok;
@@ -109,7 +112,7 @@ struct klp_emit {
 static inline void klp_emit_bytes(struct klp_emit *e, const u8 *bytes,
 				  unsigned int n)
 {
-	if (e->len + n > KLP_DISPATCH_MAX) {
+	if (e->len + n > KLP_TRAMP_MAX) {
 		e->ok = false;
 		return;
 	}
@@ -136,32 +139,6 @@ static inline void klp_emit_rel32(struct klp_emit *e, u8 op, unsigned long to)
 	klp_emit_bytes(e, (const u8 *)&rel32, sizeof(rel32));
 }
 
-/* jmp *%r11, through whatever the CPU's mitigations ask for. */
-static inline void klp_emit_jmp_r11(struct klp_emit *e)
-{
-	static const u8 lfence[] = { 0x0f, 0xae, 0xe8 };
-	static const u8 jmp_r11[] = { 0x41, 0xff, 0xe3, 0xcc };
-
-	if (IS_ENABLED(CONFIG_MITIGATION_ITS) &&
-	    cpu_feature_enabled(X86_FEATURE_INDIRECT_THUNK_ITS)) {
-		klp_emit_rel32(e, 0xe9, (unsigned long)its_static_thunk(11));
-		return;
-	}
-	if (cpu_feature_enabled(X86_FEATURE_RETPOLINE_LFENCE)) {
-		klp_emit_bytes(e, lfence, sizeof(lfence));
-		klp_emit_bytes(e, jmp_r11, sizeof(jmp_r11));
-		return;
-	}
-#ifdef CONFIG_RETPOLINE
-	if (cpu_feature_enabled(X86_FEATURE_RETPOLINE)) {
-		klp_emit_rel32(e, 0xe9,
-			       (unsigned long)__x86_indirect_thunk_array[11]);
-		return;
-	}
-#endif
-	klp_emit_bytes(e, jmp_r11, sizeof(jmp_r11));
-}
-
 static inline void klp_emit_ret(struct klp_emit *e)
 {
 	static const u8 ret[] = { 0xc3, 0xcc };
@@ -176,51 +153,24 @@ static inline void klp_emit_ret(struct klp_emit *e)
 }
 
 /**
- * klp_arch_write_dispatcher() - generate the dispatcher
- * @code: KLP_DISPATCH_MAX bytes to fill
+ * klp_arch_write_handler_tramp() - generate the handler trampoline
+ * @code: KLP_TRAMP_MAX bytes to fill
  * @at: the address the code will run at
- * @table: the address of the pointer to the current table
- * @handler: the ftrace handler of klp_ops, for a miss
+ * @handler: the ftrace handler of klp_ops
  * @ops: klp_ops, the handler's third argument
  *
- * Return: the length of the code, 0 when it does not fit or a target is out
- * of reach of a rel32 from @at.
+ * Return: the length of the code, 0 when it does not fit or the handler is
+ * out of reach of a rel32 from @at.
  */
-static inline unsigned int klp_arch_write_dispatcher(u8 *code, unsigned long at,
-						     unsigned long table,
-						     unsigned long handler,
-						     unsigned long ops)
+static inline unsigned int klp_arch_write_handler_tramp(u8 *code,
+							unsigned long at,
+							unsigned long handler,
+							unsigned long ops)
 {
-	static const u8 lookup_head[] = {
-		0x50,				/* push %rax */
-		0x49, 0xba,			/* movabs $table,%r10 (imm64 follows) */
-	};
-	static const u8 lookup[] = {
-		0x4d, 0x8b, 0x12,		/* mov (%r10),%r10: the table */
-		0x4d, 0x85, 0xd2,		/* test %r10,%r10 */
-		0x74, 0x00,			/* je miss (patched below) */
-		0x4c, 0x8b, 0x5c, 0x24, 0x08,	/* mov 0x8(%rsp),%r11: the key */
-		0x4c, 0x89, 0xd8,		/* mov %r11,%rax */
-		0x48, 0xc1, 0xe8, 0x04,		/* shr $0x4,%rax */
-		0x49, 0x23, 0x02,		/* and (%r10),%rax: & mask */
-		0x48, 0xc1, 0xe0, 0x04,		/* shl $0x4,%rax */
-		0x4a, 0x8d, 0x44, 0x10, KLP_DTAB_SLOTS_OFF,
-						/* lea 0x18(%rax,%r10),%rax: slot */
-		0x4c, 0x39, 0x18,		/* 1: cmp %r11,(%rax) */
-		0x74, 0x0c,			/* je 2f */
-		0x48, 0x83, 0x38, 0x00,		/* cmpq $0x0,(%rax): empty? */
-		0x74, 0x00,			/* je miss (patched below) */
-		0x48, 0x83, 0xc0, 0x10,		/* add $0x10,%rax */
-		0xeb, 0xef,			/* jmp 1b */
-		0x4c, 0x8b, 0x58, 0x08,		/* 2: mov 0x8(%rax),%r11: target */
-		0x58,				/* pop %rax */
-		0x48, 0x83, 0xc4, 0x08,		/* add $0x8,%rsp: no return there */
-	};
-	/* je displacement bytes in lookup[], and where each jump ends */
-	const unsigned int je1 = 7, je1_end = 8, je2 = 42, je2_end = 43;
-	static const u8 miss_save[] = {
-		0x58,				/* miss: pop %rax */
+	static const u8 save[] = {
 		0x48, 0x81, 0xec, 0xa8, 0, 0, 0,	/* sub $0xa8,%rsp: ftrace_regs */
+		0x48, 0xc7, 0x84, 0x24, 0x88, 0, 0, 0, 0, 0, 0, 0,
+					/* movq $0,0x88(%rsp): regs.cs, no regs */
 		0x48, 0x89, 0x7c, 0x24, 0x70,	/* mov %rdi,0x70(%rsp) */
 		0x48, 0x89, 0x74, 0x24, 0x68,	/* mov %rsi,0x68(%rsp) */
 		0x48, 0x89, 0x54, 0x24, 0x60,	/* mov %rdx,0x60(%rsp) */
@@ -237,10 +187,10 @@ static inline unsigned int klp_arch_write_dispatcher(u8 *code, unsigned long at,
 						/* mov 0xb0(%rsp),%rsi: parent_ip */
 		0x48, 0xba,			/* movabs $ops,%rdx (imm64 follows) */
 	};
-	static const u8 miss_args[] = {
+	static const u8 args[] = {
 		0x48, 0x89, 0xe1,		/* mov %rsp,%rcx: fregs */
 	};
-	static const u8 miss_restore[] = {
+	static const u8 restore[] = {
 		0x4c, 0x8b, 0x9c, 0x24, 0x80, 0, 0, 0,
 						/* mov 0x80(%rsp),%r11: regs.ip */
 		0x4c, 0x89, 0x9c, 0x24, 0xa8, 0, 0, 0,
@@ -255,44 +205,98 @@ static inline unsigned int klp_arch_write_dispatcher(u8 *code, unsigned long at,
 		0x48, 0x81, 0xc4, 0xa8, 0, 0, 0,	/* add $0xa8,%rsp */
 	};
 	struct klp_emit e = { .code = code, .at = at, .ok = true };
-	unsigned int lookup_at, miss;
 
 	BUILD_BUG_ON(sizeof(struct ftrace_regs) != 0xa8);
 	BUILD_BUG_ON(offsetof(struct pt_regs, ip) != 0x80);
+	BUILD_BUG_ON(offsetof(struct pt_regs, cs) != 0x88);
 	BUILD_BUG_ON(offsetof(struct pt_regs, di) != 0x70);
 	BUILD_BUG_ON(offsetof(struct pt_regs, r9) != 0x40);
 	BUILD_BUG_ON(MCOUNT_INSN_SIZE != 5);
 
-	memset(code, 0xcc, KLP_DISPATCH_MAX);
-	klp_emit_bytes(&e, lookup_head, sizeof(lookup_head));
-	klp_emit_u64(&e, table);
-	lookup_at = e.len;
-	klp_emit_bytes(&e, lookup, sizeof(lookup));
-	klp_emit_jmp_r11(&e);
-
-	miss = e.len;
-	klp_emit_bytes(&e, miss_save, sizeof(miss_save));
+	memset(code, 0xcc, KLP_TRAMP_MAX);
+	klp_emit_bytes(&e, save, sizeof(save));
 	klp_emit_u64(&e, ops);
-	klp_emit_bytes(&e, miss_args, sizeof(miss_args));
+	klp_emit_bytes(&e, args, sizeof(args));
 	klp_emit_rel32(&e, 0xe8, handler);
-	klp_emit_bytes(&e, miss_restore, sizeof(miss_restore));
+	klp_emit_bytes(&e, restore, sizeof(restore));
 	klp_emit_ret(&e);
-	if (!e.ok || miss - (lookup_at + je1_end) > 127)
-		return 0;
-
-	code[lookup_at + je1] = miss - (lookup_at + je1_end);
-	code[lookup_at + je2] = miss - (lookup_at + je2_end);
-	return e.len;
+	return e.ok ? e.len : 0;
 }
 
 /*
- * Can the dispatcher jump to @target?  With IBT an indirect jump must land
- * on an endbr, which a function whose address the kernel never takes may
- * have lost (objtool seals those in vmlinux).
+ * A jmp rel32 from @at to @to into @insn, or false when @to is out of
+ * reach (stubs, the handler trampoline and replacements all lie in the
+ * module area, within 2 GiB of each other).
  */
-static inline bool klp_arch_can_jump_to(unsigned long target)
+static inline bool klp_arch_jmp_insn(u8 insn[JMP32_INSN_SIZE],
+				     unsigned long at, unsigned long to)
 {
-	return !IS_ENABLED(CONFIG_X86_KERNEL_IBT) || is_endbr(*(u32 *)target);
+	long rel = (long)to - (long)(at + JMP32_INSN_SIZE);
+	s32 rel32 = rel;
+
+	if (rel != rel32)
+		return false;
+	insn[0] = JMP32_INSN_OPCODE;
+	memcpy(&insn[1], &rel32, sizeof(rel32));
+	return true;
+}
+
+/**
+ * klp_arch_stub_head() - the first instruction of a stub
+ * @insn: its 5 bytes, filled in
+ * @stub: the stub's address
+ * @tramp: the handler trampoline
+ * @direct: a nop (calls go on to the tail), or a jmp to @tramp
+ *
+ * Return: false when @tramp is out of reach of @stub.
+ */
+static inline bool klp_arch_stub_head(u8 insn[JMP32_INSN_SIZE],
+				      unsigned long stub, unsigned long tramp,
+				      bool direct)
+{
+	if (direct) {
+		memcpy(insn, x86_nops[JMP32_INSN_SIZE], JMP32_INSN_SIZE);
+		return true;
+	}
+	return klp_arch_jmp_insn(insn, stub, tramp);
+}
+
+/**
+ * klp_arch_stub_init() - a stub's code when it is made
+ * @code: KLP_STUB_SIZE bytes, filled in
+ * @stub: the address the stub will run at
+ * @tramp: the handler trampoline, where the stub's head jumps
+ *
+ * The tail traps until a replacement is written there: nothing reaches it
+ * while the head jumps away.
+ *
+ * Return: false when @tramp is out of reach of @stub.
+ */
+static inline bool klp_arch_stub_init(u8 code[KLP_STUB_SIZE],
+				      unsigned long stub, unsigned long tramp)
+{
+	static const u8 drop_ret[] = {
+		0x48, 0x8d, 0x64, 0x24, 0x08,	/* lea 0x8(%rsp),%rsp */
+	};
+
+	BUILD_BUG_ON(JMP32_INSN_SIZE + sizeof(drop_ret) != KLP_STUB_TAIL);
+	memset(code, INT3_INSN_OPCODE, KLP_STUB_SIZE);
+	memcpy(code + JMP32_INSN_SIZE, drop_ret, sizeof(drop_ret));
+	return klp_arch_stub_head(code, stub, tramp, false);
+}
+
+/**
+ * klp_arch_stub_tail() - the instruction that reaches @target from a stub
+ * @insn: its 5 bytes, filled in
+ * @stub: the stub's address
+ * @target: the replacement function
+ *
+ * Return: false when @target is out of reach of @stub.
+ */
+static inline bool klp_arch_stub_tail(u8 insn[JMP32_INSN_SIZE],
+				      unsigned long stub, unsigned long target)
+{
+	return klp_arch_jmp_insn(insn, stub + KLP_STUB_TAIL, target);
 }
 
 /**

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Calls without the handler (kernel/livepatch/patch.c): between transitions
-# a patched function is reached through klp_ops' dispatcher, not through
-# klp_ftrace_handler().  The trace event livepatch:klp_handler counts the
-# handler's calls exactly: each /proc/cmdline read calls
+# Calls without the handler (kernel/livepatch/patch.c): outside a
+# transition that patches it, a patched function is reached through its
+# site's stub, not through klp_ftrace_handler().  The trace event
+# livepatch:klp_handler counts the handler's calls exactly: each /proc/cmdline read calls
 # cmdline_proc_show(), which test_klp_livepatch replaces, once, and the
 # counts are taken around the reads only (insmod and rmmod read
 # /proc/cmdline themselves).
@@ -18,8 +18,12 @@
 # are served now ("direct", or "handler <why>", or "superseded"), and two
 # more steps check the reasons that need two patches: a newer patch on top
 # of the function ("superseded", the newer one "direct"), and a transition
-# held open by a task asleep in another patched function (every call takes
-# the handler, "handler transition", until the transition completes).
+# held open by a task asleep in the function it patches (that function's
+# calls take the handler, "handler transition", until the transition
+# completes; a function the transition does not patch stays "direct"), and
+# an unpatching transition held open by a task asleep in the new function
+# of a patch that also replaces cmdline_proc_show() (its calls take the
+# handler, 50 of 50, until the transition completes).
 # Stock 6.1 always calls its handler: SKIP there.
 
 # shellcheck source=functions.sh
@@ -29,17 +33,19 @@ P=test_klp_livepatch
 P2=test_klp_livepatch2
 T=test_klp_target
 H=test_klp_holdpatch
+HC=test_klp_holdcmd
 OLD=cmdline_proc_show
 CALL=$KLP_SYSFS/$P/vmlinux/$OLD,1/call
 CALL2=$KLP_SYSFS/$P2/vmlinux/$OLD,1/call
 CALL_H=$KLP_SYSFS/$H/$T/test_klp_target_hold,1/call
+CALL_HC=$KLP_SYSFS/$HC/vmlinux/$OLD,1/call
 HOLD_OUT=""
 KP_OLD=klp_test_old
 DIRECT=/sys/module/livepatch/parameters/direct
 N=50
 
 klp_setup
-klp_require_mod "$P" "$P2" "$T" "$H"
+klp_require_mod "$P" "$P2" "$T" "$H" "$HC"
 [[ -e $DIRECT ]] || klp_lacks "no calls without the handler ($DIRECT)"
 klp_read "$DIRECT" || die "cannot read $DIRECT"
 [[ $REPLY == Y ]] || die "$DIRECT reads '$REPLY', not Y"
@@ -72,6 +78,19 @@ handler_calls() {
 	return 0
 }
 
+# handler_calls_either N TEXT1 TEXT2: like handler_calls, where each read
+# may show either text.
+handler_calls_either() {
+	local i text
+	echo > "$TRACEFS/trace"
+	for ((i = 0; i < $1; i++)); do
+		text=$(cat /proc/cmdline)
+		[[ $text == "$2" || $text == "$3" ]] ||
+			die "/proc/cmdline: expected '$2' or '$3', got '$text'"
+	done
+	REPLY=$(grep -c " klp_handler: $OLD -> " "$TRACEFS/trace")
+}
+
 # shellcheck disable=SC2317 # run by klp_cleanup
 tracer_off() {
 	echo nop > "$TRACEFS/current_tracer"
@@ -84,6 +103,7 @@ HOLD_OUT=$(mktemp)
 klp_at_exit "rm -f '$HOLD_OUT'"
 # Whatever happens, wake the sleeper before the modules are removed.
 klp_at_exit "[[ ! -e /proc/$T/release ]] || echo 1 > /proc/$T/release"
+klp_at_exit "[[ ! -e /sys/module/$HC/parameters/release ]] || echo 1 > /sys/module/$HC/parameters/release"
 klp_at_exit tracer_off
 klp_at_exit "echo 0 > '$EVENT/enable'"
 klp_at_exit klp_kprobe_off "$TRACEFS" "$KP_OLD"
@@ -144,15 +164,15 @@ unload_mod "$P2"
 check_file "$CALL" direct
 
 # ---------------------------------------------------------------------------
-start_test "a transition held open: every call takes the handler until it completes"
+start_test "a transition held open: its functions take the handler until it completes, others do not"
 load_mod "$T"
 klp_start_reader "/proc/$T/hold" "$HOLD_OUT" "/proc/$T/sleepers"
 load_lp_nowait "$H"
 klp_in_transition "$H" || die "the transition of $H ended while a task slept in the old function"
 check_file "$CALL_H" "handler transition"
-check_file "$CALL" "handler transition"
+check_file "$CALL" direct
 handler_calls "$N" "$PATCHED"
-check_eq "handler calls for $N reads during the transition of $H" "$N" "$REPLY"
+check_eq "handler calls for $N reads of a function that the transition of $H does not patch" 0 "$REPLY"
 echo 1 > "/proc/$T/release"
 wait "$READER" || die "the reader of /proc/$T/hold failed"
 check_eq "the held read" "$T: released" "$(< "$HOLD_OUT")"
@@ -163,6 +183,28 @@ handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads after the transition" 0 "$REPLY"
 disable_lp "$H"
 unload_mod "$H"
+
+# ---------------------------------------------------------------------------
+start_test "an unpatching transition held open: every function of the patch takes the handler"
+load_lp "$HC" hold_new=1 hold_secs="$KLP_HOLD_SECS"
+check_file "$CALL_HC" direct
+handler_calls "$N" "$HC: cmdline replaced"
+check_eq "handler calls for $N reads, $HC settled on top of $P" 0 "$REPLY"
+klp_start_reader "/proc/$T/hold" "$HOLD_OUT" "/sys/module/$HC/parameters/sleepers"
+disable_lp_nowait "$HC"
+klp_in_transition "$HC" || die "the unpatching transition of $HC ended while a task slept in its function"
+check_file "$CALL_HC" "handler transition"
+# A reader runs $HC's text or $P's, as its state says: the count is exact.
+handler_calls_either "$N" "$HC: cmdline replaced" "$PATCHED"
+check_eq "handler calls for $N reads during the unpatching transition of $HC" "$N" "$REPLY"
+echo 1 > "/sys/module/$HC/parameters/release"
+wait "$READER" || die "the reader of /proc/$T/hold failed"
+check_eq "the held read" "$HC: released" "$(< "$HOLD_OUT")"
+wait_patch_gone "$HC"
+unload_mod "$HC"
+check_file "$CALL" direct
+handler_calls "$N" "$PATCHED"
+check_eq "handler calls for $N reads after the unpatching transition of $HC" 0 "$REPLY"
 unload_mod "$T"
 
 # ---------------------------------------------------------------------------

@@ -44,10 +44,11 @@
 # livepatch's own allocations (the allocating function is no klp_
 # function): only code that can do without an allocation (kernfs falls
 # back on preloaded nodes, ftrace on its common trampoline, ...) may.
-# Livepatch itself does without one, which KLP_OPTIONAL_RE names: the
-# table of calls without the handler (klp_dtab_build(): without it every
-# call takes the handler, which the patched behaviour checked afterwards
-# does not tell apart).
+# Livepatch itself does without one, which KLP_OPTIONAL_RE names: a
+# site's stub for calls without the handler (klp_stub_get(), and
+# klp_stub_page_new() for a page of them: without its stub a site is
+# called through the handler, which the patched behaviour checked
+# afterwards does not tell apart).
 #
 # On a kernel with kmemleak (KCONFIG=debug), where every kobject release is
 # delayed by seconds and one failed load takes about 15 s, only the vmlinux
@@ -233,7 +234,7 @@ done
 
 # Allocator and fault injection functions: the first frame of a forced
 # failure's stack that is none of these made the allocation.
-KLP_OPTIONAL_RE='^klp_dtab_build$'
+KLP_OPTIONAL_RE='^klp_stub_(get|page_new)$'
 ALLOC_RE='^(dump_stack(_lvl)?|fail_dump|should_fail(_ex)?|(__)?should_failslab|slab_pre_alloc_hook.*|slab_alloc(_node)?|__slab_alloc|kmem_cache_alloc.*|__kmem_cache_alloc.*|kmalloc.*|__kmalloc.*|kzalloc.*|kcalloc|kvmalloc.*|kstrdup.*|kmemdup|kvasprintf.*|kasprintf|kobject_set_name_vargs)$'
 
 # inject N MOD: load MOD with the N-th allocation failing (kN: the N-th of
