@@ -476,6 +476,20 @@ static void klp_stubs_reclaim(void)
 	}
 }
 
+/*
+ * Make a page of code written by module_alloc()'s caller read-only and
+ * executable; on failure it is freed.
+ */
+static bool klp_seal_text_page(void *text)
+{
+	set_vm_flush_reset_perms(text);
+	if (!set_memory_ro((unsigned long)text, 1) &&
+	    !set_memory_x((unsigned long)text, 1))
+		return true;
+	module_memfree(text);
+	return false;
+}
+
 /* Not inlined, for test-fault-inject.sh: see klp_stub_get(). */
 static noinline struct klp_stub_page *klp_stub_page_new(void)
 {
@@ -499,12 +513,8 @@ static noinline struct klp_stub_page *klp_stub_page_new(void)
 			goto free;
 		}
 	}
-	set_vm_flush_reset_perms(text);
-	if (set_memory_ro((unsigned long)text, 1) ||
-	    set_memory_x((unsigned long)text, 1)) {
-		module_memfree(text);
+	if (!klp_seal_text_page(text))
 		goto free;
-	}
 	page->text = (unsigned long)text;
 	/* Kept by address, so that the passes over the stubs go in order. */
 	list_for_each_entry(pos, &klp_stub_pages, node)
@@ -990,10 +1000,8 @@ void __init klp_direct_init(void)
 		goto free;
 	memset(mem, INT3_INSN_OPCODE, PAGE_SIZE);
 	memcpy(mem, code, len);
-	set_vm_flush_reset_perms(mem);
-	if (set_memory_ro((unsigned long)mem, 1) ||
-	    set_memory_x((unsigned long)mem, 1))
-		goto free;
+	if (!klp_seal_text_page(mem))
+		goto fail;
 	klp_handler_tramp = mem;
 	klp_ops.trampoline = (unsigned long)mem;
 	if (klp_cpus_isolated())
