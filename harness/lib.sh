@@ -31,8 +31,16 @@ fi
 # KLP_INITRAMFS_FILE names the initramfs made from it.
 KLP_STAGE=${KLP_STAGE_DIR:-$KLP_STAGE}
 KLP_INITRAMFS=${KLP_INITRAMFS_FILE:-$KLP_INITRAMFS}
-export CCACHE_DIR=${CCACHE_DIR:-$KLP_CACHE/ccache}
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Debian's configuration (KCONFIG=distro) has DWARF in every object: its
+# cache is kept apart and bigger, so that one build of it does not push the
+# small kernels' objects out of theirs.
+if [[ $KLP_KCONFIG == distro ]]; then
+	export CCACHE_DIR=${CCACHE_DIR:-$KLP_CACHE/ccache-distro}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-30G}
+else
+	export CCACHE_DIR=${CCACHE_DIR:-$KLP_CACHE/ccache}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+fi
 
 case $KLP_IMPL in ours | stock) ;; *)
 	echo "klp: KLP_IMPL must be 'ours' or 'stock', not '$KLP_IMPL'" >&2
@@ -55,11 +63,15 @@ KLP_FILES_OURS=(include/linux/livepatch.h include/linux/livepatch_sched.h
 	Documentation/ABI/testing/sysfs-kernel-livepatch)
 # Changes to files that the project does not own, as patches (patch -p1)
 # kept in the repository: the scheduler's calls of live patching
-# (switching in cond_resched()) and ftrace's trampolines per call site
-# (calls without the handler).  Trees of KLP_IMPL=ours get them applied,
-# stock trees get the files as the pristine tree has them (patch_tree).
+# (switching in cond_resched()), ftrace's trampolines per call site
+# (calls without the handler), and two fixes for BPF trampolines on
+# patched functions (test-bpf.sh).  Trees of KLP_IMPL=ours get them
+# applied, stock trees get the files as the pristine tree has them
+# (patch_tree).
 KLP_PATCHES_OURS=(harness/patches/livepatch-sched.patch
-	harness/patches/ftrace-site-trampoline.patch)
+	harness/patches/ftrace-site-trampoline.patch
+	harness/patches/ftrace-ipmodify-share.patch
+	harness/patches/bpf-trampoline-modify-share.patch)
 # With the stock implementation only the samples, tests and tools are ours.
 KLP_DIRS_STOCK=(samples/livepatch lib/livepatch tools/testing/selftests/livepatch
 	tools/livepatch)
@@ -83,8 +95,11 @@ die() {
 KLP_DISTRO_CONFIG=/usr/src/linux-config-6.1/config.amd64_none_cloud-amd64.xz
 if [[ $KLP_KCONFIG == distro ]]; then
 	# pahole: Kconfig records its version (CONFIG_PAHOLE_VERSION), which
-	# must be Debian's (dwarves 1.24) for check-distro-config.sh.
-	KLP_PACKAGES_DISTRO=(linux-config-6.1 openssl libssl-dev dwarves)
+	# must be Debian's (dwarves 1.24) for check-distro-config.sh; the
+	# build makes BTF with it.
+	# clang and libbpf-dev: test-bpf.sh's BPF programs and their loader.
+	KLP_PACKAGES_DISTRO=(linux-config-6.1 openssl libssl-dev dwarves clang
+		libbpf-dev)
 else
 	KLP_PACKAGES_DISTRO=()
 fi

@@ -55,6 +55,12 @@ if [[ -f $KLP_STAGE/usr/bin/klpctl ]]; then
 	install -m 755 "$KLP_STAGE/usr/bin/klpctl" "$root/usr/bin/klpctl"
 	elves+=("$root/usr/bin/klpctl")
 fi
+# The selftests' helper programs (klp_bpf links libelf and zlib).
+if [[ -d $KLP_STAGE/kselftest ]]; then
+	while IFS= read -r f; do
+		[[ $(head -c 4 "$f" | od -An -c | tr -d ' ') == 177ELF ]] && elves+=("$f")
+	done < <(find "$KLP_STAGE/kselftest" -type f -perm -u+x)
+fi
 ln -sf gawk "$root/usr/bin/awk"
 ln -sf dash "$root/usr/bin/sh"
 
