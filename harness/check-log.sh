@@ -75,6 +75,12 @@ SKIP_ALLOWED=(
 	# (this implementation's fail_klp_ftrace_filter).
 	'stock test-fault-inject.sh ^filter: no /sys/kernel/debug/fail_klp_ftrace_filter '
 )
+# BPF tracing programs need the kernel's BTF, which only KCONFIG=distro
+# builds (with Debian's DWARF): test-bpf.sh skips elsewhere, and must run
+# there.
+if [[ ${KLP_KCONFIG:-default} != distro ]]; then
+	SKIP_ALLOWED+=('any test-bpf.sh ^no BTF of the kernel \(CONFIG_DEBUG_INFO_BTF\)')
+fi
 
 # skip_reason_on TAP_LINE: the "ok N ... <test> # SKIP" line of a test
 # skipped whole, with the reason that the test printed ("<test>: SKIP:
