@@ -40,6 +40,11 @@ copy_file() {
 	cp -a "$1" "$dst"
 }
 
+# is_elf FILE: FILE starts with the ELF magic.
+is_elf() {
+	[[ $(head -c 4 "$1" | od -An -c | tr -d ' ') == 177ELF ]]
+}
+
 elves=()
 for p in "${PKGS[@]}"; do
 	while IFS= read -r f; do
@@ -47,7 +52,7 @@ for p in "${PKGS[@]}"; do
 		[[ -f $f || -L $f ]] || continue
 		copy_file "$f"
 		[[ -L $f ]] && continue
-		[[ $(head -c 4 "$f" | od -An -c | tr -d ' ') == 177ELF ]] && elves+=("$f")
+		is_elf "$f" && elves+=("$f")
 	done < <(dpkg -L "$p")
 done
 # klpctl, staged by build-kernel.sh from tools/livepatch.
@@ -58,7 +63,7 @@ fi
 # The selftests' helper programs (klp_bpf links libelf and zlib).
 if [[ -d $KLP_STAGE/kselftest ]]; then
 	while IFS= read -r f; do
-		[[ $(head -c 4 "$f" | od -An -c | tr -d ' ') == 177ELF ]] && elves+=("$f")
+		is_elf "$f" && elves+=("$f")
 	done < <(find "$KLP_STAGE/kselftest" -type f -perm -u+x)
 fi
 ln -sf gawk "$root/usr/bin/awk"

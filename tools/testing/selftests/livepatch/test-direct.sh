@@ -67,26 +67,25 @@ PATCHED="$P: cmdline replaced"
 # events of $OLD) N reads of /proc/cmdline, each TEXT, made, into REPLY;
 # with KPROBE, that kprobe's hits meanwhile into HITS2.
 handler_calls() {
-	local i before2=0
+	local before2=0
 	[[ -n ${3:-} ]] && before2=$(klp_kprobe_hits "$TRACEFS" "$3")
-	echo > "$TRACEFS/trace"
-	for ((i = 0; i < $1; i++)); do
-		check_file /proc/cmdline "$2"
-	done
-	REPLY=$(grep -c " klp_handler: $OLD -> " "$TRACEFS/trace")
+	handler_calls_either "$1" "$2"
 	[[ -n ${3:-} ]] && HITS2=$(($(klp_kprobe_hits "$TRACEFS" "$3") - before2))
 	return 0
 }
 
-# handler_calls_either N TEXT1 TEXT2: like handler_calls, where each read
-# may show either text.
+# handler_calls_either N TEXT...: the same, where each read may give any
+# of TEXT...
 handler_calls_either() {
-	local i text
+	local n=$1 i t
+	shift
 	echo > "$TRACEFS/trace"
-	for ((i = 0; i < $1; i++)); do
-		text=$(cat /proc/cmdline)
-		[[ $text == "$2" || $text == "$3" ]] ||
-			die "/proc/cmdline: expected '$2' or '$3', got '$text'"
+	for ((i = 0; i < n; i++)); do
+		klp_read /proc/cmdline || die "cannot read /proc/cmdline"
+		for t; do
+			[[ $REPLY == "$t" ]] && continue 2
+		done
+		die "/proc/cmdline: expected $(printf "'%s' " "$@")(one of them), got '$REPLY'"
 	done
 	REPLY=$(grep -c " klp_handler: $OLD -> " "$TRACEFS/trace")
 }

@@ -727,7 +727,7 @@ execs_done() {
 			REPLY=${args[3]}
 			return 0
 		fi
-		sleep 0.02
+		klp_sleep 0.02
 	done
 	return 1
 }
