@@ -302,16 +302,19 @@ calls_traced_case() {
 # dropping reclaimable slab, letting RCU frees settle and shrinking every
 # cache (per-CPU slabs flushed, empty slabs freed), so that slabinfo counts
 # the objects in use.  No forks from the shrink on: they would allocate.
+# MEM_CACHE[name] has the bytes of each cache's objects in use.
 MEM_OBJ=0 MEM_SLAB=0 MEM_VMALLOC=0
+declare -A MEM_CACHE=()
 mem() {
 	local f k v w
 	echo 2 >/proc/sys/vm/drop_caches
 	nap 1
 	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
-	MEM_OBJ=0
+	MEM_OBJ=0 MEM_CACHE=()
 	while read -r -a w; do
 		[[ ${w[0]} == slabinfo || ${w[0]} == '#' ]] && continue
 		MEM_OBJ=$((MEM_OBJ + w[1] * w[3]))
+		MEM_CACHE[${w[0]}]=$((${MEM_CACHE[${w[0]}]:-0} + w[1] * w[3]))
 	done </proc/slabinfo
 	while read -r k v _; do
 		case $k in
@@ -319,6 +322,24 @@ mem() {
 		VmallocUsed:) MEM_VMALLOC=$((v * 1024)) ;;
 		esac
 	done </proc/meminfo
+}
+
+# mem_caches_save: remember MEM_CACHE for mem_caches_grown.
+declare -A MEM_CACHE0=()
+mem_caches_save() {
+	local c
+	MEM_CACHE0=()
+	for c in "${!MEM_CACHE[@]}"; do MEM_CACHE0[$c]=${MEM_CACHE[$c]}; done
+}
+
+# mem_caches_grown: "cache +bytes" for the caches that grew by 4 KiB or
+# more since mem_caches_save, largest first (where an enable's memory goes).
+mem_caches_grown() {
+	local c d
+	for c in "${!MEM_CACHE[@]}"; do
+		d=$((MEM_CACHE[$c] - ${MEM_CACHE0[$c]:-0}))
+		((d >= 4096)) && echo "$d $c"
+	done | sort -rn | while read -r d c; do printf '%s +%d, ' "$c" "$d"; done
 }
 
 # mem_case K REP: memory of the patch module klp_bench_pK loaded without
@@ -872,9 +893,11 @@ k_case() {
 		obj=$MEM_OBJ slab=$MEM_SLAB vm=$MEM_VMALLOC
 		enable_case "$k" "$rep" || continue
 		if ((k == KMAX && rep == 1)); then
+			mem_caches_save
 			mem
 			ENABLED_OBJ=$((MEM_OBJ - obj)) ENABLED_SLAB=$((MEM_SLAB - slab))
 			ENABLED_VMALLOC=$((MEM_VMALLOC - vm))
+			say "memory K=$k: enabled, by cache: $(mem_caches_grown)"
 		fi
 		((rep == 1 && k == 1)) && calls_case patched 0 2 &&
 			calls_traced_case patched_traced 0 2
@@ -907,13 +930,14 @@ PARTS_ours=(load:load_module init:do_init_module enable:klp_enable_patch
 	symbols:klp_resolve_object sysfs:sysfs_create_dir_ns
 	redirect:klp_redirect_object prepare:klp_trans_prepare
 	begin:klp_trans_begin first_round:klp_trans_first_round
-	finish:klp_trans_finish)
+	finish:klp_trans_finish stubs:klp_direct_update
+	pokes:text_poke_bp_batch)
 # shellcheck disable=SC2034 # read through a nameref in enable_parts()
 PARTS_stock=(load:load_module init:do_init_module enable:klp_enable_patch
 	symbols:klp_init_object_loaded sysfs:sysfs_create_dir_ns
 	redirect:klp_patch_object prepare:klp_init_transition
 	begin:klp_start_transition first_round:klp_try_complete_transition
-	finish:klp_complete_transition)
+	finish:klp_complete_transition pokes:text_poke_bp_batch)
 
 # parts_sum FUNC: "<ms> <calls>" of FUNC in the function_graph trace.
 parts_sum() {

@@ -106,6 +106,8 @@ enable_part_prepare_ms|enable_part_prepare|*|ms||  transition set-up (task state
 enable_part_begin_ms|enable_part_begin|*|ms||  transition start (stock: marking every task)
 enable_part_first_round_ms|enable_part_first_round|*|ms||  first round(s) of stack checks, with the end
 enable_part_finish_ms|enable_part_finish|*|ms||    of which the transition's end
+enable_part_stubs_ms|enable_part_stubs|*|ms||  stubs of the call sites rewritten (ours)
+enable_part_pokes_ms|enable_part_pokes|*|ms||  batches of code changes (text_poke_bp_batch)
 disturb_transition_total_ms|disturb_transition_total|disturb|ms||disturbance: enable to transition end
 disturb_tasklist_holds|disturb_tasklist_holds|disturb|n||tasklist_lock holds by livepatch in a transition
 disturb_cpu_probed_ms|disturb_cpu_probed|disturb|ms||CPU time of livepatch work, tasklist_lock probes on
