@@ -64,13 +64,15 @@ KLP_FILES_OURS=(include/linux/livepatch.h include/linux/livepatch_sched.h
 # Changes to files that the project does not own, as patches (patch -p1)
 # kept in the repository: the scheduler's calls of live patching
 # (switching in cond_resched()), ftrace's trampolines per call site
-# (calls without the handler), two fixes for BPF trampolines on patched
+# (calls without the handler, and a jump standing in for such a call:
+# ftrace_site_alias()), two fixes for BPF trampolines on patched
 # functions (test-bpf.sh), and x86's batches of code changes written page
 # by page (faster patch operations).  Trees of KLP_IMPL=ours get them
 # applied, stock trees get the files as the pristine tree has them
 # (patch_tree).
 KLP_PATCHES_OURS=(harness/patches/livepatch-sched.patch
 	harness/patches/ftrace-site-trampoline.patch
+	harness/patches/ftrace-site-alias.patch
 	harness/patches/ftrace-ipmodify-share.patch
 	harness/patches/bpf-trampoline-modify-share.patch
 	harness/patches/text-poke-batch-pages.patch)

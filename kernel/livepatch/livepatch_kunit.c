@@ -1631,6 +1631,38 @@ static void klp_kunit_stub_code(struct kunit *test)
 }
 
 /*
+ * A site's two instructions (arch/x86/include/asm/livepatch.h): the call
+ * of its stub, byte for byte as ftrace writes it (ftrace_call_replace()),
+ * and the jump straight to the replacement that stands in for it; both
+ * read back as their destination (klp_arch_site_target() decodes both);
+ * a destination out of rel32 reach is refused.
+ */
+static void klp_kunit_site_code(struct kunit *test)
+{
+	const unsigned long ip = ftrace_location((unsigned long)klp_kunit_twin);
+	const unsigned long stub = 0xffffffffa0001000UL;
+	const unsigned long target = 0xffffffffa0100000UL;
+	const unsigned long far = 0xffff888000000000UL;
+	u8 insn[CALL_INSN_SIZE];
+	s32 rel;
+
+	KUNIT_ASSERT_NE(test, ip, 0UL);
+	KUNIT_ASSERT_TRUE(test, klp_arch_site_call(insn, ip, stub));
+	KUNIT_EXPECT_EQ(test, memcmp(insn, text_gen_insn(CALL_INSN_OPCODE,
+							 (void *)ip,
+							 (void *)stub),
+				     sizeof(insn)), 0);
+	KUNIT_ASSERT_TRUE(test, klp_arch_site_jump(insn, ip, target));
+	KUNIT_EXPECT_EQ(test, insn[0], (u8)JMP32_INSN_OPCODE);
+	memcpy(&rel, &insn[1], sizeof(rel));
+	KUNIT_EXPECT_EQ(test, ip + JMP32_INSN_SIZE + (long)rel, target);
+	KUNIT_EXPECT_FALSE(test, klp_arch_site_call(insn, ip, far));
+	KUNIT_EXPECT_FALSE(test, klp_arch_site_jump(insn, ip, far));
+	/* The twin is traced by nobody: its site is the 5-byte nop. */
+	KUNIT_EXPECT_EQ(test, klp_arch_site_target(ip), 0UL);
+}
+
+/*
  * Both users of klp_func_redirect_range() add its range: the ranges of a
  * round (klp_fill_ranges()) and the check of cond_resched()
  * (klp_sched_stack_blocked()).  An unpatching transition of a patch of
@@ -1847,6 +1879,7 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_redirect_range),
 	KUNIT_CASE(klp_kunit_fill_ranges),
 	KUNIT_CASE(klp_kunit_stub_code),
+	KUNIT_CASE(klp_kunit_site_code),
 	KUNIT_CASE(klp_kunit_walk_ids),
 	KUNIT_CASE(klp_kunit_walk_fork),
 	{ }

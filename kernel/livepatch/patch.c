@@ -58,6 +58,7 @@
 #include <linux/fault-inject.h>
 #include <linux/llist.h>
 #include <linux/memory.h>
+#include <linux/sort.h>
 #include <asm/livepatch.h>
 #include "internal.h"
 #include "trace.h"
@@ -351,10 +352,14 @@ struct klp_func *klp_func_below(struct klp_func *func)
  * rewrites code with text_poke_queue() in address order, so each pass is
  * one batch (three rounds of sync_core() IPIs per TP_VEC_MAX
  * instructions), not one per stub:
+ *  0. sites that jump straight to a target their stub does not keep get
+ *     the call of the stub back (see "A jump at the site" below);
  *  1. stubs that must stop being direct get the jump to the handler;
  *  2. stubs about to become direct get the jump to their target (if it
  *     changed);
- *  3. those get the nop.
+ *  3. those get the nop;
+ *  4. the sites of direct stubs that ftrace points at the stub jump
+ *     straight to the target.
  * text_poke_finish() returns only when every CPU has serialized, so after
  * pass 1 no CPU starts down a stub's direct path any more.  A task may
  * still be inside one: preempted (or interrupted) after the nop, before
@@ -368,6 +373,36 @@ struct klp_func *klp_func_below(struct klp_func *func)
  * update the stubs once, after all patches, so that none of today's
  * callers does that) waits for every such task first (klp_sync_handlers()
  * for CPUs, an RCU-tasks grace period for preempted tasks).
+ *
+ * A jump at the site.  Under pass 4 the call of a stub that only leads on
+ * to its target becomes a jump to the target, in the site itself: the
+ * function's first instruction (after its endbr) then enters the
+ * replacement with the caller's stack, as the stub would have, in one
+ * jump instead of a call and a jump (under TCG each jump to another page
+ * costs a lookup of the next translation block: this halves what a call
+ * costs over the unpatched one).  Nothing is pushed, so no task is ever
+ * "inside" the jump: a task preempted at the site has not executed it and
+ * will execute whatever the site holds when it resumes, and one that
+ * executed it runs the target, the top of the site's stack, as a task
+ * that went through the stub does.  ftrace still owns the site and
+ * believes it calls the stub: before it rewrites the site (another ftrace
+ * user comes, or the address leaves klp_ops' filter) it checks the call,
+ * and ftrace_site_alias() tells it that the jump stands for the call
+ * (harness/patches/ftrace-site-alias.patch); both sides hold text_mutex,
+ * which also keeps the target of the stub and the site's bytes from
+ * changing while either looks.  When ftrace has written over the jump the
+ * site calls the stub again, still without the handler, until the next
+ * klp_direct_update() writes the jump again.  Pass 0 takes the jump away
+ * from every site whose stub is about to leave its target, before pass 1:
+ * from then on the site calls the stub, and pass 1 sends the stub to the
+ * handler, as for a site that never jumped.  Disabling a patch is a
+ * transition, so its sites lose their jumps when it is prepared, and its
+ * module goes only after every task has left its replacements.  Under
+ * TCG (QEMU 7.2) a vCPU has been seen to keep running a stale translation
+ * of a call site that holds the int3 of a finished text_poke_bp(), and to
+ * loop in the int3 handler (README, "Performance"); these rewrites are two
+ * more of each site per transition that involves it, all through the same
+ * text_poke_bp() as ftrace's own, so they add no new kind of hazard.
  *
  * A stub lives from before its address enters klp_ops' filter until after
  * it left it (ftrace asks for the site's trampoline whenever it writes or
@@ -796,6 +831,162 @@ static bool klp_stub_enter(struct klp_stub *stub, unsigned long want,
 	return true;
 }
 
+/*
+ * Sites rewritten by klp_direct_update(), queued in chunks sorted by
+ * address: text_poke_queue() ends its batch (three rounds of sync_core()
+ * IPIs) at every address lower than the one before.  A static buffer, as
+ * putting sites back must not fail for want of memory.  Protected by
+ * klp_mutex (and filled and flushed under text_mutex).
+ */
+struct klp_site_poke {
+	unsigned long ip;
+	u8 insn[JMP32_INSN_SIZE];
+};
+
+#define KLP_SITE_POKES	256
+static struct klp_site_poke klp_site_pokes[KLP_SITE_POKES];
+static unsigned int klp_nr_site_pokes;
+
+static int klp_site_poke_cmp(const void *a, const void *b)
+{
+	const struct klp_site_poke *pa = a, *pb = b;
+
+	if (pa->ip != pb->ip)
+		return pa->ip < pb->ip ? -1 : 1;
+	return 0;
+}
+
+/* Queue the chunk of site rewrites in address order. */
+static void klp_site_pokes_flush(void)
+{
+	unsigned int i;
+
+	sort(klp_site_pokes, klp_nr_site_pokes, sizeof(klp_site_pokes[0]),
+	     klp_site_poke_cmp, NULL);
+	for (i = 0; i < klp_nr_site_pokes; i++)
+		text_poke_queue((void *)klp_site_pokes[i].ip,
+				klp_site_pokes[i].insn, JMP32_INSN_SIZE, NULL);
+	klp_nr_site_pokes = 0;
+}
+
+static void klp_site_poke(unsigned long ip, const u8 insn[JMP32_INSN_SIZE])
+{
+	if (klp_nr_site_pokes == KLP_SITE_POKES)
+		klp_site_pokes_flush();
+	klp_site_pokes[klp_nr_site_pokes].ip = ip;
+	memcpy(klp_site_pokes[klp_nr_site_pokes].insn, insn, JMP32_INSN_SIZE);
+	klp_nr_site_pokes++;
+}
+
+/*
+ * Whether the site of @stub holds @insn: a read of kernel text under
+ * text_mutex, which every writer of live text holds (text_poke_bp() and
+ * ftrace's updates included; only the text of a module not live yet is
+ * written without it), so the five bytes cannot change meanwhile.
+ */
+static bool klp_site_holds(struct klp_stub *stub, const u8 insn[JMP32_INSN_SIZE])
+{
+	u8 cur[JMP32_INSN_SIZE];
+
+	lockdep_assert_held(&text_mutex);
+	return !copy_from_kernel_nofault(cur, (void *)stub->ip, sizeof(cur)) &&
+	       !memcmp(cur, insn, sizeof(cur));
+}
+
+/* Whether the site of @stub jumps straight to the stub's target. */
+static bool klp_site_jumps(struct klp_stub *stub)
+{
+	u8 jmp[JMP32_INSN_SIZE];
+
+	return stub->target &&
+	       klp_arch_site_jump(jmp, stub->ip, stub->target) &&
+	       klp_site_holds(stub, jmp);
+}
+
+/*
+ * Pass 0: a site that jumps straight to a target its stub does not keep
+ * gets the call of its stub back, as ftrace wrote it.  A stub without a
+ * site (its address could not leave the filter) is left alone: its site
+ * went with a transition, which took the jump away when it was prepared,
+ * or with its module (klp_module_going()), whose text may be freed and
+ * reused by now.
+ */
+static bool klp_site_unjump(struct klp_stub *stub, unsigned long want,
+			    void *unused)
+{
+	u8 call[CALL_INSN_SIZE];
+
+	if (want == stub->target || !klp_site_find(stub->ip) ||
+	    !klp_site_jumps(stub) ||
+	    WARN_ON_ONCE(!klp_arch_site_call(call, stub->ip, stub->text)))
+		return false;
+	klp_site_poke(stub->ip, call);
+	return true;
+}
+
+/*
+ * Pass 4: the site of a direct stub, where ftrace calls the stub (klp_ops
+ * alone traces it), jumps straight to the stub's target instead.
+ */
+static bool klp_site_jump(struct klp_stub *stub, unsigned long want,
+			  void *unused)
+{
+	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
+
+	if (!stub->direct || !want || want != stub->target ||
+	    !klp_arch_site_call(call, stub->ip, stub->text) ||
+	    !klp_site_holds(stub, call) ||
+	    !klp_arch_site_jump(jmp, stub->ip, want))
+		return false;
+	klp_site_poke(stub->ip, jmp);
+	return true;
+}
+
+/* Run a pass over the sites (0 or 4) as batches of text_poke_queue(). */
+static void klp_sites_pass(bool (*fn)(struct klp_stub *stub,
+				      unsigned long want, void *arg))
+{
+	if (klp_stubs_pass(fn, NULL)) {
+		klp_site_pokes_flush();
+		text_poke_finish();
+	}
+}
+
+/**
+ * ftrace_site_alias() - whether @cur at @ip stands for @expected
+ * @ip: an ftrace location that ftrace is about to rewrite
+ * @expected: the instruction ftrace put there
+ * @cur: the instruction there
+ *
+ * ftrace checks a call site before it rewrites it.  A site of klp_ops
+ * whose stub is direct may jump straight to the stub's target
+ * (klp_site_jump()) where ftrace wrote the call of the stub: the same
+ * function runs, with the same stack, so ftrace may go on and write over
+ * the jump.  Called under text_mutex, which klp_direct_update() holds
+ * while it changes a stub's target or a site, and maybe without klp_mutex
+ * (another ftrace user changing a shared site): RCU protects the lookup.
+ *
+ * Return: true when @cur is such a jump, @expected the stub's call and the
+ * stub direct (pass 0 takes the jump away before the stub leaves that).
+ */
+bool ftrace_site_alias(unsigned long ip, const char *expected,
+		       const char *cur)
+{
+	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
+	struct klp_stub *stub;
+	bool alias = false;
+
+	rcu_read_lock_sched();
+	stub = klp_stub_find(ip);
+	if (stub && READ_ONCE(stub->direct) && stub->target &&
+	    klp_arch_site_call(call, ip, stub->text) &&
+	    klp_arch_site_jump(jmp, ip, stub->target))
+		alias = !memcmp(expected, call, sizeof(call)) &&
+			!memcmp(cur, jmp, sizeof(jmp));
+	rcu_read_unlock_sched();
+	return alias;
+}
+
 /**
  * klp_direct_update() - lead every stub where the stacks call for
  *
@@ -813,6 +1004,7 @@ void klp_direct_update(void)
 		return;
 
 	mutex_lock(&text_mutex);
+	klp_sites_pass(klp_site_unjump);
 	if (klp_stubs_pass(klp_stub_leave, &retarget))
 		text_poke_finish();
 	mutex_unlock(&text_mutex);
@@ -826,6 +1018,7 @@ void klp_direct_update(void)
 		text_poke_finish();
 	if (klp_stubs_pass(klp_stub_enter, NULL))
 		text_poke_finish();
+	klp_sites_pass(klp_site_jump);
 	mutex_unlock(&text_mutex);
 }
 
@@ -854,12 +1047,12 @@ bool klp_func_stub_range(struct klp_func *func, struct klp_range *range)
 }
 
 /*
- * Why calls of @top, the top of @site's stack, take the handler, or NULL
- * when they go straight to it.  Context: preemption disabled, which keeps
- * the site and its stub from being freed (klp_sync_handlers()).
+ * How calls of @top, the top of @site's stack, reach it: see
+ * klp_func_call_mode().  Context: preemption disabled, which keeps the
+ * site and its stub from being freed (klp_sync_handlers()).
  */
-static const char *klp_site_handler_reason(struct klp_site *site,
-					   struct klp_func *top)
+static const char *klp_site_call_mode(struct klp_site *site,
+				      struct klp_func *top)
 {
 	struct klp_stub *stub = READ_ONCE(site->stub);
 	unsigned long target;
@@ -877,11 +1070,14 @@ static const char *klp_site_handler_reason(struct klp_site *site,
 	target = klp_arch_site_target(site->ip);
 	if (target <= 1)
 		return target ? "handler updating" : "handler untraced";
+	/* The site jumps straight there (klp_site_jump()). */
+	if (target == (unsigned long)top->new_func)
+		return "direct";
 	if (target != stub->text)
 		return "handler shared";
 	if (!READ_ONCE(stub->direct))
 		return "handler settling";
-	return NULL;
+	return "direct stub";
 }
 
 /**
@@ -889,8 +1085,12 @@ static const char *klp_site_handler_reason(struct klp_site *site,
  * @func: a function of a registered patch
  *
  * For the "call" file of the function's sysfs directory:
- *  - "direct": the site's stub jumps to @func's replacement (see "Calls
+ *  - "direct": the site jumps straight to @func's replacement (see "Calls
  *    without the handler" above);
+ *  - "direct stub": the site calls its stub, which jumps to the
+ *    replacement (ftrace wrote the call again after another user of the
+ *    site left, until the next klp_direct_update(); or the replacement is
+ *    out of a jump's reach from the site);
  *  - "handler <why>": every call goes through klp_ftrace_handler():
  *    "transition" (a transition runs), "off" (livepatch.direct=0),
  *    "isolation" (CPU isolation: no stubs), "shared" (another ftrace
@@ -932,7 +1132,7 @@ const char *klp_func_call_mode(struct klp_func *func)
 						    "superseded";
 		goto out;
 	}
-	mode = klp_site_handler_reason(site, top) ?: "direct";
+	mode = klp_site_call_mode(site, top);
 out:
 	preempt_enable();
 	return mode;

@@ -412,6 +412,43 @@ static inline unsigned int klp_arch_cut_syms(unsigned long *syms)
 }
 
 /**
+ * klp_arch_site_call() - the call of a site's stub, as ftrace writes it
+ * @insn: its 5 bytes, filled in
+ * @ip: the ftrace location
+ * @stub: the stub's address
+ *
+ * Return: false when @stub is out of reach of @ip.
+ */
+static inline bool klp_arch_site_call(u8 insn[CALL_INSN_SIZE],
+				      unsigned long ip, unsigned long stub)
+{
+	BUILD_BUG_ON(CALL_INSN_SIZE != JMP32_INSN_SIZE);
+	if (!klp_arch_jmp_insn(insn, ip, stub))
+		return false;
+	insn[0] = CALL_INSN_OPCODE;
+	return true;
+}
+
+/**
+ * klp_arch_site_jump() - a jump from a site straight to its replacement
+ * @insn: its 5 bytes, filled in
+ * @ip: the ftrace location
+ * @target: the replacement function
+ *
+ * The ftrace location is the function's first instruction (after its
+ * endbr, if any), so a jump there enters the replacement with the stack
+ * its caller left: what the call of the stub and the stub's "lea
+ * 0x8(%rsp),%rsp" and tail do, in one instruction.
+ *
+ * Return: false when @target is out of reach of @ip.
+ */
+static inline bool klp_arch_site_jump(u8 insn[JMP32_INSN_SIZE],
+				      unsigned long ip, unsigned long target)
+{
+	return klp_arch_jmp_insn(insn, ip, target);
+}
+
+/**
  * klp_arch_site_target() - where the ftrace call at @ip goes now
  * @ip: an ftrace location that ftrace traces (a 5-byte call)
  *
@@ -422,8 +459,9 @@ static inline unsigned int klp_arch_cut_syms(unsigned long *syms)
  * the copy, which is not atomic, may mix two versions of the offset, so
  * the instruction is read twice.
  *
- * Return: the call's target; 0 when @ip holds no call (a nop: ftrace
- * stopped tracing it), 1 while it is being rewritten.
+ * Return: the call's target, or the jump's (klp_arch_site_jump()); 0 when
+ * @ip holds neither (a nop: ftrace stopped tracing it), 1 while it is
+ * being rewritten.
  */
 static inline unsigned long klp_arch_site_target(unsigned long ip)
 {
@@ -434,7 +472,7 @@ static inline unsigned long klp_arch_site_target(unsigned long ip)
 	    copy_from_kernel_nofault(again, (void *)ip, sizeof(again)) ||
 	    memcmp(insn, again, sizeof(insn)) || insn[0] == INT3_INSN_OPCODE)
 		return 1;
-	if (insn[0] != CALL_INSN_OPCODE)
+	if (insn[0] != CALL_INSN_OPCODE && insn[0] != JMP32_INSN_OPCODE)
 		return 0;
 	memcpy(&rel, &insn[1], sizeof(rel));
 	return ip + CALL_INSN_SIZE + rel;

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Calls without the handler (kernel/livepatch/patch.c): outside a
-# transition that patches it, a patched function is reached through its
-# site's stub, not through klp_ftrace_handler().  The trace event
+# transition that patches it, a patched function is reached by a jump at
+# its call site, or through the site's stub, not through
+# klp_ftrace_handler().  The trace event
 # livepatch:klp_handler counts the handler's calls exactly: each /proc/cmdline read calls
 # cmdline_proc_show(), which test_klp_livepatch replaces, once, and the
 # counts are taken around the reads only (insmod and rmmod read
@@ -15,7 +16,9 @@
 #    (and the tracer or the kprobe sees each one) for as long as they stay;
 #  - the patch disabled: the original text, and no handler call.
 # Each step also reads the function's "call" file, which says how its calls
-# are served now ("direct", or "handler <why>", or "superseded"), and two
+# are served now ("direct": the site jumps to the replacement; "direct
+# stub": the site calls its stub, as after a tracer or a kprobe left it,
+# until the next patch operation; "handler <why>"; "superseded"), and two
 # more steps check the reasons that need two patches: a newer patch on top
 # of the function ("superseded", the newer one "direct"), and a transition
 # held open by a task asleep in the function it patches (that function's
@@ -136,7 +139,7 @@ handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, function tracer on $OLD" "$N" "$REPLY"
 check_eq "calls of $OLD traced" "$N" "$(grep -cE ": $OLD <-" "$TRACEFS/trace")"
 tracer_off
-check_file "$CALL" direct
+check_file "$CALL" "direct stub"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, tracer gone" 0 "$REPLY"
 
@@ -147,9 +150,12 @@ check_file "$CALL" "handler shared"
 handler_calls "$N" "$PATCHED" "$KP_OLD"
 check_eq "handler calls and kprobe hits for $N reads, kprobe on $OLD" "$N $N" "$REPLY $HITS2"
 klp_kprobe_off "$TRACEFS" "$KP_OLD"
-check_file "$CALL" direct
+check_file "$CALL" "direct stub"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, kprobe gone" 0 "$REPLY"
+# livepatch.direct written (even with its value) puts every site right.
+echo 1 > "$DIRECT" || die "cannot write 1 to $DIRECT"
+check_file "$CALL" direct
 
 # ---------------------------------------------------------------------------
 start_test "a newer patch on top: it is called directly, the older one is superseded"
