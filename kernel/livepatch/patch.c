@@ -893,14 +893,17 @@ static bool klp_site_holds(struct klp_stub *stub, const u8 insn[JMP32_INSN_SIZE]
 	       !memcmp(cur, insn, sizeof(cur));
 }
 
-/* Whether the site of @stub jumps straight to the stub's target. */
-static bool klp_site_jumps(struct klp_stub *stub)
+/*
+ * The two instructions of @stub's site: @call, the call of the stub as
+ * ftrace writes it, and @jmp, the jump to @target that stands in for it
+ * (klp_site_jump()).  False when there is no target or either is out of
+ * reach.
+ */
+static bool klp_site_insns(struct klp_stub *stub, unsigned long target,
+			   u8 call[CALL_INSN_SIZE], u8 jmp[JMP32_INSN_SIZE])
 {
-	u8 jmp[JMP32_INSN_SIZE];
-
-	return stub->target &&
-	       klp_arch_site_jump(jmp, stub->ip, stub->target) &&
-	       klp_site_holds(stub, jmp);
+	return target && klp_arch_site_call(call, stub->ip, stub->text) &&
+	       klp_arch_site_jump(jmp, stub->ip, target);
 }
 
 /*
@@ -914,11 +917,11 @@ static bool klp_site_jumps(struct klp_stub *stub)
 static bool klp_site_unjump(struct klp_stub *stub, unsigned long want,
 			    void *unused)
 {
-	u8 call[CALL_INSN_SIZE];
+	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
 
 	if (want == stub->target || !klp_site_find(stub->ip) ||
-	    !klp_site_jumps(stub) ||
-	    WARN_ON_ONCE(!klp_arch_site_call(call, stub->ip, stub->text)))
+	    !klp_site_insns(stub, stub->target, call, jmp) ||
+	    !klp_site_holds(stub, jmp))
 		return false;
 	klp_site_poke(stub->ip, call);
 	return true;
@@ -933,10 +936,9 @@ static bool klp_site_jump(struct klp_stub *stub, unsigned long want,
 {
 	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
 
-	if (!stub->direct || !want || want != stub->target ||
-	    !klp_arch_site_call(call, stub->ip, stub->text) ||
-	    !klp_site_holds(stub, call) ||
-	    !klp_arch_site_jump(jmp, stub->ip, want))
+	if (!stub->direct || want != stub->target ||
+	    !klp_site_insns(stub, want, call, jmp) ||
+	    !klp_site_holds(stub, call))
 		return false;
 	klp_site_poke(stub->ip, jmp);
 	return true;
@@ -978,9 +980,8 @@ bool ftrace_site_alias(unsigned long ip, const char *expected,
 
 	rcu_read_lock_sched();
 	stub = klp_stub_find(ip);
-	if (stub && READ_ONCE(stub->direct) && stub->target &&
-	    klp_arch_site_call(call, ip, stub->text) &&
-	    klp_arch_site_jump(jmp, ip, stub->target))
+	if (stub && READ_ONCE(stub->direct) &&
+	    klp_site_insns(stub, READ_ONCE(stub->target), call, jmp))
 		alias = !memcmp(expected, call, sizeof(call)) &&
 			!memcmp(cur, jmp, sizeof(jmp));
 	rcu_read_unlock_sched();
