@@ -53,6 +53,8 @@ SKIP_ALLOWED=(
 	'stock test-sysfs-newer.sh ^no replace/stack_order'
 	'stock test-conflicts.sh ^no /sys/module/livepatch/parameters/refuse_conflicts: conflicting patches cannot be refused$'
 	'stock test-direct.sh ^no calls without the handler \(/sys/module/livepatch/parameters/direct\)$'
+	'stock test-sysfs.sh ^no calls file in /sys/kernel/livepatch/[^/]*/vmlinux$'
+	'stock test-bpf.sh ^no calls file /sys/kernel/livepatch/[^/]*/vmlinux/calls$'
 	'stock test-bad-input.sh ^writes to .*: no such files \(stock 6\.1 has none\)$'
 	'stock test-shadow-vars.sh ^duplicate alloc: stock 6\.1 WARN\(\)s on it$'
 	'stock test-stress.sh ^no .*/transition_ms: fewer rounds$'

@@ -24,12 +24,16 @@
 #                             the disturbance case, in guests of its own
 #                             (3 vCPUs, CPU 2 isolated) booted after them
 #   KLP_BENCH_DISTURB_ROUNDS=N  boots per implementation for the disturbance
-#                             case, alternating (default 1: a boot takes
-#                             minutes to start its 10000 tasks)
+#                             case, alternating, each with 1/N of its
+#                             repetitions (default 3 full, 1 quick: the
+#                             worst lateness of a boot follows the host's
+#                             load during that boot, so the median of three
+#                             boots says more than three repetitions in one)
 #   KLP_BENCH_ONLY=STEP,...   run only these steps of the guests (make bench
 #                             ONLY=...; see step() in guest-bench.sh: calls,
-#                             k1..k1000, parts, sleep1000, busy2, pread2,
-#                             sleep10000, disturb); the others' rows stay empty
+#                             calls_traced, k1..k1000, parts, sleep1000,
+#                             busy2, pread2, sleep10000, disturb); the
+#                             others' rows stay empty
 #   KLP_KVM=0|1               force TCG or KVM; by default KVM only when
 #                             harness/run-vm.sh found it working on this boot
 set -euo pipefail
@@ -56,7 +60,7 @@ for c in "${cases[@]}"; do
 	esac
 done
 ((run_main + run_disturb)) || die "KLP_BENCH_CASES: no case"
-drounds=${KLP_BENCH_DISTURB_ROUNDS:-1}
+case $profile in full) drounds=${KLP_BENCH_DISTURB_ROUNDS:-3} ;; *) drounds=${KLP_BENCH_DISTURB_ROUNDS:-1} ;; esac
 [[ $drounds =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_DISTURB_ROUNDS must be a positive number"
 # The disturbance case's guest: CPU 2 isolated as a latency-sensitive
 # deployment isolates it (no scheduler balancing, no tick while one task

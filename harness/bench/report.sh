@@ -36,7 +36,11 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 # give the share of retried samples and the center of all samples.
 # "@rel:METRIC": center of METRIC (a relative overhead, patched/unpatched - 1
 # of back-to-back loops) times the cost of an unpatched call when the host
-# leaves the guest alone: the fastest unpatched run of either guest.  Under
+# leaves the guest alone: the fastest unpatched run of either guest
+# ("@rel:METRIC~REF": of the runs of REF, e.g. the traced reference calls;
+# "@rel:A-B~REF": the center of A less that of B, e.g. less the relative
+# overhead of the same function before patching, when the two functions
+# differ even then).  Under
 # TCG the host's load scales all call costs; this ratio does not move.
 #
 # Speed.  Under TCG the guest runs as fast as the host lets it: a call of
@@ -65,7 +69,7 @@ rows() {
 call_unpatched|@min:call_ref_|0|ns||call cost, unpatched (fastest run)
 call_overhead|@rel:call_rel_patched|0|ns|0.1|call overhead, K=1 patched
 call_overhead_k1000|@rel:call_rel_patched_k1000|0|ns|0.1|call overhead, K=1000 patched
-call_overhead_traced|@rel:call_rel_patched_traced|0|ns|1.0|call overhead, K=1, function tracer on it
+call_overhead_traced|@rel:call_rel_patched_traced-call_rel_unpatched_traced~call_ref_patched_traced|0|ns|1.0|call overhead, K=1, function tracer on it
 enable_1|enable|1|ms||enable latency, K=1|cpu
 enable_10|enable|10|ms||enable latency, K=10|cpu
 enable_100|enable|100|ms||enable latency, K=100|cpu
@@ -80,7 +84,7 @@ trans_sleep1000|@first:transition|sleep1000|ms|1.0|transition, 1000 sleeping tas
 trans_sleep10000|@first:transition|sleep10000|ms||transition, 10000 sleeping tasks, stock 1st tries
 trans_busy2|transition|busy2|ms|1.0|transition, 2 CPU-busy tasks|cpu
 trans_pread2|transition|pread2|ms|0.1|transition, 2 tasks asleep in patched fn
-mem_slab|mem_slab|*|B|1.0|slab bytes per patched function
+mem_slab|mem_slab|*|B|0.5|slab bytes per patched function
 mem_vmalloc|mem_vmalloc|*|B||vmalloc bytes per patched function
 -|||||disturbance: 10000 tasks, 100 in a patched fn released 20 ms apart; 3 vCPUs, CPU 2 isolated
 disturb_cpu_ms|disturb_cpu|disturb|ms|1.0|CPU time of livepatch work in the transition
@@ -116,6 +120,8 @@ call_rel_patched|call_rel_patched|0|x||relative call overhead, K=1 (patched/unpa
 call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=1000
 call_rel_patched_traced|call_rel_patched_traced|0|x||relative call overhead, K=1, traced
 call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
+call_rel_unpatched_traced|call_rel_unpatched_traced|0|x||relative call overhead before patching, traced (~0)
+call_traced_ref|@min:call_ref_patched_traced|0|ns||traced call of the reference function (fastest run)
 call_median_unpatched|call_unpatched|0|ns||call cost, unpatched (typical, host load)
 call_median_patched|call_patched|0|ns||call cost, patched K=1 (typical, host load)
 retried_sleep1000|@retried:transition|sleep1000|%||1000 sleeping tasks: samples of 500 ms or more
@@ -241,8 +247,15 @@ function value(impl, metric, c,    m, x, y, k) {
 	if (metric == "@speed")
 		return medianof(impl, "speed", "")
 	if (metric ~ /^@rel:/) {
-		x = center(impl SUBSEP substr(metric, 6) SUBSEP c)
-		y = minof("", "call_ref_")
+		split(substr(metric, 6), m, "~")
+		y = minof("", (2 in m) ? m[2] : "call_ref_")
+		if (split(m[1], k, "-") == 2) {
+			x = center(impl SUBSEP k[1] SUBSEP c)
+			k[3] = center(impl SUBSEP k[2] SUBSEP c)
+			x = (x == "" || k[3] == "") ? "" : x - k[3]
+		} else {
+			x = center(impl SUBSEP m[1] SUBSEP c)
+		}
 		return (x == "" || y == "") ? "" : x * y
 	}
 	if (metric ~ /^@(first|retried):/)

@@ -21,6 +21,7 @@
 
 #include <linux/elf.h>
 #include <linux/kallsyms.h>
+#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
@@ -645,28 +646,80 @@ static ssize_t patched_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute klp_attr_patched = __ATTR_RO(patched);
 
+/* Copy the part of @line (@len bytes at @at of the file) that @buf wants. */
+static size_t klp_calls_copy(char *buf, loff_t pos, size_t count,
+			     const char *line, size_t len, loff_t at)
+{
+	loff_t from = max(pos, at), to = min_t(loff_t, pos + count, at + len);
+
+	if (from >= to)
+		return 0;
+	memcpy(buf + (from - pos), line + (from - at), to - from);
+	return to - from;
+}
+
+/*
+ * The "calls" file of an object: how calls of each of its functions are
+ * served now, one line per function, "<mode> <function,sympos>" (see
+ * klp_func_call_mode()), the mode padded to KLP_CALL_MODE_MAX characters:
+ * a read returns at most a page, and lines whose length stayed the same
+ * when a mode changed between two reads keep the offsets of the later
+ * ones.  A file per object rather than per function, as a file costs a
+ * kernfs node (about 130 bytes) per function; binary only so that it is
+ * not limited to one page.  The functions (nops included) come and go
+ * under klp_mutex.  A reader that cannot take it sleeps a little and
+ * restarts, as lock_device_hotplug_sysfs() does: its holder may be
+ * removing this very file, which waits for the reader to leave.
+ */
+static ssize_t calls_read(struct file *file, struct kobject *kobj,
+			  struct bin_attribute *attr, char *buf, loff_t pos,
+			  size_t count)
+{
+	struct klp_object *obj = container_of(kobj, struct klp_object, kobj);
+	char line[KSYM_NAME_LEN + KLP_CALL_MODE_MAX + 32];
+	struct klp_func *func;
+	size_t done = 0;
+	loff_t at = 0;
+	int len;
+
+	if (!mutex_trylock(&klp_mutex)) {
+		usleep_range(5000, 10000);
+		return restart_syscall();
+	}
+	klp_for_each_func(obj, func) {
+		if (at >= pos + count)
+			break;
+		len = scnprintf(line, sizeof(line), "%-*s %s\n",
+				KLP_CALL_MODE_MAX, klp_func_call_mode(func),
+				kobject_name(&func->kobj));
+		done += klp_calls_copy(buf, pos, count, line, len, at);
+		at += len;
+	}
+	mutex_unlock(&klp_mutex);
+	return done;
+}
+
+static BIN_ATTR_RO(calls, 0);
+
 static struct attribute *klp_object_dir_attrs[] = {
 	&klp_attr_patched.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(klp_object_dir);
 
-/* How calls of the function are served now; see klp_func_call_mode(). */
-static ssize_t call_show(struct kobject *kobj, struct kobj_attribute *attr,
-			 char *buf)
-{
-	struct klp_func *func = container_of(kobj, struct klp_func, kobj);
-
-	return sysfs_emit(buf, "%s\n", klp_func_call_mode(func));
-}
-
-static struct kobj_attribute klp_attr_call = __ATTR_RO(call);
-
-static struct attribute *klp_func_dir_attrs[] = {
-	&klp_attr_call.attr,
+static struct bin_attribute *klp_object_dir_bin_attrs[] = {
+	&bin_attr_calls,
 	NULL,
 };
-ATTRIBUTE_GROUPS(klp_func_dir);
+
+static const struct attribute_group klp_object_dir_group = {
+	.attrs = klp_object_dir_attrs,
+	.bin_attrs = klp_object_dir_bin_attrs,
+};
+
+static const struct attribute_group *klp_object_dir_groups[] = {
+	&klp_object_dir_group,
+	NULL,
+};
 
 static void klp_patch_release(struct kobject *kobj)
 {
@@ -736,7 +789,6 @@ static struct kobj_type klp_object_ktype = {
 static struct kobj_type klp_func_ktype = {
 	.release = klp_func_release,
 	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = klp_func_dir_groups,
 };
 
 /*

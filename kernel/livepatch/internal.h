@@ -113,6 +113,8 @@ void klp_sync_handlers(void);
 void klp_direct_update(void);
 void klp_direct_mark_busy(struct klp_patch *patch);
 void klp_direct_clear_busy(void);
+/* The longest string klp_func_call_mode() returns. */
+#define KLP_CALL_MODE_MAX	21
 const char *klp_func_call_mode(struct klp_func *func);
 void __init klp_direct_init(void);
 

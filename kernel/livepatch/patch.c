@@ -22,17 +22,24 @@
  * Invariants
  * ----------
  * - A site is hashed in klp_sites before its address enters klp_ops'
- *   filter, and unhashed when its stack of functions becomes empty, before
- *   its address leaves the filter.  A handler that finds no site for a
- *   traced address therefore leaves the call alone: the original function
- *   runs, which is what an empty stack means.
- * - klp_ops is registered while klp_sites is non-empty, and unregistered
+ *   filter, and unhashed only after its address left the filter: a site
+ *   whose stack of functions became empty stays hashed until then (for
+ *   good when the address cannot leave: klp_filter_stale), as ftrace asks
+ *   for its trampoline as long as the address is in the filter.  A
+ *   handler that finds an empty stack, or no site, leaves the call alone:
+ *   the original function runs, which is what an empty stack means.
+ *   klp_nr_sites counts the sites with functions.  The one exception: when
+ *   klp_ops could not be registered, the sites of that batch go even if
+ *   their addresses stay in the filter (ftrace never called klp_ops
+ *   there, and no new site gets a stub while the filter is stale).
+ * - klp_ops is registered while a site has functions, and unregistered
  *   before the filter loses its last address: an ops with an empty filter
  *   would trace every function.
  * - The handler disables preemption itself (it takes no ftrace recursion
  *   lock, see klp_ftrace_handler()) and may run where RCU is not watching.
  *   Unhashed sites are therefore freed only after klp_sync_handlers(), which
- *   schedules on every CPU.
+ *   schedules on every CPU (and a site with a stub only after an RCU-tasks
+ *   grace period too: see "Calls without the handler").
  * - Func stacks and klp_sites are modified only under klp_mutex.
  *
  * Calls without the handler: see "Calls without the handler" below.
@@ -66,18 +73,30 @@
 struct klp_site {
 	struct hlist_node hash;		/* in klp_sites, RCU protected */
 	unsigned long ip;		/* ftrace location */
-	struct list_head func_stack;	/* struct klp_func, newest first */
-	struct list_head batch;		/* on a batch's list of sites */
-	struct klp_stub *stub;		/* NULL: the handler trampoline */
-	unsigned long busy;		/* klp_busy_gen of a transition here */
+	union {
+		/* struct klp_func, newest first; empty: see "Invariants" */
+		struct list_head func_stack;
+		/* Once dead, after klp_sync_handlers(): klp_site_release() */
+		struct rcu_head rcu;
+	};
+	union {
+		struct klp_site *batch_next;	/* on a struct klp_batch */
+		struct llist_node reclaim;	/* klp_stubs_reclaimed */
+	};
+	unsigned long text;		/* its stub, 0: the handler trampoline */
+	unsigned long target;		/* where the stub's tail jumps, 0: nowhere */
+	unsigned int busy;		/* klp_busy_gen of a transition here */
+	bool direct;			/* the stub's head is the nop */
+	bool traced;			/* ip may be in klp_ops' filter */
+	bool dead;			/* unhashed, to be freed */
 };
 
 #define KLP_SITE_HASH_BITS	10
 
-struct klp_stub;
-
 static struct hlist_head klp_sites[1 << KLP_SITE_HASH_BITS];
 static unsigned int klp_nr_sites;
+/* Sites are many (one per patched function), and 72 bytes on 64 bits. */
+static struct kmem_cache *klp_site_cache;
 
 static void klp_ftrace_handler(unsigned long ip, unsigned long parent_ip,
 			       struct ftrace_ops *fops,
@@ -404,19 +423,21 @@ struct klp_func *klp_func_below(struct klp_func *func)
  * more of each site per transition that involves it, all through the same
  * text_poke_bp() as ftrace's own, so they add no new kind of hazard.
  *
- * A stub lives from before its address enters klp_ops' filter until after
- * it left it (ftrace asks for the site's trampoline whenever it writes or
- * checks the call, and the answer must not change meanwhile): stubs are
- * found by address in klp_stubs, apart from the sites.  When an address
- * cannot leave the filter (klp_filter_stale) its stub stays, in handler
- * mode, until klp_ftrace_resync() takes the address out; meanwhile a new
- * site at that address takes the stub over, and no new stub is made for
- * any site, since the filter may hold its address with the handler
- * trampoline as the call.  A stub is freed after klp_sync_handlers() (a
- * CPU running it with preemption disabled, in the idle loop too) and an
- * RCU-tasks grace period (a task preempted in it; under PREEMPT_NONE and
- * VOLUNTARY without CONFIG_TASKS_RCU, a plain grace period: no task is
- * preempted in kernel code there).
+ * A stub is part of its site (site->text: a slot in a page of stubs) and
+ * lives as long as the site, from before its address enters klp_ops'
+ * filter until after it left it (ftrace asks for the site's trampoline
+ * whenever it writes or checks the call, and the answer must not change
+ * meanwhile).  When an address cannot leave the filter (klp_filter_stale)
+ * its site stays hashed with an empty stack and its stub in handler mode
+ * until klp_ftrace_resync() takes the address out; meanwhile a new
+ * function at that address takes the site over, and no stub is made for
+ * any new site, since the filter may hold its address with the handler
+ * trampoline as the call.  The slot of a stub is freed after
+ * klp_sync_handlers() (a CPU running it with preemption disabled, in the
+ * idle loop too) and an RCU-tasks grace period (a task preempted in it;
+ * under PREEMPT_NONE and VOLUNTARY without CONFIG_TASKS_RCU, a plain grace
+ * period: no task is preempted in kernel code there), and the site with
+ * it.
  *
  * With CPU isolation (isolcpus=, nohz_full=) there are no stubs: their
  * code changes would send IPIs to isolated CPUs, and freeing them would
@@ -430,51 +451,30 @@ struct klp_func *klp_func_below(struct klp_func *func)
 struct klp_stub_page {
 	struct list_head node;		/* in klp_stub_pages, by address */
 	unsigned long text;		/* PAGE_SIZE of stub code */
-	struct klp_stub *stub[KLP_STUBS_PER_PAGE];	/* NULL: slot free */
 	/* Free slots whose head is not the jump to the handler any more. */
 	DECLARE_BITMAP(dirty, KLP_STUBS_PER_PAGE);
-};
-
-struct klp_stub {
-	struct hlist_node hash;		/* in klp_stubs, RCU protected */
-	unsigned long ip;		/* the site whose call reaches it */
-	unsigned long text;		/* its code */
-	unsigned long target;		/* where its tail jumps, 0: nowhere */
-	bool direct;			/* its head is the nop */
-	bool traced;			/* ip may be in klp_ops' filter */
-	bool dead;			/* released, freed after a grace period */
-	struct klp_stub_page *page;
-	unsigned int slot;
-	union {
-		struct list_head free;	/* on a batch's list, until released */
-		struct rcu_head rcu;
-		struct llist_node reclaim;
-	};
+	/*
+	 * The site of each slot, NULL: free.  Apart, as KLP_STUBS_PER_PAGE
+	 * pointers fill a kmalloc() size class on their own.
+	 */
+	struct klp_site **site;
 };
 
 static void *klp_handler_tramp;
 static bool klp_stubs_ok;
 static bool klp_direct = true;
-static DEFINE_HASHTABLE(klp_stubs, KLP_SITE_HASH_BITS);
 static LIST_HEAD(klp_stub_pages);
-/* Stubs past their grace periods; their slots are freed under klp_mutex. */
+/* Dead sites past their grace periods; freed under klp_mutex. */
 static LLIST_HEAD(klp_stubs_reclaimed);
 /*
  * Sites whose busy equals klp_busy_gen are involved in the transition
- * that runs, while klp_busy_active (klp_direct_mark_busy()).
+ * that runs, while klp_busy_active (klp_direct_mark_busy()).  Should the
+ * count wrap around onto the generation of a site left untouched since,
+ * that site takes the handler until the transition ends: slower, not
+ * wrong.
  */
-static unsigned long klp_busy_gen;
+static unsigned int klp_busy_gen;
 static bool klp_busy_active;
-
-static struct klp_stub *klp_stub_find(unsigned long ip)
-{
-	struct klp_stub *stub;
-
-	hash_for_each_possible_rcu_notrace(klp_stubs, stub, hash, ip)
-		if (stub->ip == ip)
-			return stub;
-	return NULL;
-}
 
 /*
  * ftrace_ops::site_trampoline of klp_ops: the stub of @ip, or 0 for the
@@ -484,30 +484,51 @@ static struct klp_stub *klp_stub_find(unsigned long ip)
 static unsigned long klp_site_trampoline(struct ftrace_ops *ops,
 					 unsigned long ip)
 {
-	struct klp_stub *stub;
+	struct klp_site *site;
 	unsigned long text;
 
 	rcu_read_lock_sched();
-	stub = klp_stub_find(ip);
-	text = stub ? stub->text : 0;
+	site = klp_site_find(ip);
+	text = site ? site->text : 0;
 	rcu_read_unlock_sched();
 	return text;
 }
 
-/* Free the slots of the stubs whose grace periods are over. */
+/* The page of stubs that holds @text, and the slot there. */
+static struct klp_stub_page *klp_stub_page_of(unsigned long text,
+					      unsigned int *slot)
+{
+	struct klp_stub_page *page;
+
+	list_for_each_entry(page, &klp_stub_pages, node) {
+		if (text - page->text < PAGE_SIZE) {
+			*slot = (text - page->text) / KLP_STUB_SIZE;
+			return page;
+		}
+	}
+	WARN_ON_ONCE(1);
+	return NULL;
+}
+
+/* Free the dead sites whose grace periods are over, and their slots. */
 static void klp_stubs_reclaim(void)
 {
-	struct klp_stub *stub, *tmp;
+	struct klp_site *site, *tmp;
+	struct klp_stub_page *page;
 	struct llist_node *list;
+	unsigned int slot;
 
 	lockdep_assert_held(&klp_mutex);
 	list = llist_del_all(&klp_stubs_reclaimed);
-	llist_for_each_entry_safe(stub, tmp, list, reclaim) {
-		/* Its head stayed as it was when its address left the filter. */
-		if (stub->direct)
-			__set_bit(stub->slot, stub->page->dirty);
-		stub->page->stub[stub->slot] = NULL;
-		kfree(stub);
+	llist_for_each_entry_safe(site, tmp, list, reclaim) {
+		page = klp_stub_page_of(site->text, &slot);
+		if (page) {
+			/* Its head stayed as it was when it died. */
+			if (site->direct)
+				__set_bit(slot, page->dirty);
+			page->site[slot] = NULL;
+		}
+		kmem_cache_free(klp_site_cache, site);
 	}
 }
 
@@ -535,6 +556,10 @@ static noinline struct klp_stub_page *klp_stub_page_new(void)
 	page = kzalloc(sizeof(*page), GFP_KERNEL);
 	if (!page)
 		return NULL;
+	page->site = kcalloc(KLP_STUBS_PER_PAGE, sizeof(*page->site),
+			     GFP_KERNEL);
+	if (!page->site)
+		goto free;
 	text = module_alloc(PAGE_SIZE);
 	if (!text)
 		goto free;
@@ -558,6 +583,7 @@ static noinline struct klp_stub_page *klp_stub_page_new(void)
 	list_add_tail(&page->node, &pos->node);
 	return page;
 free:
+	kfree(page->site);
 	kfree(page);
 	return NULL;
 }
@@ -570,7 +596,7 @@ static bool klp_stub_slot(struct klp_stub_page **pagep, unsigned int *slot)
 
 	list_for_each_entry(page, &klp_stub_pages, node)
 		for (i = 0; i < KLP_STUBS_PER_PAGE; i++)
-			if (!page->stub[i])
+			if (!page->site[i])
 				goto found;
 	page = klp_stub_page_new();
 	if (!page)
@@ -583,86 +609,92 @@ found:
 }
 
 /*
- * The stub of a new site at @ip: the one its address still has (it could
- * not leave the filter), or a new one in handler mode, or NULL when the
- * site makes do with the handler trampoline (no stubs, no memory, or the
- * filter may hold @ip: see above).  Not inlined: test-fault-inject.sh
- * knows its allocations, which may fail, by its name.
+ * Give @site, new and not hashed yet, a stub in handler mode, or leave it
+ * with the handler trampoline (no stubs, no memory, or the filter may hold
+ * its address with the handler trampoline as the call: see above).  Not
+ * inlined: test-fault-inject.sh knows the allocations under it, which may
+ * fail, by its name.
  */
-static noinline struct klp_stub *klp_stub_get(unsigned long ip)
+static noinline void klp_stub_get(struct klp_site *site)
 {
+	struct klp_stub_page *page;
 	u8 code[KLP_STUB_SIZE];
-	struct klp_stub *stub;
+	unsigned int slot;
+	unsigned long text;
 
 	lockdep_assert_held(&klp_mutex);
 
-	stub = klp_stub_find(ip);
-	if (stub || !klp_stubs_ok || klp_filter_stale)
-		return stub;
+	if (!klp_stubs_ok || klp_filter_stale)
+		return;
 
 	klp_stubs_reclaim();
-	stub = kzalloc(sizeof(*stub), GFP_KERNEL);
-	if (!stub)
-		return NULL;
-	if (!klp_stub_slot(&stub->page, &stub->slot))
-		goto free;
-	stub->ip = ip;
-	stub->text = stub->page->text + stub->slot * KLP_STUB_SIZE;
+	if (!klp_stub_slot(&page, &slot))
+		return;
+	text = page->text + slot * KLP_STUB_SIZE;
 	/*
-	 * A slot that was direct when its last stub went gets its code back
+	 * A slot that was direct when its last site died gets its code back
 	 * (it runs nowhere: its grace periods are over); the others lead to
 	 * the handler already, and their tail is rewritten before the head
 	 * ever lets a call reach it.
 	 */
-	if (test_bit(stub->slot, stub->page->dirty)) {
-		if (!klp_arch_stub_init(code, stub->text,
+	if (test_bit(slot, page->dirty)) {
+		if (!klp_arch_stub_init(code, text,
 					(unsigned long)klp_handler_tramp))
-			goto free;
-		text_poke_copy((void *)stub->text, code, KLP_STUB_SIZE);
-		__clear_bit(stub->slot, stub->page->dirty);
+			return;
+		text_poke_copy((void *)text, code, KLP_STUB_SIZE);
+		__clear_bit(slot, page->dirty);
 	}
-	stub->page->stub[stub->slot] = stub;
-	hash_add_rcu(klp_stubs, &stub->hash, ip);
-	return stub;
-free:
-	kfree(stub);
-	return NULL;
+	page->site[slot] = site;
+	site->text = text;
 }
 
+static void klp_stubs_reclaim_fn(struct work_struct *work)
+{
+	mutex_lock(&klp_mutex);
+	klp_stubs_reclaim();
+	mutex_unlock(&klp_mutex);
+}
+
+static DECLARE_WORK(klp_stubs_reclaim_work, klp_stubs_reclaim_fn);
+
+/*
+ * The grace periods of a dead site with a stub are over: its slot and its
+ * memory go back at once, from a work item on a housekeeping CPU (the
+ * slot needs klp_mutex), or at the next klp_stub_get() if that comes
+ * first.
+ */
 static void klp_stub_reclaim_rcu(struct rcu_head *rcu)
 {
-	struct klp_stub *stub = container_of(rcu, struct klp_stub, rcu);
+	struct klp_site *site = container_of(rcu, struct klp_site, rcu);
 
-	llist_add(&stub->reclaim, &klp_stubs_reclaimed);
+	if (llist_add(&site->reclaim, &klp_stubs_reclaimed))
+		queue_work(system_unbound_wq, &klp_stubs_reclaim_work);
 }
 
 /*
- * Take the stub of @ip, whose address left the filter and which no site
- * has, out of klp_stubs, onto @list, for klp_stubs_release().
+ * Take @site, whose address left the filter (or never entered it) and
+ * whose stack is empty, out of klp_sites, to be freed by
+ * klp_batch_free_sites().
  */
-static void klp_stub_unhash(unsigned long ip, struct list_head *list)
+static void klp_site_unhash(struct klp_site *site)
 {
-	struct klp_stub *stub = klp_stub_find(ip);
-
-	if (!stub || WARN_ON_ONCE(klp_site_find(ip)))
-		return;
-	hash_del_rcu(&stub->hash);
-	stub->dead = true;
-	list_add_tail(&stub->free, list);
+	WARN_ON_ONCE(!list_empty(&site->func_stack));
+	hlist_del_rcu(&site->hash);
+	site->dead = true;
 }
 
 /*
- * Free the stubs on @list once no CPU and no task can be inside one.
- * Context: klp_mutex held, after klp_sync_handlers().
+ * Free a dead site once no CPU and no task can be inside its stub.
+ * Context: klp_mutex held, after klp_sync_handlers(), so no handler and
+ * no ftrace lookup still looks at @site: its func_stack may give way to
+ * the rcu_head.
  */
-static void klp_stubs_release(struct list_head *list)
+static void klp_site_release(struct klp_site *site)
 {
-	struct klp_stub *stub, *tmp;
-
-	list_for_each_entry_safe(stub, tmp, list, free) {
-		list_del(&stub->free);
-		call_rcu_tasks(&stub->rcu, klp_stub_reclaim_rcu);
-	}
+	if (site->text)
+		call_rcu_tasks(&site->rcu, klp_stub_reclaim_rcu);
+	else
+		kmem_cache_free(klp_site_cache, site);
 }
 
 static bool klp_direct_possible(void)
@@ -733,42 +765,42 @@ void klp_direct_clear_busy(void)
 	WRITE_ONCE(klp_busy_active, false);
 }
 
-/* Where @stub should lead now: a replacement, or 0 for the handler. */
-static unsigned long klp_stub_want(struct klp_stub *stub)
+/* Where @site's stub should lead now: a replacement, or 0 for the handler. */
+static unsigned long klp_stub_want(struct klp_site *site)
 {
-	struct klp_site *site = klp_site_find(stub->ip);
 	struct klp_func *top;
 
-	if (!site || !klp_direct_possible() || klp_site_busy(site))
+	if (!klp_direct_possible() || klp_site_busy(site))
 		return 0;
 	top = klp_site_settled(site);
 	return top ? (unsigned long)top->new_func : 0;
 }
 
-/* Queue @insn for @stub's head (offset 0) or tail (KLP_STUB_TAIL). */
-static void klp_stub_queue(struct klp_stub *stub, unsigned int off,
+/* Queue @insn for @site's stub's head (offset 0) or tail (KLP_STUB_TAIL). */
+static void klp_stub_queue(struct klp_site *site, unsigned int off,
 			   const u8 insn[JMP32_INSN_SIZE])
 {
-	text_poke_queue((void *)stub->text + off, insn, JMP32_INSN_SIZE, NULL);
+	text_poke_queue((void *)site->text + off, insn, JMP32_INSN_SIZE, NULL);
 }
 
 /*
- * Call @fn with every live stub, in address order, and with where it
- * should lead now (klp_stub_want()); return how many it rewrote.
+ * Call @fn with every live site that has a stub, in the stubs' address
+ * order, and with where the stub should lead now (klp_stub_want()); return
+ * how many it rewrote.
  */
-static unsigned int klp_stubs_pass(bool (*fn)(struct klp_stub *stub,
+static unsigned int klp_stubs_pass(bool (*fn)(struct klp_site *site,
 					      unsigned long want, void *arg),
 				   void *arg)
 {
 	struct klp_stub_page *page;
-	struct klp_stub *stub;
+	struct klp_site *site;
 	unsigned int i, nr = 0;
 
 	list_for_each_entry(page, &klp_stub_pages, node) {
 		for (i = 0; i < KLP_STUBS_PER_PAGE; i++) {
-			stub = page->stub[i];
-			if (stub && !stub->dead &&
-			    fn(stub, klp_stub_want(stub), arg))
+			site = page->site[i];
+			if (site && !site->dead &&
+			    fn(site, klp_stub_want(site), arg))
 				nr++;
 		}
 	}
@@ -780,19 +812,19 @@ static unsigned int klp_stubs_pass(bool (*fn)(struct klp_stub *stub,
  * the jump to the handler.  *@retarget counts those that are to go
  * straight to another target.
  */
-static bool klp_stub_leave(struct klp_stub *stub, unsigned long want,
+static bool klp_stub_leave(struct klp_site *site, unsigned long want,
 			   void *retarget)
 {
 	u8 insn[JMP32_INSN_SIZE];
 
-	if (!stub->direct || want == stub->target)
+	if (!site->direct || want == site->target)
 		return false;
 	if (want)
 		(*(unsigned int *)retarget)++;
-	klp_arch_stub_head(insn, stub->text, (unsigned long)klp_handler_tramp,
+	klp_arch_stub_head(insn, site->text, (unsigned long)klp_handler_tramp,
 			   false);
-	klp_stub_queue(stub, 0, insn);
-	WRITE_ONCE(stub->direct, false);
+	klp_stub_queue(site, 0, insn);
+	WRITE_ONCE(site->direct, false);
 	return true;
 }
 
@@ -803,31 +835,31 @@ static bool klp_stub_leave(struct klp_stub *stub, unsigned long want,
  * a stub's nop must never take effect before its jump (a CPU could go on
  * to the old target).
  */
-static bool klp_stub_aim(struct klp_stub *stub, unsigned long want,
+static bool klp_stub_aim(struct klp_site *site, unsigned long want,
 			 void *unused)
 {
 	u8 insn[JMP32_INSN_SIZE];
 
-	if (stub->direct || !want || want == stub->target ||
-	    !klp_arch_stub_tail(insn, stub->text, want))
+	if (site->direct || !want || want == site->target ||
+	    !klp_arch_stub_tail(insn, site->text, want))
 		return false;
-	klp_stub_queue(stub, KLP_STUB_TAIL, insn);
-	stub->target = want;
+	klp_stub_queue(site, KLP_STUB_TAIL, insn);
+	site->target = want;
 	return true;
 }
 
 /* Pass 3: such a stub gets the nop (a tail out of reach keeps the jump). */
-static bool klp_stub_enter(struct klp_stub *stub, unsigned long want,
+static bool klp_stub_enter(struct klp_site *site, unsigned long want,
 			   void *unused)
 {
 	u8 insn[JMP32_INSN_SIZE];
 
-	if (stub->direct || !want || want != stub->target)
+	if (site->direct || !want || want != site->target)
 		return false;
-	klp_arch_stub_head(insn, stub->text, (unsigned long)klp_handler_tramp,
+	klp_arch_stub_head(insn, site->text, (unsigned long)klp_handler_tramp,
 			   true);
-	klp_stub_queue(stub, 0, insn);
-	WRITE_ONCE(stub->direct, true);
+	klp_stub_queue(site, 0, insn);
+	WRITE_ONCE(site->direct, true);
 	return true;
 }
 
@@ -879,51 +911,55 @@ static void klp_site_poke(unsigned long ip, const u8 insn[JMP32_INSN_SIZE])
 }
 
 /*
- * Whether the site of @stub holds @insn: a read of kernel text under
+ * Whether @site holds @insn: a read of kernel text under
  * text_mutex, which every writer of live text holds (text_poke_bp() and
  * ftrace's updates included; only the text of a module not live yet is
  * written without it), so the five bytes cannot change meanwhile.
  */
-static bool klp_site_holds(struct klp_stub *stub, const u8 insn[JMP32_INSN_SIZE])
+static bool klp_site_holds(struct klp_site *site, const u8 insn[JMP32_INSN_SIZE])
 {
 	u8 cur[JMP32_INSN_SIZE];
 
 	lockdep_assert_held(&text_mutex);
-	return !copy_from_kernel_nofault(cur, (void *)stub->ip, sizeof(cur)) &&
+	return !copy_from_kernel_nofault(cur, (void *)site->ip, sizeof(cur)) &&
 	       !memcmp(cur, insn, sizeof(cur));
 }
 
 /*
- * The two instructions of @stub's site: @call, the call of the stub as
- * ftrace writes it, and @jmp, the jump to @target that stands in for it
- * (klp_site_jump()).  False when there is no target or either is out of
- * reach.
+ * The two instructions of @site, which has a stub: @call, the call of the
+ * stub as ftrace writes it, and @jmp, the jump to @target that stands in
+ * for it (klp_site_jump()).  False when there is no target or either is
+ * out of reach.
  */
-static bool klp_site_insns(struct klp_stub *stub, unsigned long target,
+static bool klp_site_insns(struct klp_site *site, unsigned long target,
 			   u8 call[CALL_INSN_SIZE], u8 jmp[JMP32_INSN_SIZE])
 {
-	return target && klp_arch_site_call(call, stub->ip, stub->text) &&
-	       klp_arch_site_jump(jmp, stub->ip, target);
+	return target && klp_arch_site_call(call, site->ip, site->text) &&
+	       klp_arch_site_jump(jmp, site->ip, target);
 }
 
 /*
  * Pass 0: a site that jumps straight to a target its stub does not keep
- * gets the call of its stub back, as ftrace wrote it.  A stub without a
- * site (its address could not leave the filter) is left alone: its site
- * went with a transition, which took the jump away when it was prepared,
- * or with its module (klp_module_going()), whose text may be freed and
- * reused by now.
+ * gets the call of its stub back, as ftrace wrote it.  A site without
+ * functions (its address could not leave the filter) lost them with a
+ * transition, which took the jump away when it was prepared, or with
+ * their module (klp_module_going()): while ftrace still has a record of
+ * the address the module's text is there, and ftrace may check the call
+ * at any time (pass 1 takes away the alias it would accept), so the call
+ * goes back; once the record went, the text may be freed and reused, and
+ * the site is left alone.
  */
-static bool klp_site_unjump(struct klp_stub *stub, unsigned long want,
+static bool klp_site_unjump(struct klp_site *site, unsigned long want,
 			    void *unused)
 {
 	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
 
-	if (want == stub->target || !klp_site_find(stub->ip) ||
-	    !klp_site_insns(stub, stub->target, call, jmp) ||
-	    !klp_site_holds(stub, jmp))
+	if (want == site->target ||
+	    (list_empty(&site->func_stack) && !ftrace_location(site->ip)) ||
+	    !klp_site_insns(site, site->target, call, jmp) ||
+	    !klp_site_holds(site, jmp))
 		return false;
-	klp_site_poke(stub->ip, call);
+	klp_site_poke(site->ip, call);
 	return true;
 }
 
@@ -931,21 +967,21 @@ static bool klp_site_unjump(struct klp_stub *stub, unsigned long want,
  * Pass 4: the site of a direct stub, where ftrace calls the stub (klp_ops
  * alone traces it), jumps straight to the stub's target instead.
  */
-static bool klp_site_jump(struct klp_stub *stub, unsigned long want,
+static bool klp_site_jump(struct klp_site *site, unsigned long want,
 			  void *unused)
 {
 	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
 
-	if (!stub->direct || want != stub->target ||
-	    !klp_site_insns(stub, want, call, jmp) ||
-	    !klp_site_holds(stub, call))
+	if (!site->direct || want != site->target ||
+	    !klp_site_insns(site, want, call, jmp) ||
+	    !klp_site_holds(site, call))
 		return false;
-	klp_site_poke(stub->ip, jmp);
+	klp_site_poke(site->ip, jmp);
 	return true;
 }
 
 /* Run a pass over the sites (0 or 4) as batches of text_poke_queue(). */
-static void klp_sites_pass(bool (*fn)(struct klp_stub *stub,
+static void klp_sites_pass(bool (*fn)(struct klp_site *site,
 				      unsigned long want, void *arg))
 {
 	if (klp_stubs_pass(fn, NULL)) {
@@ -975,13 +1011,13 @@ bool ftrace_site_alias(unsigned long ip, const char *expected,
 		       const char *cur)
 {
 	u8 call[CALL_INSN_SIZE], jmp[JMP32_INSN_SIZE];
-	struct klp_stub *stub;
+	struct klp_site *site;
 	bool alias = false;
 
 	rcu_read_lock_sched();
-	stub = klp_stub_find(ip);
-	if (stub && READ_ONCE(stub->direct) &&
-	    klp_site_insns(stub, READ_ONCE(stub->target), call, jmp))
+	site = klp_site_find(ip);
+	if (site && site->text && READ_ONCE(site->direct) &&
+	    klp_site_insns(site, READ_ONCE(site->target), call, jmp))
 		alias = !memcmp(expected, call, sizeof(call)) &&
 			!memcmp(cur, jmp, sizeof(jmp));
 	rcu_read_unlock_sched();
@@ -1039,9 +1075,9 @@ bool klp_func_stub_range(struct klp_func *func, struct klp_range *range)
 	lockdep_assert_held(&klp_mutex);
 
 	site = klp_site_find(klp_func_ip(func));
-	if (!site || !site->stub)
+	if (!site || !site->text)
 		return false;
-	range->start = site->stub->text;
+	range->start = site->text;
 	range->end = range->start + KLP_STUB_SIZE;
 	range->name = func->old_name;
 	return true;
@@ -1055,8 +1091,9 @@ bool klp_func_stub_range(struct klp_func *func, struct klp_range *range)
 static const char *klp_site_call_mode(struct klp_site *site,
 				      struct klp_func *top)
 {
-	struct klp_stub *stub = READ_ONCE(site->stub);
 	unsigned long target;
+
+	static_assert(sizeof("handler no-trampoline") - 1 == KLP_CALL_MODE_MAX);
 
 	if (!klp_handler_tramp)
 		return "handler no-trampoline";
@@ -1066,7 +1103,7 @@ static const char *klp_site_call_mode(struct klp_site *site,
 		return "handler transition";
 	if (!READ_ONCE(klp_direct))
 		return "handler off";
-	if (!stub)
+	if (!site->text)
 		return "handler no-stub";
 	target = klp_arch_site_target(site->ip);
 	if (target <= 1)
@@ -1074,9 +1111,9 @@ static const char *klp_site_call_mode(struct klp_site *site,
 	/* The site jumps straight there (klp_site_jump()). */
 	if (target == (unsigned long)top->new_func)
 		return "direct";
-	if (target != stub->text)
+	if (target != site->text)
 		return "handler shared";
-	if (!READ_ONCE(stub->direct))
+	if (!READ_ONCE(site->direct))
 		return "handler settling";
 	return "direct stub";
 }
@@ -1085,7 +1122,8 @@ static const char *klp_site_call_mode(struct klp_site *site,
  * klp_func_call_mode() - how calls of a patched function are served now
  * @func: a function of a registered patch
  *
- * For the "call" file of the function's sysfs directory:
+ * For the function's line of the "calls" file of its object's sysfs
+ * directory:
  *  - "direct": the site jumps straight to @func's replacement (see "Calls
  *    without the handler" above);
  *  - "direct stub": the site calls its stub, which jumps to the
@@ -1105,9 +1143,10 @@ static const char *klp_site_call_mode(struct klp_site *site,
  *  - "unpatched": @func is not on its function's stack (its object is not
  *    loaded, or the patch is not enabled).
  *
- * Context: any task context.  A snapshot taken without klp_mutex: function
- * directories are removed under it, and a reader waiting for it there
- * would deadlock with their removal.
+ * Context: any task context.  The "calls" file holds klp_mutex, which keeps
+ * @func and its site from going; without it the answer is a snapshot
+ * taken with preemption disabled, which keeps the site from being freed
+ * (klp_sync_handlers()).
  *
  * Return: one of the strings above.
  */
@@ -1174,7 +1213,8 @@ static bool __init klp_cpus_isolated(void)
 }
 
 /*
- * klp_direct_init() - make klp_ops' handler trampoline, and its stubs
+ * klp_direct_init() - make the cache of sites, klp_ops' handler trampoline
+ * and its stubs
  *
  * Called once at boot, before klp_ops can be registered.  On failure klp_ops
  * keeps the trampoline ftrace makes for it, and there are no stubs.  The
@@ -1190,6 +1230,8 @@ void __init klp_direct_init(void)
 
 	BUILD_BUG_ON(KLP_TRAMP_MAX > PAGE_SIZE);
 	BUILD_BUG_ON(PAGE_SIZE % KLP_STUB_SIZE);
+
+	klp_site_cache = KMEM_CACHE(klp_site, SLAB_PANIC);
 
 	mem = module_alloc(PAGE_SIZE);
 	if (!mem)
@@ -1217,12 +1259,12 @@ fail:
 }
 
 /*
- * A set of sites whose addresses enter or leave klp_ops' filter together.
- * Sites that leave stay on @sites until they can be freed.
+ * A set of sites whose addresses enter or leave klp_ops' filter together,
+ * on a list through klp_site::batch_next.  Sites that leave stay on it
+ * until they can be freed.
  */
 struct klp_batch {
-	struct list_head sites;
-	struct list_head stubs;		/* stubs whose address left the filter */
+	struct klp_site *sites;
 	unsigned long *ips;
 	unsigned int nr;
 	unsigned int max;
@@ -1240,33 +1282,38 @@ static unsigned long klp_unpatch_ips[KLP_UNPATCH_CHUNK];
 
 static void klp_batch_add(struct klp_batch *batch, struct klp_site *site)
 {
-	list_add_tail(&site->batch, &batch->sites);
+	site->batch_next = batch->sites;
+	batch->sites = site;
 	batch->ips[batch->nr++] = site->ip;
 }
 
 static void klp_batch_init(struct klp_batch *batch)
 {
-	INIT_LIST_HEAD(&batch->sites);
-	INIT_LIST_HEAD(&batch->stubs);
+	batch->sites = NULL;
 	batch->nr = 0;
 }
 
 /*
- * Free the sites and stubs of @batch once no handler can still be looking
- * at them (the stubs once no task can be inside one either).
+ * Free the dead sites of @batch once no handler can still be looking at
+ * them (those with a stub once no task can be inside it either).  The
+ * others stay hashed, without functions: their addresses may still be in
+ * the filter (klp_filter_stale).
  */
 static void klp_batch_free_sites(struct klp_batch *batch)
 {
-	struct klp_site *site, *tmp;
+	struct klp_site *site, *next;
+	bool dead = false;
 
-	if (list_empty(&batch->sites) && list_empty(&batch->stubs))
-		return;
-
-	klp_sync_handlers();
-	list_for_each_entry_safe(site, tmp, &batch->sites, batch)
-		kfree(site);
-	INIT_LIST_HEAD(&batch->sites);
-	klp_stubs_release(&batch->stubs);
+	for (site = batch->sites; site; site = site->batch_next)
+		dead |= site->dead;
+	if (dead)
+		klp_sync_handlers();
+	for (site = batch->sites; site; site = next) {
+		next = site->batch_next;
+		if (site->dead)
+			klp_site_release(site);
+	}
+	batch->sites = NULL;
 }
 
 /* The stubs of @batch's sites are now called by ftrace, or may be. */
@@ -1274,9 +1321,8 @@ static void klp_batch_traced(struct klp_batch *batch)
 {
 	struct klp_site *site;
 
-	list_for_each_entry(site, &batch->sites, batch)
-		if (site->stub)
-			site->stub->traced = true;
+	for (site = batch->sites; site; site = site->batch_next)
+		site->traced = true;
 }
 
 /* ... or are not, and never were. */
@@ -1284,9 +1330,8 @@ static void klp_batch_untraced(struct klp_batch *batch)
 {
 	struct klp_site *site;
 
-	list_for_each_entry(site, &batch->sites, batch)
-		if (site->stub)
-			site->stub->traced = false;
+	for (site = batch->sites; site; site = site->batch_next)
+		site->traced = false;
 }
 
 /*
@@ -1327,12 +1372,14 @@ static int klp_ftrace_add(struct klp_batch *batch, const char **step)
 }
 
 /*
- * Stop tracing the addresses collected in @batch, whose sites are already
- * unhashed.  When no site is left the ops is unregistered first, so that it
- * never runs with an empty filter.
+ * Stop tracing the addresses collected in @batch, whose sites have no
+ * functions any more, and unhash those sites.  When no site is left with
+ * functions the ops is unregistered first, so that it never runs with an
+ * empty filter.
  */
 static void klp_ftrace_remove(struct klp_batch *batch)
 {
+	struct klp_site *site;
 	unsigned int i;
 	int ret;
 
@@ -1345,38 +1392,49 @@ static void klp_ftrace_remove(struct klp_batch *batch)
 	}
 	ret = klp_ftrace_filter(batch->ips, batch->nr, 1, 0);
 	if (ret) {
-		/* Their stubs stay, for as long as ftrace may call them. */
+		/* Their sites stay, for as long as ftrace may call them. */
 		pr_warn("failed to remove %u address%s from the ftrace filter (%d)\n",
 			batch->nr, batch->nr == 1 ? "" : "es", ret);
 		klp_filter_stale = true;
 	} else {
-		for (i = 0; i < batch->nr; i++)
-			klp_stub_unhash(batch->ips[i], &batch->stubs);
+		for (i = 0; i < batch->nr; i++) {
+			site = klp_site_find(batch->ips[i]);
+			if (!WARN_ON_ONCE(!site))
+				klp_site_unhash(site);
+		}
 	}
 	batch->nr = 0;
 }
 
 /*
- * Free the stubs that stayed after a failed removal from the filter: the
- * filter holds exactly the sites' addresses again.
+ * Free the sites without functions that stayed after a failed removal
+ * from the filter: the filter holds exactly the addresses of the sites
+ * with functions again.
  */
-static void klp_release_orphan_stubs(void)
+static void klp_release_orphan_sites(void)
 {
-	struct klp_stub *stub;
+	struct klp_site *site;
 	struct hlist_node *tmp;
 	struct klp_batch batch;
 	unsigned int bkt;
 
 	klp_batch_init(&batch);
-	hash_for_each_safe(klp_stubs, bkt, tmp, stub, hash)
-		if (!klp_site_find(stub->ip))
-			klp_stub_unhash(stub->ip, &batch.stubs);
+	for (bkt = 0; bkt < ARRAY_SIZE(klp_sites); bkt++) {
+		hlist_for_each_entry_safe(site, tmp, &klp_sites[bkt], hash) {
+			if (!list_empty(&site->func_stack))
+				continue;
+			klp_site_unhash(site);
+			site->batch_next = batch.sites;
+			batch.sites = site;
+		}
+	}
 	klp_batch_free_sites(&batch);
 }
 
 /*
- * After a failed removal, make the filter hold exactly the sites' addresses
- * again.  Failing once more leaves it as it was, for the next try.
+ * After a failed removal, make the filter hold exactly the addresses of
+ * the sites with functions again.  Failing once more leaves it as it was,
+ * for the next try.
  */
 static void klp_ftrace_resync(void)
 {
@@ -1392,14 +1450,15 @@ static void klp_ftrace_resync(void)
 	if (ips) {
 		for (i = 0; i < ARRAY_SIZE(klp_sites); i++)
 			hlist_for_each_entry(site, &klp_sites[i], hash)
-				ips[nr++] = site->ip;
+				if (!list_empty(&site->func_stack))
+					ips[nr++] = site->ip;
 		/* Replaces the whole filter; empty only while unregistered. */
 		ret = klp_ftrace_filter(ips, nr, 0, 1);
 		kfree(ips);
 	}
 	if (!ret) {
 		klp_filter_stale = false;
-		klp_release_orphan_stubs();
+		klp_release_orphan_sites();
 		return;
 	}
 	pr_warn("failed to reset the ftrace filter (%d): addresses of unpatched functions stay traced until the next patch operation\n",
@@ -1471,7 +1530,7 @@ static void klp_pop_func(struct klp_func *func, struct klp_batch *batch)
 	if (!list_empty(&site->func_stack))
 		return;
 
-	hlist_del_rcu(&site->hash);
+	/* Hashed until its address left the filter: klp_ftrace_remove(). */
 	klp_nr_sites--;
 	if (batch->nr == batch->max)
 		klp_ftrace_remove(batch);
@@ -1495,13 +1554,17 @@ static int klp_push_func(struct klp_func *func, struct klp_batch *batch)
 
 	site = klp_site_find(ip);
 	if (!site) {
-		site = kzalloc(sizeof(*site), GFP_KERNEL);
+		site = kmem_cache_zalloc(klp_site_cache, GFP_KERNEL);
 		if (!site)
 			return -ENOMEM;
 		site->ip = ip;
 		INIT_LIST_HEAD(&site->func_stack);
-		site->stub = klp_stub_get(ip);
+		klp_stub_get(site);
+		/* Publishes the stub for klp_site_trampoline(). */
 		hlist_add_head_rcu(&site->hash, klp_site_bucket(ip));
+	}
+	/* New, or left without functions in the filter: see klp_ftrace_add(). */
+	if (list_empty(&site->func_stack)) {
 		klp_nr_sites++;
 		klp_batch_add(batch, site);
 	}
@@ -1529,11 +1592,12 @@ static void klp_unpatch_batch_init(struct klp_batch *batch)
 	batch->max = ARRAY_SIZE(klp_unpatch_ips);
 }
 
+/* Before klp_ftrace_resync(), which may free the batch's sites that stay. */
 static void klp_unpatch_batch_finish(struct klp_batch *batch)
 {
 	klp_ftrace_remove(batch);
-	klp_ftrace_resync();
 	klp_batch_free_sites(batch);
+	klp_ftrace_resync();
 }
 
 /* Pop the functions of @obj, or only its nops when @nops_only. */
@@ -1551,9 +1615,10 @@ static void klp_pop_object(struct klp_object *obj, bool nops_only,
 }
 
 /*
- * Undo a failed klp_redirect_object().  Only the sites it created (those on
- * @batch) can become empty, and their addresses never stayed in the filter,
- * so they are just unhashed and freed.
+ * Undo a failed klp_redirect_object().  Only the sites it gave functions
+ * (those on @batch) can become empty.  Their addresses left the filter,
+ * or never entered it, unless it is stale: those that may still be there
+ * (traced) stay hashed without functions, the others are freed.
  */
 static void klp_patch_object_undo(struct klp_object *obj,
 				  struct klp_batch *batch)
@@ -1568,13 +1633,10 @@ static void klp_patch_object_undo(struct klp_object *obj,
 		WRITE_ONCE(func->patched, false);
 	}
 
-	list_for_each_entry(site, &batch->sites, batch) {
-		WARN_ON(!list_empty(&site->func_stack));
-		hlist_del_rcu(&site->hash);
+	for (site = batch->sites; site; site = site->batch_next) {
 		klp_nr_sites--;
-		/* A stub the address kept from before stays with it. */
-		if (site->stub && !site->stub->traced)
-			klp_stub_unhash(site->ip, &batch->stubs);
+		if (!site->traced)
+			klp_site_unhash(site);
 	}
 	klp_batch_free_sites(batch);
 }

@@ -141,6 +141,35 @@ klp_read() {
 	return 0
 } 2> /dev/null
 
+# klp_call_mode FILE:FUNC: the mode that an object's "calls" file FILE
+# (this implementation; lines "<mode, padded> <function,sympos>") gives for
+# FUNC, into REPLY; false when FILE cannot be read or has no line for FUNC.
+klp_call_mode() {
+	local file=${1%:*} func=${1##*:} line mode
+	klp_read "$file" || return 1
+	while IFS= read -r line; do
+		if [[ ${line##* } == "$func" ]]; then
+			mode=${line% *}
+			REPLY=${mode%"${mode##*[! ]}"}
+			return 0
+		fi
+	done <<< "$REPLY"
+	REPLY=""
+	return 1
+}
+
+# klp_calls_line MODE FUNC: a line of a calls file, as the kernel pads it.
+klp_calls_line() {
+	printf '%-21s %s' "$1" "$2"
+}
+
+# check_call FILE:FUNC EXPECTED: FUNC's line of the calls file FILE gives
+# the mode EXPECTED.
+check_call() {
+	klp_call_mode "$1" || die "no line for ${1##*:} in ${1%:*}"
+	check_eq "calls of ${1##*:} (${1%:*})" "$2" "$REPLY"
+}
+
 # klp_file_is FILE TEXT: true when FILE reads TEXT (klp_read).
 klp_file_is() {
 	klp_read "$1" && [[ $REPLY == "$2" ]]

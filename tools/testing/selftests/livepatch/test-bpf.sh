@@ -18,7 +18,7 @@
 #    told the trampoline nothing there, and the fexit trampoline went on
 #    calling the old body, bypassing the patch:
 #    harness/patches/ftrace-ipmodify-share.patch).
-# This implementation's call file of the function reads "handler shared"
+# This implementation's calls file gives the function "handler shared"
 # while the programs are attached, and what it read before once they are
 # gone ("direct stub" for "direct": ftrace puts the call of the site's
 # stub back where the site jumped to the replacement).
@@ -103,19 +103,20 @@ check_seen() {
 		"entries=$((e + n)) exits=$((x + n)) ret=0" "$COUNTS"
 }
 
-# call_state: what the patched function's call file says (this
-# implementation: how calls reach the replacement); "" without one.
-CALL=$KLP_SYSFS/$P/vmlinux/cmdline_proc_show,1/call
+# call_state: what the patched function's line of its object's calls file
+# says (this implementation: how calls reach the replacement); "" without
+# one.
+CALLS=$KLP_SYSFS/$P/vmlinux/calls
 call_state() {
-	klp_read "$CALL" && echo "$REPLY"
+	klp_call_mode "$CALLS:cmdline_proc_show,1" && echo "$REPLY"
 }
 
-# check_call TEXT: the call file reads TEXT; stock has no call file.
-check_call() {
-	if [[ -e $CALL ]]; then
-		check_file "$CALL" "$1"
+# check_call_state TEXT: the calls file gives TEXT; stock has no calls file.
+check_call_state() {
+	if [[ -e $CALLS ]]; then
+		check_call "$CALLS:cmdline_proc_show,1" "$1"
 	else
-		klp_lacks_part "no call file $CALL"
+		klp_lacks_part "no calls file $CALLS"
 	fi
 }
 
@@ -149,12 +150,12 @@ load_lp "$P"
 check_file /proc/cmdline "$PATCHED"
 call_before=$(call_state)
 bpf_attach
-check_call "handler shared"
+check_call_state "handler shared"
 check_seen 3 "$PATCHED"
 bpf_detach
 # ftrace writes the call of the stub back where the site jumped before.
 [[ $call_before == direct ]] && call_before="direct stub"
-check_call "$call_before"
+check_call_state "$call_before"
 check_seen 0 "$PATCHED"
 bpf_detach all
 disable_lp "$P"

@@ -15,8 +15,8 @@
 #    the site through its list of ops, so the handler serves every call
 #    (and the tracer or the kprobe sees each one) for as long as they stay;
 #  - the patch disabled: the original text, and no handler call.
-# Each step also reads the function's "call" file, which says how its calls
-# are served now ("direct": the site jumps to the replacement; "direct
+# Each step also reads the function's line of its object's "calls" file,
+# which says how its calls are served now ("direct": the site jumps to the replacement; "direct
 # stub": the site calls its stub, as after a tracer or a kprobe left it,
 # until the next patch operation; "handler <why>"; "superseded"), and two
 # more steps check the reasons that need two patches: a newer patch on top
@@ -38,10 +38,11 @@ T=test_klp_target
 H=test_klp_holdpatch
 HC=test_klp_holdcmd
 OLD=cmdline_proc_show
-CALL=$KLP_SYSFS/$P/vmlinux/$OLD,1/call
-CALL2=$KLP_SYSFS/$P2/vmlinux/$OLD,1/call
-CALL_H=$KLP_SYSFS/$H/$T/test_klp_target_hold,1/call
-CALL_HC=$KLP_SYSFS/$HC/vmlinux/$OLD,1/call
+CALLS=$KLP_SYSFS/$P/vmlinux/calls
+CALL=$CALLS:$OLD,1
+CALL2=$KLP_SYSFS/$P2/vmlinux/calls:$OLD,1
+CALL_H=$KLP_SYSFS/$H/$T/calls:test_klp_target_hold,1
+CALL_HC=$KLP_SYSFS/$HC/vmlinux/calls:$OLD,1
 HOLD_OUT=""
 KP_OLD=klp_test_old
 DIRECT=/sys/module/livepatch/parameters/direct
@@ -115,58 +116,59 @@ echo 1 > "$EVENT/enable" || die "cannot enable livepatch:klp_handler"
 # ---------------------------------------------------------------------------
 start_test "a settled patch is called without the handler"
 load_lp "$P"
-check_mode "$CALL" 444
-check_file "$CALL" direct
+check_mode "$CALLS" 444
+check_file "$CALLS" "$(klp_calls_line direct "$OLD,1")"
+[[ -e $KLP_SYSFS/$P/vmlinux/$OLD,1/call ]] && die "a call file per function is back"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, patch settled" 0 "$REPLY"
 echo 0 > "$DIRECT" || die "cannot write 0 to $DIRECT"
 check_file "$DIRECT" N
-check_file "$CALL" "handler off"
+check_call "$CALL" "handler off"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, livepatch.direct=0" "$N" "$REPLY"
 echo 1 > "$DIRECT" || die "cannot write 1 to $DIRECT"
-check_file "$CALL" direct
+check_call "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, livepatch.direct=1 again" 0 "$REPLY"
-check_write "$CALL" direct EACCES
+check_write "$CALLS" direct EACCES
 
 # ---------------------------------------------------------------------------
 start_test "a tracer on the patched function: the handler serves every call"
 echo "$OLD" > "$TRACEFS/set_ftrace_filter" || die "cannot filter $OLD"
 echo function > "$TRACEFS/current_tracer" || die "cannot start the function tracer"
-check_file "$CALL" "handler shared"
+check_call "$CALL" "handler shared"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, function tracer on $OLD" "$N" "$REPLY"
 check_eq "calls of $OLD traced" "$N" "$(grep -cE ": $OLD <-" "$TRACEFS/trace")"
 tracer_off
-check_file "$CALL" "direct stub"
+check_call "$CALL" "direct stub"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, tracer gone" 0 "$REPLY"
 
 # ---------------------------------------------------------------------------
 start_test "a kprobe on the patched function: the handler serves every call"
 klp_kprobe_on "$TRACEFS" "$KP_OLD" "$OLD"
-check_file "$CALL" "handler shared"
+check_call "$CALL" "handler shared"
 handler_calls "$N" "$PATCHED" "$KP_OLD"
 check_eq "handler calls and kprobe hits for $N reads, kprobe on $OLD" "$N $N" "$REPLY $HITS2"
 klp_kprobe_off "$TRACEFS" "$KP_OLD"
-check_file "$CALL" "direct stub"
+check_call "$CALL" "direct stub"
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads, kprobe gone" 0 "$REPLY"
 # livepatch.direct written (even with its value) puts every site right.
 echo 1 > "$DIRECT" || die "cannot write 1 to $DIRECT"
-check_file "$CALL" direct
+check_call "$CALL" direct
 
 # ---------------------------------------------------------------------------
 start_test "a newer patch on top: it is called directly, the older one is superseded"
 load_lp "$P2"
-check_file "$CALL" superseded
-check_file "$CALL2" direct
+check_call "$CALL" superseded
+check_call "$CALL2" direct
 handler_calls "$N" "$P2: cmdline replaced"
 check_eq "handler calls for $N reads, $P2 on top of $P" 0 "$REPLY"
 disable_lp "$P2"
 unload_mod "$P2"
-check_file "$CALL" direct
+check_call "$CALL" direct
 
 # ---------------------------------------------------------------------------
 start_test "a transition held open: its functions take the handler until it completes, others do not"
@@ -174,16 +176,16 @@ load_mod "$T"
 klp_start_reader "/proc/$T/hold" "$HOLD_OUT" "/proc/$T/sleepers"
 load_lp_nowait "$H"
 klp_in_transition "$H" || die "the transition of $H ended while a task slept in the old function"
-check_file "$CALL_H" "handler transition"
-check_file "$CALL" direct
+check_call "$CALL_H" "handler transition"
+check_call "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads of a function that the transition of $H does not patch" 0 "$REPLY"
 echo 1 > "/proc/$T/release"
 wait "$READER" || die "the reader of /proc/$T/hold failed"
 check_eq "the held read" "$T: released" "$(< "$HOLD_OUT")"
 wait_transition "$H"
-check_file "$CALL_H" direct
-check_file "$CALL" direct
+check_call "$CALL_H" direct
+check_call "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads after the transition" 0 "$REPLY"
 disable_lp "$H"
@@ -192,13 +194,13 @@ unload_mod "$H"
 # ---------------------------------------------------------------------------
 start_test "an unpatching transition held open: every function of the patch takes the handler"
 load_lp "$HC" hold_new=1 hold_secs="$KLP_HOLD_SECS"
-check_file "$CALL_HC" direct
+check_call "$CALL_HC" direct
 handler_calls "$N" "$HC: cmdline replaced"
 check_eq "handler calls for $N reads, $HC settled on top of $P" 0 "$REPLY"
 klp_start_reader "/proc/$T/hold" "$HOLD_OUT" "/sys/module/$HC/parameters/sleepers"
 disable_lp_nowait "$HC"
 klp_in_transition "$HC" || die "the unpatching transition of $HC ended while a task slept in its function"
-check_file "$CALL_HC" "handler transition"
+check_call "$CALL_HC" "handler transition"
 # A reader runs $HC's text or $P's, as its state says: the count is exact.
 handler_calls_either "$N" "$HC: cmdline replaced" "$PATCHED"
 check_eq "handler calls for $N reads during the unpatching transition of $HC" "$N" "$REPLY"
@@ -207,7 +209,7 @@ wait "$READER" || die "the reader of /proc/$T/hold failed"
 check_eq "the held read" "$HC: released" "$(< "$HOLD_OUT")"
 wait_patch_gone "$HC"
 unload_mod "$HC"
-check_file "$CALL" direct
+check_call "$CALL" direct
 handler_calls "$N" "$PATCHED"
 check_eq "handler calls for $N reads after the unpatching transition of $HC" 0 "$REPLY"
 unload_mod "$T"

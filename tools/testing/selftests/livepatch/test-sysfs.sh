@@ -41,10 +41,31 @@ done
 check_mode "$DIR/vmlinux/cmdline_proc_show,1" 755
 check_mode "$DIR/$T/test_klp_target_greeting,1" 755
 check_mode "$DIR/$D/test_klp_dup_show,2" 755
-check_eq "entries of $DIR/vmlinux" "cmdline_proc_show,1 patched" \
+# This implementation adds a "calls" file to each object (6.1 has none):
+# a line per function, how its calls are served (test-direct.sh).
+calls=""
+if [[ -e $DIR/vmlinux/calls ]]; then
+	calls="calls "
+	for obj in vmlinux "$T" "$D"; do
+		check_mode "$DIR/$obj/calls" 444
+	done
+	check_file "$DIR/vmlinux/calls" "$(klp_calls_line direct cmdline_proc_show,1)"
+	check_file "$DIR/$T/calls" "$(klp_calls_line direct test_klp_target_greeting,1)"
+	check_file "$DIR/$D/calls" "$(klp_calls_line direct test_klp_dup_show,2)"
+	check_write "$DIR/vmlinux/calls" x EACCES
+	# Read 7 bytes at a time: the same as one read.
+	check_eq "$DIR/$T/calls read 7 bytes at a time" \
+		"$(klp_calls_line direct test_klp_target_greeting,1)" \
+		"$(dd if="$DIR/$T/calls" bs=7 2> /dev/null)"
+else
+	klp_lacks_part "no calls file in $DIR/vmlinux"
+fi
+check_eq "entries of $DIR/vmlinux" "${calls}cmdline_proc_show,1 patched" \
 	"$(cd "$DIR/vmlinux" && echo *)"
-check_eq "entries of $DIR/$D" "patched test_klp_dup_show,2" \
+check_eq "entries of $DIR/$D" "${calls}patched test_klp_dup_show,2" \
 	"$(cd "$DIR/$D" && echo *)"
+check_eq "entries of $DIR/vmlinux/cmdline_proc_show,1" "" \
+	"$(shopt -s nullglob && cd "$DIR/vmlinux/cmdline_proc_show,1" && echo *)"
 for f in enabled transition force vmlinux "$T" "$D"; do
 	[[ -e $DIR/$f ]] || die "$DIR/$f missing"
 done
