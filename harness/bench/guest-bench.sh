@@ -308,20 +308,31 @@ calls_traced_case() {
 # dropping reclaimable slab, letting RCU frees settle and shrinking every
 # cache (per-CPU slabs flushed, empty slabs freed), so that slabinfo counts
 # the objects in use.  No forks from the shrink on: they would allocate.
-# MEM_CACHE[name] has the bytes of each cache's objects in use.
-MEM_OBJ=0 MEM_SLAB=0 MEM_VMALLOC=0
+# MEM_CACHE[name] has the bytes of each cache's objects in use.  Each
+# cache's figure is the least of MEM_READS such readings: SLUB counts every
+# object of a CPU's current slab as in use, so one allocation after the
+# shrink (the read of /proc/slabinfo itself, a path lookup) adds a slab's
+# worth of objects to its cache (32 KiB of kmalloc-4k or names_cache, seen
+# in one reading and not the next); what the kernel holds is in every one.
+MEM_OBJ=0 MEM_SLAB=0 MEM_VMALLOC=0 MEM_READS=3
 declare -A MEM_CACHE=()
 mem() {
-	local f k v w
-	echo 2 >/proc/sys/vm/drop_caches
-	nap 1
-	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
-	MEM_OBJ=0 MEM_CACHE=()
-	while read -r -a w; do
-		[[ ${w[0]} == slabinfo || ${w[0]} == '#' ]] && continue
-		MEM_OBJ=$((MEM_OBJ + w[1] * w[3]))
-		MEM_CACHE[${w[0]}]=$((${MEM_CACHE[${w[0]}]:-0} + w[1] * w[3]))
-	done </proc/slabinfo
+	local f k v w i c
+	MEM_CACHE=()
+	for ((i = 0; i < MEM_READS; i++)); do
+		echo 2 >/proc/sys/vm/drop_caches
+		nap 1
+		for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
+		while read -r -a w; do
+			[[ ${w[0]} == slabinfo || ${w[0]} == '#' ]] && continue
+			v=$((w[1] * w[3]))
+			c=${w[0]}
+			[[ -n ${MEM_CACHE[$c]:-} ]] && ((MEM_CACHE[$c] <= v)) && continue
+			MEM_CACHE[$c]=$v
+		done </proc/slabinfo
+	done
+	MEM_OBJ=0
+	for c in "${!MEM_CACHE[@]}"; do MEM_OBJ=$((MEM_OBJ + MEM_CACHE[$c])); done
 	while read -r k v _; do
 		case $k in
 		Slab:) MEM_SLAB=$((v * 1024)) ;;
