@@ -37,11 +37,13 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 # "@rel:METRIC": center of METRIC (a relative overhead, patched/unpatched - 1
 # of back-to-back loops) times the cost of an unpatched call when the host
 # leaves the guest alone: the fastest unpatched run of either guest
-# ("@rel:METRIC~REF": of the runs of REF, e.g. the traced reference calls;
+# ("@rel:METRIC~REF": of the fastest run of REF of the same kernel, e.g.
+# its traced reference calls, which cost 9 % less on this implementation's
+# kernel than on stock's, patch or no patch, at the same unpatched speed;
 # "@rel:A-B~REF": the center of A less that of B, e.g. less the relative
 # overhead of the same function before patching, when the two functions
-# differ even then).  Under
-# TCG the host's load scales all call costs; this ratio does not move.
+# differ even then).  Under TCG the host's load scales all call costs;
+# this ratio does not move.
 #
 # Speed.  Under TCG the guest runs as fast as the host lets it: a call of
 # klp_bench_fn_ref(), timed right before every sample as a "speed" probe,
@@ -248,7 +250,7 @@ function value(impl, metric, c,    m, x, y, k) {
 		return medianof(impl, "speed", "")
 	if (metric ~ /^@rel:/) {
 		split(substr(metric, 6), m, "~")
-		y = minof("", (2 in m) ? m[2] : "call_ref_")
+		y = (2 in m) ? minof(impl, m[2]) : minof("", "call_ref_")
 		if (split(m[1], k, "-") == 2) {
 			x = center(impl SUBSEP k[1] SUBSEP c)
 			k[3] = center(impl SUBSEP k[2] SUBSEP c)
