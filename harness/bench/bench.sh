@@ -31,8 +31,9 @@
 #                             boots says more than three repetitions in one)
 #   KLP_BENCH_ONLY=STEP,...   run only these steps of the guests (make bench
 #                             ONLY=...; see step() in guest-bench.sh: calls,
-#                             calls_traced, k1..k1000, parts, sleep1000,
-#                             busy2, pread2, sleep10000, disturb); the
+#                             calls_traced, calls_traced_alone,
+#                             k1..k1000, parts, sleep1000, busy2,
+#                             pread2, sleep10000, disturb); the
 #                             others' rows stay empty
 #   KLP_KVM=0|1               force TCG or KVM; by default KVM only when
 #                             harness/run-vm.sh found it working on this boot
