@@ -94,11 +94,26 @@ for k in "${!REPS[@]}"; do REPS[k]=$(share "${REPS[k]}"); done
 for k in "${!RREPS[@]}"; do RREPS[k]=$(share "${RREPS[k]}"); done
 
 errors=0
-say() { echo "KLP-BENCH: $*"; }
-res() { echo "KLP-BENCH-RESULT $*"; }
+# Every line the script prints is a heartbeat for stall_watch(): the second
+# of uptime, in BEAT.
+BEAT=/tmp/klp-bench.beat
+beat() {
+	local up
+	read -r up _ </proc/uptime
+	echo "${up%.*}" >"$BEAT"
+}
+say() {
+	echo "KLP-BENCH: $*"
+	beat
+}
+res() {
+	echo "KLP-BENCH-RESULT $*"
+	beat
+}
 err() {
 	echo "KLP-BENCH-ERROR: $*"
 	errors=$((errors + 1))
+	beat
 	return 1
 }
 
@@ -288,7 +303,11 @@ calls_case() {
 # overhead is what live patching adds to a traced call: the tracer's own
 # cost (about 40 times an untraced call under TCG, the same on both
 # kernels) is in both loops.  Run before patching too (unpatched_traced,
-# ~0).  A quarter of the calls per loop: each costs the tracer's ~1 us.
+# ~0).  A sixteenth of the calls per loop (each costs the tracer's ~1 us),
+# in four times as many runs: a traced loop's cost moves with the host by
+# +-30 % from one run to the next, and the shorter the pair of loops, the
+# more alike the host treats its two halves (with a quarter of the calls
+# in CALL_RUNS runs, two runs' K=1 figures differed by 15 %).
 #
 # With "alone" the tracer is on fn_IDX only (the untraced reference call
 # is timed as before, and counts for nothing): the form for many patched
@@ -299,17 +318,18 @@ calls_case() {
 # report.sh takes the difference of the absolute figures, patched less
 # unpatched.  A tenth of the calls (stock's 27 runs take a minute).
 calls_traced_case() {
-	local ret=0 calls=$CALLS filter="klp_bench_fn_$2 klp_bench_fn_ref"
+	local ret=0 calls=$CALLS runs=$CALL_RUNS filter="klp_bench_fn_$2 klp_bench_fn_ref"
 	if [[ ${4:-} == alone ]]; then
 		filter=klp_bench_fn_$2
-		CALLS=$((CALLS / 10))
+		CALLS=$((CALLS / 40))
+	else
+		CALLS=$((CALLS / 16)) CALL_RUNS=$((CALL_RUNS * 4))
 	fi
 	echo "$filter" >"$T/set_ftrace_filter" &&
 		echo function >"$T/current_tracer" ||
 		err "call_$1: cannot trace klp_bench_fn_$2" || return 1
-	CALLS=$((CALLS / 4))
 	calls_case "${@:1:3}" || ret=1
-	CALLS=$calls
+	CALLS=$calls CALL_RUNS=$runs
 	echo nop >"$T/current_tracer"
 	: >"$T/set_ftrace_filter"
 	return "$ret"
@@ -915,6 +935,50 @@ insmod "$MOD/klp_bench_target.ko" || {
 }
 start=$SECONDS
 
+# --- a guest that stops --------------------------------------------------------
+# The host stops a guest that printed nothing for 5 minutes and boots it
+# again with the steps it finished skipped (guest() in bench.sh).  Such a
+# guest of ours, in the pread2 case, said nothing at all: no RCU stall
+# warning, so its CPUs were not stuck in the kernel, yet the script did not
+# get on (it prints a line every minute that it waits for something,
+# wait_until()).  stall_watch runs beside the script and, when it printed
+# nothing for STALL_S seconds, prints once what the kernel is doing, at a
+# console log level that shows it: the blocked tasks with their stacks
+# (SysRq w), every CPU's backtrace (SysRq l), and where the script itself
+# waits.  It forks nothing and wakes every 20 s; the host's 5 minutes start
+# again after its lines.
+STALL_S=120
+stall_dump() {
+	local level l
+	read -r level _ </proc/sys/kernel/printk
+	echo "KLP-BENCH: stall: nothing printed for ${STALL_S}s; blocked tasks, CPUs, the script:"
+	echo 8 >/proc/sys/kernel/printk
+	echo w >/proc/sysrq-trigger
+	echo l >/proc/sysrq-trigger
+	echo "$level" >/proc/sys/kernel/printk
+	read -r l <"/proc/$BENCH_PID/wchan"
+	echo "KLP-BENCH: stall: the script (pid $BENCH_PID) waits in $l:"
+	while read -r l; do echo "KLP-BENCH: stall:   $l"; done <"/proc/$BENCH_PID/stack"
+}
+stall_watch() {
+	local last now dumped=0
+	while :; do
+		nap 20 # fails: it times out
+		read -r last <"$BEAT" || continue
+		read -r now _ </proc/uptime
+		if ((${now%.*} - last < STALL_S)); then
+			dumped=0
+		elif ((!dumped)); then
+			dumped=1
+			stall_dump
+		fi
+	done
+}
+BENCH_PID=$$
+beat
+stall_watch &
+STALL_WATCH=$!
+
 # k_case K: enable and disable K functions, then replace them.
 k_case() {
 	local k=$1 rep rk obj slab vm
@@ -1066,6 +1130,7 @@ if [[ $CASES == *,main,* ]]; then
 fi
 [[ $CASES == *,disturb,* ]] && step disturb disturb_case "$DREPS"
 
+kill "$STALL_WATCH"
 echo "KLP-BENCH-DMESG-BEGIN"
 dmesg --color=never
 echo "KLP-BENCH-DMESG-END"

@@ -19,7 +19,8 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 # Rows: id | metric[-metric] | case (* = any) | unit | target ratio | label
 # [| kind] (kind "cpu": see "Speed" below).
 # A metric "a-b" is the difference of the centers (see center()) of a and b.
-# "@min:PREFIX": the smallest sample of any metric starting with PREFIX.
+# "@min:PREFIX_": the smallest sample of any metric starting with PREFIX_
+# (a name that ends in "_"), "@min:METRIC": of METRIC alone.
 # "@max:METRIC": the largest sample of METRIC in the case.
 # A target "=N" is met when ours is N (the ratio does not matter).
 # "@first:METRIC": for stock, center of the samples of METRIC under
@@ -172,13 +173,15 @@ rows | awk -F'|' -v OFMT='%.10g' -v CONVFMT='%.10g' -v run="$run" -v header="$he
 function caseof(impl, metric) {
 	return ((impl, metric) in anycase) ? anycase[impl, metric] : ""
 }
-# minof(impl, prefix): smallest sample of the metrics starting with prefix,
-# of impl or ("") of both.
+# minof(impl, prefix): smallest sample of the metrics starting with prefix
+# (one that ends in "_"; else of the metric prefix alone), of impl or ("")
+# of both.
 function minof(impl, prefix,    key, k, n, a, i, best) {
 	best = ""
 	for (key in samples) {
 		split(key, k, SUBSEP)
-		if ((impl != "" && k[1] != impl) || index(k[2], prefix) != 1)
+		if ((impl != "" && k[1] != impl) || index(k[2], prefix) != 1 ||
+		    (prefix !~ /_$/ && k[2] != prefix))
 			continue
 		n = split(samples[key], a, " ")
 		for (i = 1; i <= n; i++)
