@@ -306,17 +306,19 @@ calls_case() {
 # cost (about 40 times an untraced call under TCG, the same on both
 # kernels) is in both loops.  Run before patching too (unpatched_traced,
 # ~0).  A sixteenth of the calls per loop (each costs the tracer's ~1 us),
-# in four times as many runs: a traced loop's cost moves with the host by
-# +-30 % from one run to the next, and the shorter the pair of loops, the
-# more alike the host treats its two halves (with a quarter of the calls
-# in CALL_RUNS runs, two runs' K=1 figures differed by 15 %).
+# in four times as many runs.  A traced loop's cost moves with the host by
+# +-30 % from one run to the next; shorter pairs were meant to let the
+# host treat both halves alike, but two full runs agreed no better than
+# with a quarter of the calls in CALL_RUNS runs (1.15 and 1.11 against
+# 1.02 and 1.15).
 #
 # With "alone" the tracer is on fn_IDX only, and the reference call,
 # untraced, measures only the guest's speed (no patch changes it, and it
-# costs the same on both kernels), in a loop as long as the traced one
-# (40 times the calls: the ratio of two loops moves with the host the less
-# the closer their lengths, 28.8 to 35.1 in 20 pairs against 22.5 to 57.5
-# with equal counts).  That is the form for many patched functions: on
+# costs the same on both kernels), in a loop about as long as the traced
+# one (40 times the calls: the ratio of two loops moves with the host the
+# less the closer their lengths, 28.8 to 35.1 in 20 pairs against 22.5 to
+# 57.5 with equal counts; stock's traced loop at K=1000 is some 50 times
+# longer, and its figure far off ours either way).  That is the form for many patched functions: on
 # stock each is an ftrace_ops of its own, and a traced call goes through
 # ftrace's list of ops, which tests each of them (at K=1000, 48 to 63 us
 # a call under TCG against under 1 us before patching); a traced
