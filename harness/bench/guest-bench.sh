@@ -310,7 +310,8 @@ calls_case() {
 # +-30 % from one run to the next; shorter pairs were meant to let the
 # host treat both halves alike, but two full runs agreed no better than
 # with a quarter of the calls in CALL_RUNS runs (1.15 and 1.11 against
-# 1.02 and 1.15).
+# 1.02 and 1.15).  That form is a detail row (call_traced_pair); both
+# traced rows with a goal use the "alone" form below.
 #
 # With "alone" the tracer is on fn_IDX only, and the reference call,
 # untraced, measures only the guest's speed (no patch changes it, and it
@@ -323,6 +324,9 @@ calls_case() {
 # ftrace's list of ops, which tests each of them (at K=1000, 48 to 63 us
 # a call under TCG against under 1 us before patching); a traced
 # reference call may pay that too, and would hide it.  Ours has one ops.
+# At K=1 it is the definition as it stands: the traced call of the
+# patched function less the traced call of the same function before
+# patching, each against an untraced loop that patching does not change.
 # A fortieth of the calls.
 calls_traced_case() {
 	local ret=0 calls=$CALLS runs=$CALL_RUNS filter="klp_bench_fn_$2 klp_bench_fn_ref"

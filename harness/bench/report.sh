@@ -72,7 +72,7 @@ rows() {
 call_unpatched|@min:call_ref_|0|ns||call cost, unpatched (fastest run)
 call_overhead|@rel:call_rel_patched|0|ns|0.1|call overhead, K=1 patched
 call_overhead_k1000|@rel:call_rel_patched_k1000|0|ns|0.1|call overhead, K=1000 patched
-call_overhead_traced|@rel:call_rel_patched_traced-call_rel_unpatched_traced~call_ref_patched_traced|0|ns|1.0|call overhead, K=1, function tracer on it
+call_overhead_traced|@rel:call_rel_patched_traced_alone-call_rel_unpatched_traced_alone|0|ns|1.0|call overhead, K=1, function tracer on it
 call_overhead_traced_k1000|@rel:call_rel_patched_traced_k1000-call_rel_unpatched_traced_alone|0|ns|1.0|call overhead, K=1000, function tracer on it
 enable_1|enable|1|ms||enable latency, K=1|cpu
 enable_10|enable|10|ms||enable latency, K=10|cpu
@@ -125,7 +125,7 @@ call_rel_patched_k1000|call_rel_patched_k1000|0|x||relative call overhead, K=100
 call_rel_patched_traced|call_rel_patched_traced|0|x||relative call overhead, K=1, traced
 call_rel_unpatched|call_rel_unpatched|0|x||relative call overhead before patching (~0)
 call_rel_unpatched_traced|call_rel_unpatched_traced|0|x||relative call overhead before patching, traced (~0)
-call_traced_alone|@rel:call_rel_patched_traced_alone-call_rel_unpatched_traced_alone|0|ns||call overhead, K=1, tracer on it alone (untraced reference)
+call_traced_pair|@rel:call_rel_patched_traced-call_rel_unpatched_traced~call_ref_patched_traced|0|ns||call overhead, K=1, traced, traced reference
 call_traced_k1000|call_patched_traced_k1000|0|ns||traced call of a function of a K=1000 patch
 call_traced_unpatched|call_unpatched_traced_alone|0|ns||the same before patching (only it traced)
 call_traced_ref|@min:call_ref_patched_traced|0|ns||traced call of the reference function (fastest run)
