@@ -19,10 +19,13 @@
 #   KLP_BENCH_ROUNDS=N        boots per implementation, alternating between
 #                             the two, each with 1/N of the repetitions
 #                             (default 3 full, 1 quick)
-#   KLP_BENCH_CASES="main disturb"  which cases to run (make bench CASES=...):
-#                             main, the cases of the 2-vCPU guests; disturb,
+#   KLP_BENCH_CASES="main icount disturb"  which cases to run (make bench
+#                             CASES=...): main, the cases of the 2-vCPU
+#                             guests; icount, the call costs in
+#                             instructions, in a guest of its own (1 vCPU,
+#                             QEMU's -icount shift=0; TCG only); disturb,
 #                             the disturbance case, in guests of its own
-#                             (3 vCPUs, CPU 2 isolated) booted after them
+#                             (3 vCPUs, CPU 2 isolated); in that order
 #   KLP_BENCH_DISTURB_ROUNDS=N  boots per implementation for the disturbance
 #                             case, alternating, each with 1/N of its
 #                             repetitions (default 3 full, 1 quick: the
@@ -51,16 +54,17 @@ read -r -a impls <<<"${KLP_BENCH_IMPLS:-ours stock}"
 for impl in "${impls[@]}"; do
 	case $impl in ours | stock) ;; *) die "KLP_BENCH_IMPLS: unknown implementation '$impl'" ;; esac
 done
-read -r -a cases <<<"${KLP_BENCH_CASES:-main disturb}"
-run_main=0 run_disturb=0
+read -r -a cases <<<"${KLP_BENCH_CASES:-main icount disturb}"
+run_main=0 run_icount=0 run_disturb=0
 for c in "${cases[@]}"; do
 	case $c in
 	main) run_main=1 ;;
+	icount) run_icount=1 ;;
 	disturb) run_disturb=1 ;;
-	*) die "KLP_BENCH_CASES: unknown case '$c' (main, disturb)" ;;
+	*) die "KLP_BENCH_CASES: unknown case '$c' (main, icount, disturb)" ;;
 	esac
 done
-((run_main + run_disturb)) || die "KLP_BENCH_CASES: no case"
+((run_main + run_icount + run_disturb)) || die "KLP_BENCH_CASES: no case"
 case $profile in full) drounds=${KLP_BENCH_DISTURB_ROUNDS:-3} ;; *) drounds=${KLP_BENCH_DISTURB_ROUNDS:-1} ;; esac
 [[ $drounds =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_DISTURB_ROUNDS must be a positive number"
 # The disturbance case's guest: CPU 2 isolated as a latency-sensitive
@@ -99,6 +103,11 @@ fi
 if [[ ${KLP_KVM:-} == 1 || (${KLP_KVM:-} != 0 && $verdict == yes) ]]; then
 	accel=(-enable-kvm -cpu host) accel_name=kvm
 fi
+# Instruction counting is TCG's: under KVM the icount case is left out.
+if ((run_icount)) && [[ $accel_name != tcg ]]; then
+	info "the icount case needs TCG: left out under $accel_name"
+	run_icount=0
+fi
 
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -113,7 +122,7 @@ fi
 	echo "disturb_rounds=$((run_disturb ? drounds : 0))"
 	echo "disturb_guest=$DISTURB_SMP vCPUs, $DISTURB_APPEND"
 	# Guest boots per implementation that must end with KLP-BENCH-END.
-	echo "boots=$((run_main * rounds + run_disturb * drounds))"
+	echo "boots=$((run_main * rounds + run_icount + run_disturb * drounds))"
 } >"$run/info"
 
 # guest IMPL ROUND SKIP TAG KIND: one guest boot of IMPL for round ROUND
@@ -131,9 +140,12 @@ fi
 # 5 ms): both vCPUs at the call site, RCU stall warnings, no progress.
 guest() {
 	local impl=$1 r=$2 skip=$3 tag=$4 kind=$5 log=$run/guest-$1.log pid now
-	local smp=2 n=$rounds append
+	local smp=2 n=$rounds append icount=()
 	if [[ $kind == disturb ]]; then
 		smp=$DISTURB_SMP n=$drounds
+	elif [[ $kind == icount ]]; then
+		# QEMU 7.2 with -icount boots one vCPU, not two.
+		smp=1 n=1 icount=(-icount shift=0)
 	fi
 	append="console=ttyS0 loglevel=5 panic=-1 printk.devkmsg=on klp.mode=bench klp.bench=$profile klp.round=$r/$n klp.impl=$impl klp.cases=$kind"
 	[[ $kind == disturb ]] && append+=" $DISTURB_APPEND"
@@ -143,7 +155,7 @@ guest() {
 	(
 		set +e
 		timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -name "$tag" \
-			-nodefaults -no-user-config -no-reboot -m "$mem" -smp "$smp" "${accel[@]}" \
+			-nodefaults -no-user-config -no-reboot -m "$mem" -smp "$smp" "${accel[@]}" "${icount[@]}" \
 			-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
 			-display none -serial stdio -append "$append" \
 			</dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$log" |
@@ -183,8 +195,9 @@ boot() {
 	local impl=$1 r=$2 kind=$3 log=$run/guest-$1.log t tries=0 skip="" n=$rounds
 	local marker
 	[[ $kind == disturb ]] && n=$drounds
+	[[ $kind == icount ]] && n=1
 	marker="KLP-ROUND: $r/$n"
-	[[ $kind == disturb ]] && marker="KLP-ROUND: disturb $r/$n"
+	[[ $kind != main ]] && marker="KLP-ROUND: $kind $r/$n"
 	info "booting $impl for the $kind cases, round $r of $n ($accel_name, $mem, limit ${timeout_s}s, console log: $log)"
 	echo "$marker" >>"$log"
 	t=$SECONDS
@@ -236,6 +249,7 @@ rounds_of() {
 declare -A guest_s=()
 for impl in "${impls[@]}"; do : >"$run/guest-$impl.log"; done
 ((run_main)) && rounds_of main "$rounds"
+((run_icount)) && rounds_of icount 1
 ((run_disturb)) && rounds_of disturb "$drounds"
 for impl in "${impls[@]}"; do
 	echo "guest_s_$impl=${guest_s[$impl]:-0}" >>"$run/info"

@@ -106,8 +106,10 @@ say() {
 	echo "KLP-BENCH: $*"
 	beat
 }
+# A result: METRIC CASE REP VALUE; RES_PREFIX (icount_case) goes before
+# METRIC.
 res() {
-	echo "KLP-BENCH-RESULT $*"
+	echo "KLP-BENCH-RESULT ${RES_PREFIX:-}$*"
 	beat
 }
 err() {
@@ -991,6 +993,27 @@ beat
 stall_watch &
 STALL_WATCH=$!
 
+# icount_case: the cost of a call in instructions.  bench.sh boots this
+# case in a guest of its own, with one vCPU that QEMU runs with -icount
+# shift=0: the guest's clocks advance by one nanosecond per instruction
+# executed, so the loops' "ns" are instructions, whatever the host does
+# meanwhile and wherever in memory the code lands (a traced call's TCG
+# time moves by +-30 % between runs and by some 10 % between two builds of
+# the same code, with the path and the instructions the same).  The
+# results are those of the main case with an icount_ prefix: the
+# untraced call of fn_0 and its traced call, the tracer on it alone,
+# each against the untraced reference loop, before and after a K=1
+# patch.  Each pair takes the same instructions in every run, but for
+# the timer interrupts that fall into a loop (some 0.1 %), hence 5 runs.
+icount_case() {
+	local RES_PREFIX=icount_ CALLS=1000000 CALL_RUNS=5
+	calls_case unpatched 0 1 &&
+		calls_traced_case unpatched_traced_alone 0 1 alone &&
+		insmod_patch klp_bench_p1 &&
+		calls_case patched 0 2 &&
+		calls_traced_case patched_traced_alone 0 2 alone
+}
+
 # k_case K: enable and disable K functions, then replace them.
 k_case() {
 	local k=$1 rep rk obj slab vm
@@ -1141,6 +1164,7 @@ if [[ $CASES == *,main,* ]]; then
 	step sleep10000 trans_case sleep10000 klp_bench_p1 "$TREPS" sleep 10000
 	say "transitions done at $((SECONDS - start))s"
 fi
+[[ $CASES == *,icount,* ]] && step icount icount_case
 [[ $CASES == *,disturb,* ]] && step disturb disturb_case "$DREPS"
 
 kill "$STALL_WATCH"

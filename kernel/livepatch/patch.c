@@ -192,50 +192,96 @@ static __always_inline struct klp_site *klp_site_find(unsigned long ip)
 }
 
 /*
+ * Point the call at the function the current task runs for the site at
+ * @ip, if it has one (else the original code runs).  Returns the address
+ * chosen, or 0, for the trace event.
+ */
+static __always_inline unsigned long
+klp_redirect_call(unsigned long ip, struct ftrace_regs *fregs)
+{
+	struct klp_site *site = klp_site_find(ip);
+	struct klp_func *func;
+
+	func = site ? klp_pick_func(&site->func_stack) : NULL;
+	if (!func)
+		return 0;
+	ftrace_instruction_pointer_set(fregs, (unsigned long)func->new_func);
+	return (unsigned long)func->new_func;
+}
+
+/*
+ * The klp_handler event, out of line so that the handler's common path
+ * keeps its few values in scratch registers.  The rcuidle variant, as RCU
+ * may not be watching; it must not run in NMI context.
+ */
+static noinline void notrace klp_handler_event(unsigned long ip,
+					       unsigned long new_func)
+{
+	if (!in_nmi())
+		trace_klp_handler_rcuidle(ip, new_func);
+}
+
+static __always_inline void klp_redirect_call_traced(unsigned long ip,
+						     struct ftrace_regs *fregs)
+{
+	unsigned long new_func = klp_redirect_call(ip, fregs);
+
+	if (trace_klp_handler_enabled())
+		klp_handler_event(ip, new_func);
+}
+
+/*
  * With isolated or nohz_full CPUs, klp_sync_handlers() waits for handlers
  * on those CPUs with an RCU grace period instead of a work item there, so
  * a handler must not run where RCU is not watching (in 6.1 a traced
  * function may run in the idle loop after RCU stopped watching the CPU):
  * it makes RCU watch, as the "rcuidle" tracepoints do, with interrupts
- * off around the noinstr ct_irq_enter() and ct_irq_exit().  In NMI context RCU
- * always watches.  Without CPU isolation this costs one static branch.
+ * off around the noinstr ct_irq_enter() and ct_irq_exit().  In NMI context
+ * RCU always watches.  Without CPU isolation this costs one static branch.
  */
-static __always_inline bool klp_handler_rcu_enter(void)
+static __always_inline bool klp_handler_isolation(void)
 {
 #ifdef CONFIG_CPU_ISOLATION
-	if (static_branch_unlikely(&housekeeping_overridden) &&
-	    unlikely(!rcu_is_watching())) {
-		unsigned long flags;
-
-		/* ct_irq_enter() is noinstr: the handler cannot recurse. */
-		raw_local_irq_save(flags);
-		ct_irq_enter();
-		raw_local_irq_restore(flags);
-		return true;
-	}
-#endif
+	return static_branch_unlikely(&housekeeping_overridden);
+#else
 	return false;
+#endif
 }
 
-static __always_inline void klp_handler_rcu_exit(void)
+static noinline void notrace klp_redirect_call_isolated(unsigned long ip,
+							struct ftrace_regs *fregs)
 {
 	unsigned long flags;
+
+	if (rcu_is_watching()) {
+		klp_redirect_call_traced(ip, fregs);
+		return;
+	}
+
+	/* ct_irq_enter() and ct_irq_exit() are noinstr: no recursion. */
+	raw_local_irq_save(flags);
+	ct_irq_enter();
+	raw_local_irq_restore(flags);
+
+	klp_redirect_call_traced(ip, fregs);
 
 	raw_local_irq_save(flags);
 	ct_irq_exit();
 	raw_local_irq_restore(flags);
 }
 
+/*
+ * The common path is a leaf: no value lives across a call, so it saves no
+ * registers (what is rare, CPU isolation and the trace event, is out of
+ * line).  Calls pay it while another ftrace user (a tracer, a kprobe)
+ * shares the call site, and during transitions; see "Calls without the
+ * handler" for the others.
+ */
 static void notrace klp_ftrace_handler(unsigned long ip,
 				       unsigned long parent_ip,
 				       struct ftrace_ops *fops,
 				       struct ftrace_regs *fregs)
 {
-	struct klp_site *site;
-	struct klp_func *func;
-
-	bool rcu_entered;
-
 	/*
 	 * klp_sync_handlers() relies on the handler running with preemption
 	 * disabled.  No recursion guard is needed: nothing below can be
@@ -244,19 +290,10 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 	 * event, whose perf and BPF users bound their own recursion).
 	 */
 	preempt_disable_notrace();
-	rcu_entered = klp_handler_rcu_enter();
-
-	site = klp_site_find(ip);
-	func = site ? klp_pick_func(&site->func_stack) : NULL;
-	if (func)
-		ftrace_instruction_pointer_set(fregs,
-					       (unsigned long)func->new_func);
-	/* The rcuidle variant: RCU may not be watching; it must not run in NMI. */
-	if (trace_klp_handler_enabled() && !in_nmi())
-		trace_klp_handler_rcuidle(ip, func ? (unsigned long)func->new_func : 0);
-
-	if (rcu_entered)
-		klp_handler_rcu_exit();
+	if (klp_handler_isolation())
+		klp_redirect_call_isolated(ip, fregs);
+	else
+		klp_redirect_call_traced(ip, fregs);
 	preempt_enable_notrace();
 }
 
