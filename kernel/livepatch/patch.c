@@ -212,13 +212,24 @@ klp_redirect_call(unsigned long ip, struct ftrace_regs *fregs)
 /*
  * The klp_handler event, out of line so that the handler's common path
  * keeps its few values in scratch registers.  The rcuidle variant, as RCU
- * may not be watching; it must not run in NMI context.
+ * may not be watching; it must not run in NMI context.  What the event
+ * calls can be traced (SRCU, and ct_irq_enter_irqson() for rcuidle): were
+ * one of those functions live patched, its handler would emit the event
+ * again, and again.  ftrace's recursion lock ends that: a nested handler
+ * still redirects its call, but emits no event.
  */
 static noinline void notrace klp_handler_event(unsigned long ip,
 					       unsigned long new_func)
 {
-	if (!in_nmi())
-		trace_klp_handler_rcuidle(ip, new_func);
+	int bit;
+
+	if (in_nmi())
+		return;
+	bit = ftrace_test_recursion_trylock(ip, _RET_IP_);
+	if (bit < 0)
+		return;
+	trace_klp_handler_rcuidle(ip, new_func);
+	ftrace_test_recursion_unlock(bit);
 }
 
 static __always_inline void klp_redirect_call_traced(unsigned long ip,
@@ -237,7 +248,8 @@ static __always_inline void klp_redirect_call_traced(unsigned long ip,
  * function may run in the idle loop after RCU stopped watching the CPU):
  * it makes RCU watch, as the "rcuidle" tracepoints do, with interrupts
  * off around the noinstr ct_irq_enter() and ct_irq_exit().  In NMI context
- * RCU always watches.  Without CPU isolation this costs one static branch.
+ * RCU always watches.  Without CPU isolation this costs one static branch
+ * (a load and a test without CONFIG_JUMP_LABEL).
  */
 static __always_inline bool klp_handler_isolation(void)
 {
@@ -271,11 +283,12 @@ static noinline void notrace klp_redirect_call_isolated(unsigned long ip,
 }
 
 /*
- * The common path is a leaf: no value lives across a call, so it saves no
- * registers (what is rare, CPU isolation and the trace event, is out of
- * line).  Calls pay it while another ftrace user (a tracer, a kprobe)
- * shares the call site, and during transitions; see "Calls without the
- * handler" for the others.
+ * The common path is a leaf (but for preempt_enable_notrace()'s call of
+ * the scheduler): no value lives across a call, so it saves no registers
+ * (what is rare, CPU isolation and the trace event, is out of line).
+ * Calls pay it while another ftrace user (a tracer, a kprobe) shares the
+ * call site, and during transitions; see "Calls without the handler" for
+ * the others.
  */
 static void notrace klp_ftrace_handler(unsigned long ip,
 				       unsigned long parent_ip,
@@ -284,10 +297,11 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 {
 	/*
 	 * klp_sync_handlers() relies on the handler running with preemption
-	 * disabled.  No recursion guard is needed: nothing below can be
-	 * traced (it is all inline or notrace, and the only other calls are
-	 * the WARN of a bug and, when it is enabled, the klp_handler trace
-	 * event, whose perf and BPF users bound their own recursion).
+	 * disabled.  No recursion guard is needed here: the handler's own
+	 * code is inline or notrace, and what it calls is notrace or noinstr
+	 * (rcu_is_watching(), ct_irq_enter(), ct_irq_exit()), but for the
+	 * WARN of a bug and the trace event, which takes ftrace's recursion
+	 * lock (klp_handler_event()).
 	 */
 	preempt_disable_notrace();
 	if (klp_handler_isolation())
