@@ -73,8 +73,8 @@ SPLAT_RE+='rcu_sched self-detected stall|RCU: .* stall|rcu: INFO: .*stall'
 # advances the guest's clocks by 1 ns per instruction executed, so the
 # figures are exact counts, the same in every run.  Under TCG time a path
 # that both kernels run alike (a traced call of a patched function: ftrace's
-# list of ops, then the livepatch handler) comes out anywhere from 0.84 to
-# 1.15 of stock; its instructions do not move.
+# list of ops, then the livepatch handler) came out anywhere from 0.66 to
+# 1.15 of stock in full runs; its instructions do not move.
 rows() {
 	cat <<'EOF'
 call_unpatched|@min:call_ref_|0|ns||call cost, unpatched (fastest run)

@@ -263,23 +263,21 @@ static __always_inline bool klp_handler_isolation(void)
 static noinline void notrace klp_redirect_call_isolated(unsigned long ip,
 							struct ftrace_regs *fregs)
 {
+	bool enter = !rcu_is_watching();
 	unsigned long flags;
 
-	if (rcu_is_watching()) {
-		klp_redirect_call_traced(ip, fregs);
-		return;
-	}
-
 	/* ct_irq_enter() and ct_irq_exit() are noinstr: no recursion. */
-	raw_local_irq_save(flags);
-	ct_irq_enter();
-	raw_local_irq_restore(flags);
-
+	if (enter) {
+		raw_local_irq_save(flags);
+		ct_irq_enter();
+		raw_local_irq_restore(flags);
+	}
 	klp_redirect_call_traced(ip, fregs);
-
-	raw_local_irq_save(flags);
-	ct_irq_exit();
-	raw_local_irq_restore(flags);
+	if (enter) {
+		raw_local_irq_save(flags);
+		ct_irq_exit();
+		raw_local_irq_restore(flags);
+	}
 }
 
 /*
