@@ -7,6 +7,7 @@
 #define _LIVEPATCH_INTERNAL_H
 
 #include <linux/bug.h>
+#include <linux/llist.h>
 #include <linux/livepatch.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
@@ -33,6 +34,45 @@ static inline bool klp_object_present(struct klp_object *obj)
 {
 	return !obj->name || obj->mod;
 }
+
+/*
+ * patch.c: a patched function's ftrace location ("site"), with the stack
+ * of functions patches give it and, where calls can skip the handler, its
+ * stub ("Calls without the handler" in patch.c).  Here for the KUnit tests.
+ */
+struct klp_site {
+	struct hlist_node hash;		/* in klp_sites, RCU protected */
+	unsigned long ip;		/* ftrace location */
+	union {
+		/* struct klp_func, newest first; empty: see "Invariants" */
+		struct list_head func_stack;
+		/* Once dead, after klp_sync_handlers(): klp_site_release() */
+		struct rcu_head rcu;
+	};
+	union {
+		struct klp_site *batch_next;	/* on a struct klp_batch */
+		struct llist_node reclaim;	/* klp_stubs_reclaimed */
+	};
+	unsigned long text;		/* its stub, 0: the handler trampoline */
+	unsigned long target;		/* where the stub's tail jumps, 0: nowhere */
+	unsigned int busy;		/* klp_busy_gen of a transition here */
+	bool direct;			/* the stub's head is the nop */
+	bool tail_unsynced;		/* left direct mode with no wait */
+	bool traced;			/* ip may be in klp_ops' filter */
+	bool dead;			/* unhashed, to be freed */
+};
+
+/*
+ * A set of sites whose addresses enter or leave klp_ops' filter together,
+ * on a list through klp_site::batch_next.  Sites that leave stay on it
+ * until they can be freed.
+ */
+struct klp_batch {
+	struct klp_site *sites;
+	unsigned long *ips;
+	unsigned int nr;
+	unsigned int max;
+};
 
 /* core.c */
 void klp_retire_patch(struct klp_patch *patch);
@@ -221,6 +261,11 @@ const struct klp_range *klp_words_in_range(const struct klp_range *ranges,
 					   unsigned int nr,
 					   const unsigned long *from,
 					   const unsigned long *to);
+
+/* patch.c */
+extern unsigned long klp_nr_handler_syncs;
+bool klp_stub_leave(struct klp_site *site, unsigned long want, void *retarget);
+void klp_batch_free_sites(struct klp_batch *batch);
 
 /* livepatch_kunit_twin.c: a function named like one in livepatch_kunit.c */
 extern int (*const klp_kunit_twin_b)(int x);

@@ -9,7 +9,8 @@
  * applying and clearing), the function the ftrace handler picks for a task
  * (klp_pick_func()), and the per-task decisions of a transition: which tasks
  * have to switch, switching, forcing, reversal, fork, a task switching
- * itself, and which code on a task's stack keeps it from switching.  Patches
+ * itself, which code on a task's stack keeps it from switching, and when
+ * the bookkeeping of redirected calls waits for the handlers.  Patches
  * are built by hand; the module they claim to belong to is a zeroed struct
  * module with a name, which is not a livepatch module, so nothing can ever
  * be enabled by these tests.  Tasks are zeroed task_structs that never run.
@@ -1631,6 +1632,68 @@ static void klp_kunit_stub_code(struct kunit *test)
 }
 
 /*
+ * A site whose stack of functions became empty but whose address could not
+ * leave ftrace's filter stays hashed (patch.c, klp_batch_free_sites()).
+ * Freeing it is not the only reason to wait for the handlers: one may still
+ * hold a function just taken off its stack, which may be freed next (the
+ * nops of an atomic replace).  So freeing the batch waits once for the
+ * handlers whenever a site was on it, and only then.  A stub of such a
+ * site (a fake address here, never run nor written) is marked: a task may
+ * be past its head with nothing having waited for it.
+ */
+static void klp_kunit_stale_site_sync(struct kunit *test)
+{
+	struct klp_site site = { .text = 0xffffffffa0001000UL };
+	struct klp_batch batch = { };
+	unsigned long before;
+
+	INIT_LIST_HEAD(&site.func_stack);
+
+	mutex_lock(&klp_mutex);
+	before = klp_nr_handler_syncs;
+	klp_batch_free_sites(&batch);
+	KUNIT_EXPECT_EQ(test, klp_nr_handler_syncs, before);
+
+	batch.sites = &site;
+	klp_batch_free_sites(&batch);
+	KUNIT_EXPECT_EQ(test, klp_nr_handler_syncs, before + 1);
+	mutex_unlock(&klp_mutex);
+
+	KUNIT_EXPECT_PTR_EQ(test, batch.sites, (struct klp_site *)NULL);
+	KUNIT_EXPECT_TRUE(test, site.tail_unsynced);
+	KUNIT_EXPECT_FALSE(test, site.dead);
+}
+
+/*
+ * klp_stub_leave(), pass 1 of klp_direct_update() for a stub that is not
+ * direct: it writes nothing, and counts the stub among those whose new
+ * target must wait for tasks past the head only when the stub was marked
+ * by klp_batch_free_sites() and its tail is to jump elsewhere.
+ */
+static void klp_kunit_stub_leave_unsynced(struct kunit *test)
+{
+	const unsigned long old_target = 0xffffffffa0100000UL;
+	const unsigned long new_target = 0xffffffffa0200000UL;
+	struct klp_site site = {
+		.text = 0xffffffffa0001000UL,
+		.target = old_target,
+	};
+	unsigned int retarget = 0;
+
+	KUNIT_EXPECT_FALSE(test, klp_stub_leave(&site, new_target, &retarget));
+	KUNIT_EXPECT_EQ(test, retarget, 0U);
+
+	site.tail_unsynced = true;
+	KUNIT_EXPECT_FALSE(test, klp_stub_leave(&site, 0, &retarget));
+	KUNIT_EXPECT_FALSE(test, klp_stub_leave(&site, old_target, &retarget));
+	KUNIT_EXPECT_EQ(test, retarget, 0U);
+	KUNIT_EXPECT_FALSE(test, klp_stub_leave(&site, new_target, &retarget));
+	KUNIT_EXPECT_EQ(test, retarget, 1U);
+	KUNIT_EXPECT_FALSE(test, site.direct);
+	KUNIT_EXPECT_EQ(test, site.target, old_target);
+}
+
+/*
  * A site's two instructions (arch/x86/include/asm/livepatch.h): the call
  * of its stub, byte for byte as ftrace writes it (ftrace_call_replace()),
  * and the jump straight to the replacement that stands in for it; both
@@ -1880,6 +1943,8 @@ static struct kunit_case klp_kunit_transition_cases[] = {
 	KUNIT_CASE(klp_kunit_fill_ranges),
 	KUNIT_CASE(klp_kunit_stub_code),
 	KUNIT_CASE(klp_kunit_site_code),
+	KUNIT_CASE(klp_kunit_stale_site_sync),
+	KUNIT_CASE(klp_kunit_stub_leave_unsynced),
 	KUNIT_CASE(klp_kunit_walk_ids),
 	KUNIT_CASE(klp_kunit_walk_fork),
 	{ }

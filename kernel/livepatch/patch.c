@@ -11,9 +11,9 @@
  * traced address in a hash table and jumps to the replacement chosen from the
  * stack (see klp_pick_func() in internal.h).
  *
- * Why one ops: the ops is static data of the core kernel, so ftrace treats it
- * as permanent.  Changing its filter needs no RCU-tasks grace period, and a
- * whole object (or patch) is added or removed with one batched
+ * Why one ops: the ops is static data of the core kernel (no
+ * FTRACE_OPS_FL_DYNAMIC), so changing its filter needs no RCU-tasks grace
+ * period, and a whole object (or patch) is added or removed with one batched
  * ftrace_set_filter_ips() call, i.e. one pass of code modification instead of
  * one register/unregister cycle per function.  Stock designs with one
  * dynamically allocated ops per function pay an RCU-tasks grace period for
@@ -35,8 +35,9 @@
  * - klp_ops is registered while a site has functions, and unregistered
  *   before the filter loses its last address: an ops with an empty filter
  *   would trace every function.
- * - The handler disables preemption itself (it takes no ftrace recursion
- *   lock, see klp_ftrace_handler()) and may run where RCU is not watching.
+ * - The handler disables preemption itself (its common path takes no
+ *   ftrace recursion lock, see klp_ftrace_handler()) and may run where RCU
+ *   is not watching.
  *   Unhashed sites are therefore freed only after klp_sync_handlers(), which
  *   schedules on every CPU (and a site with a stub only after an RCU-tasks
  *   grace period too: see "Calls without the handler").
@@ -69,27 +70,6 @@
 #include <asm/livepatch.h>
 #include "internal.h"
 #include "trace.h"
-
-struct klp_site {
-	struct hlist_node hash;		/* in klp_sites, RCU protected */
-	unsigned long ip;		/* ftrace location */
-	union {
-		/* struct klp_func, newest first; empty: see "Invariants" */
-		struct list_head func_stack;
-		/* Once dead, after klp_sync_handlers(): klp_site_release() */
-		struct rcu_head rcu;
-	};
-	union {
-		struct klp_site *batch_next;	/* on a struct klp_batch */
-		struct llist_node reclaim;	/* klp_stubs_reclaimed */
-	};
-	unsigned long text;		/* its stub, 0: the handler trampoline */
-	unsigned long target;		/* where the stub's tail jumps, 0: nowhere */
-	unsigned int busy;		/* klp_busy_gen of a transition here */
-	bool direct;			/* the stub's head is the nop */
-	bool traced;			/* ip may be in klp_ops' filter */
-	bool dead;			/* unhashed, to be freed */
-};
 
 #define KLP_SITE_HASH_BITS	10
 
@@ -215,8 +195,13 @@ klp_redirect_call(unsigned long ip, struct ftrace_regs *fregs)
  * may not be watching; it must not run in NMI context.  What the event
  * calls can be traced (SRCU, and ct_irq_enter_irqson() for rcuidle): were
  * one of those functions live patched, its handler would emit the event
- * again, and again.  ftrace's recursion lock ends that: a nested handler
- * still redirects its call, but emits no event.
+ * again, and again.  ftrace's recursion lock ends that: it lets the event
+ * nest once (its allowance for a switch of context), and a handler nested
+ * deeper still redirects its call but emits no event.  (That holds where
+ * the handler trampoline calls the handler.  At a site shared with another
+ * ftrace user, ftrace's list function has a recursion guard of its own,
+ * and when that trips it calls no handler: the original function runs,
+ * as on stock.)
  */
 static noinline void notrace klp_handler_event(unsigned long ip,
 					       unsigned long new_func)
@@ -315,6 +300,8 @@ static void klp_sync_noop(struct work_struct *work)
 
 /* One work item per CPU for klp_sync_handlers(); used under klp_mutex. */
 static DEFINE_PER_CPU(struct work_struct, klp_sync_works);
+/* How many times klp_sync_handlers() waited (klp_mutex); for KUnit. */
+KLP_VISIBLE_IF_KUNIT unsigned long klp_nr_handler_syncs;
 
 /**
  * klp_sync_handlers() - wait for every running ftrace handler
@@ -344,6 +331,7 @@ void klp_sync_handlers(void)
 	int cpu;
 
 	lockdep_assert_held(&klp_mutex);
+	klp_nr_handler_syncs++;
 
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
@@ -440,7 +428,10 @@ struct klp_func *klp_func_below(struct klp_func *func)
  * call without a transition in between (a module's coming and going
  * update the stubs once, after all patches, so that none of today's
  * callers does that) waits for every such task first (klp_sync_handlers()
- * for CPUs, an RCU-tasks grace period for preempted tasks).
+ * for CPUs, an RCU-tasks grace period for preempted tasks).  So does a
+ * stub whose site stayed hashed without functions (its address could not
+ * leave the filter) when a later call gives it a new target: it left its
+ * target with no transition and no wait (klp_site_keep_empty()).
  *
  * A jump at the site.  Under pass 4 the call of a stub that only leads on
  * to its target becomes a jump to the target, in the site itself: the
@@ -861,12 +852,18 @@ static unsigned int klp_stubs_pass(bool (*fn)(struct klp_site *site,
  * the jump to the handler.  *@retarget counts those that are to go
  * straight to another target.
  */
-static bool klp_stub_leave(struct klp_site *site, unsigned long want,
-			   void *retarget)
+KLP_VISIBLE_IF_KUNIT bool klp_stub_leave(struct klp_site *site,
+					 unsigned long want, void *retarget)
 {
 	u8 insn[JMP32_INSN_SIZE];
 
-	if (!site->direct || want == site->target)
+	if (!site->direct) {
+		/* klp_batch_free_sites(): a task may still be at its tail. */
+		if (site->tail_unsynced && want && want != site->target)
+			(*(unsigned int *)retarget)++;
+		return false;
+	}
+	if (want == site->target)
 		return false;
 	if (want)
 		(*(unsigned int *)retarget)++;
@@ -894,6 +891,8 @@ static bool klp_stub_aim(struct klp_site *site, unsigned long want,
 		return false;
 	klp_stub_queue(site, KLP_STUB_TAIL, insn);
 	site->target = want;
+	/* Pass 1 counted it, so the wait for tasks past its head is over. */
+	site->tail_unsynced = false;
 	return true;
 }
 
@@ -1308,18 +1307,6 @@ fail:
 }
 
 /*
- * A set of sites whose addresses enter or leave klp_ops' filter together,
- * on a list through klp_site::batch_next.  Sites that leave stay on it
- * until they can be freed.
- */
-struct klp_batch {
-	struct klp_site *sites;
-	unsigned long *ips;
-	unsigned int nr;
-	unsigned int max;
-};
-
-/*
  * Unpatching cannot be refused, so it allocates nothing of its own:
  * addresses leave the filter in chunks of this buffer (protected by
  * klp_mutex).  ftrace itself allocates to change the filter; when that
@@ -1343,24 +1330,39 @@ static void klp_batch_init(struct klp_batch *batch)
 }
 
 /*
+ * @site stays hashed without functions.  Its stub may have been direct
+ * until now, and leaves that at the next klp_direct_update() with no wait
+ * (a stub that is to lead nowhere waits for nothing): a task preempted
+ * past its head may still be on its way to the old target when a module
+ * loaded at the same address reuses the site (klp_push_func()) and gives
+ * the stub a new one.  So that change waits first (klp_stub_leave()).
+ */
+static void klp_site_keep_empty(struct klp_site *site)
+{
+	if (site->text)
+		site->tail_unsynced = true;
+}
+
+/*
  * Free the dead sites of @batch once no handler can still be looking at
  * them (those with a stub once no task can be inside it either).  The
  * others stay hashed, without functions: their addresses may still be in
- * the filter (klp_filter_stale).
+ * the filter (klp_filter_stale).  The wait is for those too: a handler
+ * may still hold a function just taken off their stacks, and the caller
+ * may free it next (the nops, klp_drop_nops()).
  */
-static void klp_batch_free_sites(struct klp_batch *batch)
+KLP_VISIBLE_IF_KUNIT void klp_batch_free_sites(struct klp_batch *batch)
 {
 	struct klp_site *site, *next;
-	bool dead = false;
 
-	for (site = batch->sites; site; site = site->batch_next)
-		dead |= site->dead;
-	if (dead)
+	if (batch->sites)
 		klp_sync_handlers();
 	for (site = batch->sites; site; site = next) {
 		next = site->batch_next;
 		if (site->dead)
 			klp_site_release(site);
+		else
+			klp_site_keep_empty(site);
 	}
 	batch->sites = NULL;
 }
