@@ -858,7 +858,7 @@ KLP_VISIBLE_IF_KUNIT bool klp_stub_leave(struct klp_site *site,
 	u8 insn[JMP32_INSN_SIZE];
 
 	if (!site->direct) {
-		/* klp_batch_free_sites(): a task may still be at its tail. */
+		/* klp_site_keep_empty(): a task may still be past its head. */
 		if (site->tail_unsynced && want && want != site->target)
 			(*(unsigned int *)retarget)++;
 		return false;
