@@ -32,6 +32,9 @@
 #                             worst lateness of a boot follows the host's
 #                             load during that boot, so the median of three
 #                             boots says more than three repetitions in one)
+#   KLP_BENCH_PIN=0|1         pin the disturbance guest's isolated vCPU
+#                             to a host CPU of its own (default 1; see
+#                             DISTURB_ISO_VCPU below)
 #   KLP_BENCH_ONLY=STEP,...   run only these steps of the guests (make bench
 #                             ONLY=...; see step() in guest-bench.sh: calls,
 #                             calls_traced, calls_traced_alone,
@@ -72,6 +75,31 @@ case $profile in full) drounds=${KLP_BENCH_DISTURB_ROUNDS:-3} ;; *) drounds=${KL
 # runs, no device interrupts, RCU callbacks offloaded).
 DISTURB_SMP=3
 DISTURB_APPEND="isolcpus=2 nohz_full=2 irqaffinity=0-1 rcu_nocbs=2"
+# ... and its vCPU gets a host core of its own, as an isolated CPU has a
+# core of its own on real hardware: pin_vcpus() puts QEMU's thread of vCPU
+# 2 on the host's last CPU and every other thread of the guest (vCPUs 0
+# and 1, the main loop, I/O) on the others.  Without it the three vCPU
+# threads share the host's two cores, and the isolated CPU's lateness rows
+# measure mostly how the host schedules them (worst lateness 14-29 ms with
+# no patch operation at all, on either kernel).  KLP_BENCH_PIN=0 leaves
+# the threads where the host puts them.
+DISTURB_ISO_VCPU=2
+pin=${KLP_BENCH_PIN:-1}
+[[ $pin == [01] ]] || die "KLP_BENCH_PIN must be 0 or 1"
+# cpu_list LIST: the CPUs of a list such as "0-3,6", one per line.
+cpu_list() {
+	local part
+	for part in ${1//,/ }; do
+		if [[ $part == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+	done
+}
+mapfile -t host_cpus < <(cpu_list "$(taskset -pc $$ | sed 's/.*: //')")
+iso_core=${host_cpus[-1]}
+housekeeping=$(IFS=,; echo "${host_cpus[*]:0:${#host_cpus[@]}-1}")
+if [[ $pin == 1 && -z $housekeeping ]]; then
+	info "one host CPU: the disturbance case's vCPUs are not pinned"
+	pin=0
+fi
 mem=${KLP_BENCH_MEM:-2G}
 stall_s=${KLP_BENCH_STALL:-300}  # the guest says something every minute
 [[ $stall_s =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_STALL must be a number of seconds"
@@ -121,6 +149,11 @@ fi
 	echo "cases=${cases[*]}"
 	echo "disturb_rounds=$((run_disturb ? drounds : 0))"
 	echo "disturb_guest=$DISTURB_SMP vCPUs, $DISTURB_APPEND"
+	if ((pin)); then
+		echo "disturb_pinning=vCPU $DISTURB_ISO_VCPU on host CPU $iso_core, the rest on $housekeeping"
+	else
+		echo "disturb_pinning=none"
+	fi
 	# Guest boots per implementation that must end with KLP-BENCH-END.
 	echo "boots=$((run_main * rounds + run_icount + run_disturb * drounds))"
 } >"$run/info"
@@ -140,9 +173,10 @@ fi
 # 5 ms): both vCPUs at the call site, RCU stall warnings, no progress.
 guest() {
 	local impl=$1 r=$2 skip=$3 tag=$4 kind=$5 log=$run/guest-$1.log pid now
-	local smp=2 n=$rounds append icount=()
+	local smp=2 n=$rounds append icount=() name=$4 pinner=""
 	if [[ $kind == disturb ]]; then
 		smp=$DISTURB_SMP n=$drounds
+		((pin)) && name+=",debug-threads=on"
 	elif [[ $kind == icount ]]; then
 		# QEMU 7.2 with -icount boots one vCPU, not two.
 		smp=1 n=1 icount=(-icount shift=0)
@@ -154,7 +188,7 @@ guest() {
 	rm -f "$run/.rc"
 	(
 		set +e
-		timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -name "$tag" \
+		timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -name "$name" \
 			-nodefaults -no-user-config -no-reboot -m "$mem" -smp "$smp" "${accel[@]}" "${icount[@]}" \
 			-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
 			-display none -serial stdio -append "$append" \
@@ -164,6 +198,10 @@ guest() {
 		echo "${PIPESTATUS[0]}" >"$run/.rc"
 	) &
 	pid=$!
+	if [[ $kind == disturb ]] && ((pin)); then
+		pin_vcpus "$tag" "$impl" &
+		pinner=$!
+	fi
 	GUEST_END=
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 5
@@ -172,11 +210,15 @@ guest() {
 			GUEST_END=stalled
 			# Matches qemu and the timeout(1) running it, which
 			# kills qemu for good 5 s later if SIGTERM was not enough.
-			pkill -f -- "-name $tag " || true
+			pkill -f -- "-name ${tag}[ ,]" || true
 			break
 		fi
 	done
 	wait "$pid" || true
+	if [[ -n $pinner ]]; then
+		kill "$pinner" 2>/dev/null || true
+		wait "$pinner" 2>/dev/null || true
+	fi
 	# A killed guest may have left half a line.
 	[[ -z $(tail -c 1 "$log") ]] || echo >>"$log"
 	[[ -n $GUEST_END ]] && return 0
@@ -185,6 +227,32 @@ guest() {
 	124 | 137) GUEST_END=timeout ;;
 	*) GUEST_END="qemu $(cat "$run/.rc" 2>/dev/null)" ;;
 	esac
+}
+
+# pin_vcpus TAG IMPL: pin the threads of the disturbance guest named TAG
+# (see DISTURB_ISO_VCPU); says what it did in $run/pinning.  QEMU names
+# its vCPU threads ("CPU 2/TCG") with debug-threads=on, and creates them
+# all, in order, before the guest runs its first instruction: once vCPU
+# 2's thread is there, so are the others.  Threads that QEMU starts later
+# inherit the main thread's CPUs.
+pin_vcpus() {
+	local tag=$1 impl=$2 qpid="" iso="" t i
+	for ((i = 0; i < 150; i++)); do
+		[[ -z $qpid ]] && qpid=$(pgrep -f -- "^qemu-system-x86_64 -name $tag," | head -n 1)
+		if [[ -n $qpid ]]; then
+			for t in /proc/"$qpid"/task/*; do
+				[[ $(cat "$t/comm" 2>/dev/null) == "CPU $DISTURB_ISO_VCPU/"* ]] && iso=${t##*/}
+			done
+		fi
+		[[ -n $iso ]] && break
+		sleep 0.2
+	done
+	if [[ -n $iso ]] && taskset -a -p -c "$housekeeping" "$qpid" >/dev/null &&
+		taskset -p -c "$iso_core" "$iso" >/dev/null; then
+		echo "$impl $tag: vCPU $DISTURB_ISO_VCPU (thread $iso) on host CPU $iso_core, QEMU's other threads on $housekeeping" >>"$run/pinning"
+	else
+		echo "$impl $tag: NOT PINNED (no thread 'CPU $DISTURB_ISO_VCPU/...' in QEMU ${qpid:-(not found)} within 30 s)" >>"$run/pinning"
+	fi
 }
 
 # boot IMPL ROUND KIND: round ROUND of IMPL's boots for the cases of KIND

@@ -505,6 +505,11 @@ echo "[klp] table: $run/table.txt"
 echo "[klp] data:  $run/results.csv $run/results.json"
 [[ -f $run/latency.png ]] && echo "[klp] plot:  $run/latency.png"
 echo "[klp] guest logs: $run/guest-ours.log $run/guest-stock.log"
+pinning=$(info_get disturb_pinning)
+if [[ -n $pinning ]] && grep -q '^disturb_rounds=[1-9]' "$run/info"; then
+	echo "[klp] disturbance guests' vCPUs: $pinning"
+	grep 'NOT PINNED' "$run/pinning" 2>/dev/null | sed 's/^/[klp]   /' || true
+fi
 while IFS='=' read -r k v; do
 	case $k in build_s | guest_s_* | total_s) echo "[klp] $k: ${v}s" ;; esac
 done <"$run/info"

@@ -48,14 +48,20 @@ klp_at_exit "echo 1 > '$PROC/release'"
 # ms_free TEXT: TEXT with the times of "... after N ms" lines replaced by
 # N, and without the lists of blocking tasks that klpctl prints while a
 # transition it waits for takes longer than half a second ("PATCH: patching
-# transition waits for:" and the indented lines after it).  Whether such a
-# list appears depends on how soon the kernel completes the transition
-# (stock 6.1 retries once a second, and a busy host delays either), not on
-# klpctl; the test that times out checks the list itself.
+# transition waits for:", then a line "  pid N (COMM...)" per task).
+# Whether such a list appears depends on how soon the kernel completes the
+# transition (stock 6.1 retries once a second, and a busy host delays
+# either), not on klpctl; the test that times out checks the list itself.
+# A header without a task line after it stays in, and fails the check.
 ms_free() {
-	awk '/: patching transition waits for:$/ { skip = 1; next }
-	     skip && /^  / { next }
-	     { skip = 0; sub(/ after [0-9]+ ms$/, " after N ms"); print }' <<< "$1"
+	awk '/: patching transition waits for:$/ {
+		if (held != "" && !tasks) print held
+		held = $0; tasks = 0; next }
+	     held != "" && /^  pid [0-9]+ \(/ { tasks = 1; next }
+	     { if (held != "" && !tasks) print held
+	       held = ""; tasks = 0
+	       sub(/ after [0-9]+ ms$/, " after N ms"); print }
+	     END { if (held != "" && !tasks) print held }' <<< "$1"
 }
 
 # expect_out WHAT EXPECTED: klpctl's standard output, without times, must
