@@ -37,6 +37,9 @@
 #                            cases; disturb: the disturbance case)
 #   ONLY="parts k1000"       make bench: only these steps of the guests
 #                            (harness/bench/bench.sh, KLP_BENCH_ONLY)
+#   REPS=N                   make bench: N samples of each transition case
+#                            per boot, for hunting a rare failure with ONLY
+#                            (KLP_BENCH_REPS; not for figures)
 # Build output lives in $${XDG_CACHE_HOME:-~/.cache}/klp.
 
 comma := ,
@@ -48,6 +51,7 @@ TESTS ?=
 KSRC ?=
 CASES ?= $(KLP_BENCH_CASES)
 ONLY ?= $(KLP_BENCH_ONLY)
+REPS ?= $(KLP_BENCH_REPS)
 PATCH ?=
 NAME ?=
 REPLACE ?= 1
@@ -59,10 +63,11 @@ export KLP_KCONFIG := $(KCONFIG)
 export KLP_TESTS := $(TESTS)
 export KLP_BENCH_CASES := $(CASES)
 export KLP_BENCH_ONLY := $(subst $(space),$(comma),$(strip $(ONLY)))
+export KLP_BENCH_REPS := $(REPS)
 export KLP_PATCH := $(PATCH)
 export KLP_NAME := $(NAME)
 export KLP_REPLACE := $(REPLACE)
-unexport KCONFIG TESTS KSRC CASES ONLY PATCH NAME REPLACE
+unexport KCONFIG TESTS KSRC CASES ONLY REPS PATCH NAME REPLACE
 
 H := harness
 

@@ -202,7 +202,7 @@ klp_files() {
 # only when something is missing.
 KLP_PACKAGES=(make gcc libc6-dev bc flex bison libelf-dev ccache cpio rsync
 	xz-utils kmod procps util-linux mount bsdutils bash dash coreutils grep
-	sed gawk findutils diffutils qemu-system-x86 "$KLP_PKG" "${KLP_PACKAGES_DISTRO[@]}")
+	sed gawk findutils diffutils qemu-system-x86 socat "$KLP_PKG" "${KLP_PACKAGES_DISTRO[@]}")
 ensure_packages() {
 	local p have missing=()
 	# One dpkg-query for all: the installed ones, one name a line.  It

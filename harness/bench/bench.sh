@@ -75,14 +75,20 @@ case $profile in full) drounds=${KLP_BENCH_DISTURB_ROUNDS:-3} ;; *) drounds=${KL
 # runs, no device interrupts, RCU callbacks offloaded).
 DISTURB_SMP=3
 DISTURB_APPEND="isolcpus=2 nohz_full=2 irqaffinity=0-1 rcu_nocbs=2"
-# ... and its vCPU gets a host core of its own, as an isolated CPU has a
-# core of its own on real hardware: pin_vcpus() puts QEMU's thread of vCPU
-# 2 on the host's last CPU and every other thread of the guest (vCPUs 0
-# and 1, the main loop, I/O) on the others.  Without it the three vCPU
-# threads share the host's two cores, and the isolated CPU's lateness rows
-# measure mostly how the host schedules them (worst lateness 14-29 ms with
-# no patch operation at all, on either kernel).  KLP_BENCH_PIN=0 leaves
-# the threads where the host puts them.
+# ... and its vCPU gets a host CPU of its own, as an isolated CPU has a
+# core of its own on real hardware: pin_vcpus() puts QEMU's threads of
+# vCPUs 0 and 1 on the host's other CPUs, and the thread of vCPU 2 on the
+# host's last CPU, with QEMU's main loop (and its other helper threads).
+# The main loop fires every vCPU's timers (the local APIC timer is one of
+# its timers under TCG) and runs the devices; it needs little CPU, and the
+# isolated vCPU is halted but for its timer thread's millisecond, so both
+# get their wake-ups at once, while the housekeeping vCPUs share theirs.
+# Without it the three vCPU threads and the main loop share the host's two
+# cores, and the isolated CPU's lateness rows measure mostly how the host
+# schedules them (worst lateness 7-29 ms with no patch operation at all,
+# on either kernel; with only vCPU 2 on a CPU of its own and the main loop
+# beside the busy housekeeping vCPUs, still 7-19 ms).  KLP_BENCH_PIN=0
+# leaves the threads where the host puts them.
 DISTURB_ISO_VCPU=2
 pin=${KLP_BENCH_PIN:-1}
 [[ $pin == [01] ]] || die "KLP_BENCH_PIN must be 0 or 1"
@@ -150,7 +156,7 @@ fi
 	echo "disturb_rounds=$((run_disturb ? drounds : 0))"
 	echo "disturb_guest=$DISTURB_SMP vCPUs, $DISTURB_APPEND"
 	if ((pin)); then
-		echo "disturb_pinning=vCPU $DISTURB_ISO_VCPU on host CPU $iso_core, the rest on $housekeeping"
+		echo "disturb_pinning=vCPU $DISTURB_ISO_VCPU and QEMU's main loop on host CPU $iso_core, the other vCPUs on $housekeeping"
 	else
 		echo "disturb_pinning=none"
 	fi
@@ -185,6 +191,7 @@ guest() {
 	[[ $kind == disturb ]] && append+=" $DISTURB_APPEND"
 	[[ -n $skip ]] && append+=" klp.skip=$skip"
 	[[ -n ${KLP_BENCH_ONLY:-} ]] && append+=" klp.only=$KLP_BENCH_ONLY"
+	[[ -n ${KLP_BENCH_REPS:-} ]] && append+=" klp.reps=$KLP_BENCH_REPS"
 	rm -f "$run/.rc"
 	(
 		set +e
@@ -192,6 +199,7 @@ guest() {
 			-nodefaults -no-user-config -no-reboot -m "$mem" -smp "$smp" "${accel[@]}" "${icount[@]}" \
 			-kernel "$run/$impl/bzImage" -initrd "$run/$impl/initrd.cpio" \
 			-display none -serial stdio -append "$append" \
+			-monitor "unix:$run/.mon-$tag,server=on,wait=off" \
 			</dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$log" |
 			awk '/^KLP-BENCH-DMESG-BEGIN/ { hide = 1 } /^KLP-BENCH-DMESG-END/ { hide = 0; next }
 				!hide && /KLP-BENCH|KLP-INIT|Kernel panic|BUG:|WARNING:|Oops/ { print "  " $0; fflush() }'
@@ -208,6 +216,7 @@ guest() {
 		now=$(date +%s)
 		if ((now - $(stat -c %Y "$log") > stall_s)); then
 			GUEST_END=stalled
+			vcpu_dump "$run/.mon-$tag" "$smp" "$impl" >>"$log"
 			# Matches qemu and the timeout(1) running it, which
 			# kills qemu for good 5 s later if SIGTERM was not enough.
 			pkill -f -- "-name ${tag}[ ,]" || true
@@ -215,6 +224,7 @@ guest() {
 		fi
 	done
 	wait "$pid" || true
+	rm -f "$run/.mon-$tag"
 	if [[ -n $pinner ]]; then
 		kill "$pinner" 2>/dev/null || true
 		wait "$pinner" 2>/dev/null || true
@@ -229,12 +239,71 @@ guest() {
 	esac
 }
 
+# vcpu_dump MONITOR SMP IMPL: what the vCPUs of a stalled guest are doing,
+# from QEMU's monitor (the socket MONITOR): whether each is halted, its
+# registers, the code at its RIP and the top of its stack, its local
+# APIC (a timer that no longer fires leaves every vCPU halted and the
+# guest silent); kernel addresses named from IMPL's System.map.
+vcpu_dump() {
+	local mon=$1 smp=$2 n map=$run/$3/System.map cmds=("info cpus")
+	for ((n = 0; n < smp; n++)); do
+		cmds+=("cpu $n" "info registers" "x/8i \$pc" "x/24gx \$sp" "info lapic")
+	done
+	echo "KLP-HOST-NOTE: the stalled guest's vCPUs, from QEMU's monitor:"
+	{
+		printf '%s\n' "${cmds[@]}"
+		sleep 3
+	} | timeout 30 socat -t 10 - "UNIX-CONNECT:$mon" 2>&1 | tr -d '\r' |
+		awk -v map="$map" -v cmds="$(IFS=';'; echo "${cmds[*]}")" '
+		BEGIN {
+			split(cmds, cmd, ";")
+			while ((getline l < map) > 0) {
+				split(l, f, " ")
+				if (f[2] ~ /^[tTwW]$/) { a[++na] = f[1]; nm[na] = f[3] }
+			}
+		}
+		# name ADDR: the symbol+offset of a kernel text address (the
+		# map is sorted), or nothing.
+		function name(x,   lo, hi, mid) {
+			x = tolower(x); sub(/^0x/, "", x)
+			if (length(x) != 16 || x < a[1] || x > a[na]) return ""
+			lo = 1; hi = na
+			while (lo < hi) { mid = int((lo + hi + 1) / 2); if (a[mid] <= x) lo = mid; else hi = mid - 1 }
+			return nm[lo] == "_etext" ? "" : nm[lo]
+		}
+		# The monitor echoes each command with cursor movements.
+		# The monitor echoes each command with cursor movements: the
+		# prompt line says which command comes next instead.
+		/^\(qemu\) / { print "KLP-HOST-VM: (qemu) " cmd[++nc]; next }
+		/^(YMM|FPR)[0-9]/ { next }
+		{
+			line = $0; extra = ""
+			while (match(line, /ffffffff8[0-9a-f]{7}/)) {
+				s = name(substr(line, RSTART, RLENGTH))
+				if (s != "") extra = extra " " substr(line, RSTART, RLENGTH) "=" s
+				line = substr(line, RSTART + RLENGTH)
+			}
+			print "KLP-HOST-VM: " $0 (extra == "" ? "" : "   <" extra " >")
+		}'
+}
+
+# pin_housekeeping_vcpus QEMU_PID: the threads of QEMU_PID's vCPUs but
+# DISTURB_ISO_VCPU on the housekeeping CPUs.
+pin_housekeeping_vcpus() {
+	local t comm
+	for t in /proc/"$1"/task/*; do
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		[[ $comm == "CPU "*/* && $comm != "CPU $DISTURB_ISO_VCPU/"* ]] || continue
+		taskset -p -c "$housekeeping" "${t##*/}" >/dev/null || return 1
+	done
+}
+
 # pin_vcpus TAG IMPL: pin the threads of the disturbance guest named TAG
 # (see DISTURB_ISO_VCPU); says what it did in $run/pinning.  QEMU names
 # its vCPU threads ("CPU 2/TCG") with debug-threads=on, and creates them
 # all, in order, before the guest runs its first instruction: once vCPU
 # 2's thread is there, so are the others.  Threads that QEMU starts later
-# inherit the main thread's CPUs.
+# inherit the main thread's CPU.
 pin_vcpus() {
 	local tag=$1 impl=$2 qpid="" iso="" t i
 	for ((i = 0; i < 150; i++)); do
@@ -247,9 +316,9 @@ pin_vcpus() {
 		[[ -n $iso ]] && break
 		sleep 0.2
 	done
-	if [[ -n $iso ]] && taskset -a -p -c "$housekeeping" "$qpid" >/dev/null &&
-		taskset -p -c "$iso_core" "$iso" >/dev/null; then
-		echo "$impl $tag: vCPU $DISTURB_ISO_VCPU (thread $iso) on host CPU $iso_core, QEMU's other threads on $housekeeping" >>"$run/pinning"
+	if [[ -n $iso ]] && taskset -a -p -c "$iso_core" "$qpid" >/dev/null &&
+		pin_housekeeping_vcpus "$qpid"; then
+		echo "$impl $tag: vCPU $DISTURB_ISO_VCPU (thread $iso) and QEMU's main loop on host CPU $iso_core, the other vCPUs on $housekeeping" >>"$run/pinning"
 	else
 		echo "$impl $tag: NOT PINNED (no thread 'CPU $DISTURB_ISO_VCPU/...' in QEMU ${qpid:-(not found)} within 30 s)" >>"$run/pinning"
 	fi

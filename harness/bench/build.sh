@@ -47,5 +47,7 @@ install -m 755 "$load" "$root/bench/bin/klp-bench-load"
 # The kernel unpacks concatenated cpio archives one after the other.
 cat "$KLP_INITRAMFS" "$bdir/bench.cpio" >"$dest/initrd.cpio"
 cp "$KLP_OUT/arch/x86/boot/bzImage" "$dest/bzImage"
+# For naming the addresses of a stalled guest (vcpu_dump in bench.sh).
+cp "$KLP_OUT/System.map" "$dest/System.map"
 kernel_release >"$dest/kernel.release"
 info "$KLP_IMPL: $(kernel_release), benchmark initramfs $(du -h "$dest/initrd.cpio" | cut -f1)"

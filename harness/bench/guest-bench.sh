@@ -50,6 +50,12 @@ quick)
 	REPS=([1]=30 [10]=30 [100]=9 [1000]=3) RREPS=([100]=9 [1000]=3)
 	;;
 esac
+# klp.reps=N (make bench REPS=N, KLP_BENCH_REPS): N samples of every
+# transition case in each boot, whatever the profile and the round; for
+# hunting a rare failure in one case (with ONLY=...), not for figures.
+for arg in "${cmdline[@]}"; do
+	case $arg in klp.reps=[1-9]*) TREPS=${arg#klp.reps=} BREPS=$TREPS FIXED_REPS=1 ;; esac
+done
 KMAX=${KS[-1]}
 
 # klp.round=I/N (harness/bench/bench.sh): this boot is round I of N.  The
@@ -88,7 +94,8 @@ fi
 share() { echo $((($1 + rounds - 1) / rounds)); }
 # DREPS, the disturbance case's repetitions, are shared by the rounds of
 # its own boots (klp.round counts those).
-TREPS=$(share "$TREPS") BREPS=$(share "$BREPS") CALL_RUNS=$(share "$CALL_RUNS")
+[[ -z ${FIXED_REPS:-} ]] && TREPS=$(share "$TREPS") BREPS=$(share "$BREPS")
+CALL_RUNS=$(share "$CALL_RUNS")
 DREPS=$(share "$DREPS")
 for k in "${!REPS[@]}"; do REPS[k]=$(share "${REPS[k]}"); done
 for k in "${!RREPS[@]}"; do RREPS[k]=$(share "${RREPS[k]}"); done
