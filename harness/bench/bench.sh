@@ -239,52 +239,72 @@ guest() {
 	esac
 }
 
+# vm_names MAP: stdin with "KLP-HOST-VM: " before each line, and the
+# kernel text addresses in it named (symbol+offset) from the System.map
+# MAP; the lines of QEMU's monitor prompt, which echo each command with
+# cursor movements, replaced by the commands of CMDS (";"-separated).
+vm_names() {
+	awk -v map="$1" -v cmds="${2:-}" '
+	BEGIN {
+		split(cmds, cmd, ";")
+		while ((getline l < map) > 0) {
+			split(l, f, " ")
+			if (f[2] ~ /^[tTwW]$/) { a[++na] = f[1]; nm[na] = f[3] }
+		}
+	}
+	# name ADDR: the symbol+offset of a kernel text address (the map is
+	# sorted; all of it lies in one 4 GiB), or nothing.
+	function name(x,   lo, hi, mid) {
+		x = tolower(x)
+		if (x < a[1] || x > a[na]) return ""
+		lo = 1; hi = na
+		while (lo < hi) { mid = int((lo + hi + 1) / 2); if (a[mid] <= x) lo = mid; else hi = mid - 1 }
+		if (nm[lo] == "_etext") return ""
+		return sprintf("%s+0x%x", nm[lo], strtonum("0x" substr(x, 9)) - strtonum("0x" substr(a[lo], 9)))
+	}
+	/^\(qemu\) / { print "KLP-HOST-VM: (qemu) " cmd[++nc]; next }
+	/^(YMM|FPR)[0-9]/ { next }
+	{
+		line = $0; extra = ""
+		while (match(line, /ffffffff8[0-9a-f]{7}/)) {
+			s = name(substr(line, RSTART, RLENGTH))
+			if (s != "") extra = extra " " s
+			line = substr(line, RSTART + RLENGTH)
+		}
+		print "KLP-HOST-VM: " $0 (extra == "" ? "" : "   <" extra " >")
+	}'
+}
+
+# monitor SOCKET CMD...: QEMU monitor commands, their output on stdout.
+monitor() {
+	local mon=$1
+	shift
+	{
+		printf '%s\n' "$@"
+		sleep 3
+	} | timeout 30 socat -t 10 - "UNIX-CONNECT:$mon" 2>&1 | tr -d '\r'
+}
+
 # vcpu_dump MONITOR SMP IMPL: what the vCPUs of a stalled guest are doing,
 # from QEMU's monitor (the socket MONITOR): whether each is halted, its
 # registers, the code at its RIP and the top of its stack, its local
 # APIC (a timer that no longer fires leaves every vCPU halted and the
-# guest silent); kernel addresses named from IMPL's System.map.
+# guest silent); then where each vCPU was in 20 samples over about 4 s (a
+# vCPU that loops on one instruction shows its address, and its interrupt
+# and exception handlers, in every sample).  Kernel addresses are named
+# from IMPL's System.map.
 vcpu_dump() {
-	local mon=$1 smp=$2 n map=$run/$3/System.map cmds=("info cpus")
+	local mon=$1 smp=$2 n map=$run/$3/System.map cmds=("info cpus") samples=()
 	for ((n = 0; n < smp; n++)); do
 		cmds+=("cpu $n" "info registers" "x/8i \$pc" "x/24gx \$sp" "info lapic")
 	done
+	for ((n = 0; n < 20; n++)); do samples+=("info registers -a"); done
 	echo "KLP-HOST-NOTE: the stalled guest's vCPUs, from QEMU's monitor:"
-	{
-		printf '%s\n' "${cmds[@]}"
-		sleep 3
-	} | timeout 30 socat -t 10 - "UNIX-CONNECT:$mon" 2>&1 | tr -d '\r' |
-		awk -v map="$map" -v cmds="$(IFS=';'; echo "${cmds[*]}")" '
-		BEGIN {
-			split(cmds, cmd, ";")
-			while ((getline l < map) > 0) {
-				split(l, f, " ")
-				if (f[2] ~ /^[tTwW]$/) { a[++na] = f[1]; nm[na] = f[3] }
-			}
-		}
-		# name ADDR: the symbol+offset of a kernel text address (the
-		# map is sorted), or nothing.
-		function name(x,   lo, hi, mid) {
-			x = tolower(x); sub(/^0x/, "", x)
-			if (length(x) != 16 || x < a[1] || x > a[na]) return ""
-			lo = 1; hi = na
-			while (lo < hi) { mid = int((lo + hi + 1) / 2); if (a[mid] <= x) lo = mid; else hi = mid - 1 }
-			return nm[lo] == "_etext" ? "" : nm[lo]
-		}
-		# The monitor echoes each command with cursor movements.
-		# The monitor echoes each command with cursor movements: the
-		# prompt line says which command comes next instead.
-		/^\(qemu\) / { print "KLP-HOST-VM: (qemu) " cmd[++nc]; next }
-		/^(YMM|FPR)[0-9]/ { next }
-		{
-			line = $0; extra = ""
-			while (match(line, /ffffffff8[0-9a-f]{7}/)) {
-				s = name(substr(line, RSTART, RLENGTH))
-				if (s != "") extra = extra " " substr(line, RSTART, RLENGTH) "=" s
-				line = substr(line, RSTART + RLENGTH)
-			}
-			print "KLP-HOST-VM: " $0 (extra == "" ? "" : "   <" extra " >")
-		}'
+	monitor "$mon" "${cmds[@]}" | vm_names "$map" "$(IFS=';'; echo "${cmds[*]}")"
+	echo "KLP-HOST-NOTE: where each vCPU was, in 20 samples (count, vCPU, RIP):"
+	monitor "$mon" "${samples[@]}" |
+		awk '/^CPU#/ { cpu = $1 } /^RIP=/ { split($1, r, "="); print cpu, r[2], ($0 ~ /HLT=1/ ? "halted" : "") }' |
+		sort | uniq -c | sort -k2,2 -k1,1nr | vm_names "$map"
 }
 
 # pin_housekeeping_vcpus QEMU_PID: the threads of QEMU_PID's vCPUs but
