@@ -48,7 +48,8 @@ klp_at_exit "echo 1 > '$PROC/release'"
 # ms_free TEXT: TEXT with the times of "... after N ms" lines replaced by
 # N, and without the lists of blocking tasks that klpctl prints while a
 # transition it waits for takes longer than half a second ("PATCH: patching
-# transition waits for:", then a line "  pid N (COMM...)" per task).
+# transition waits for:", then a line "  pid N (COMM...)" per task, and
+# "  ... and N more" after the first few when they come from patch_state).
 # Whether such a list appears depends on how soon the kernel completes the
 # transition (stock 6.1 retries once a second, and a busy host delays
 # either), not on klpctl; the test that times out checks the list itself.
@@ -57,12 +58,24 @@ ms_free() {
 	awk '/: patching transition waits for:$/ {
 		if (held != "" && !tasks) print held
 		held = $0; tasks = 0; next }
-	     held != "" && /^  pid [0-9]+ \(/ { tasks = 1; next }
+	     held != "" && /^  (pid [0-9]+ \(|\.\.\. and [0-9]+ more$)/ { tasks = 1; next }
 	     { if (held != "" && !tasks) print held
 	       held = ""; tasks = 0
 	       sub(/ after [0-9]+ ms$/, " after N ms"); print }
 	     END { if (held != "" && !tasks) print held }' <<< "$1"
 }
+# What ms_free drops and what it keeps.
+check_eq "ms_free, a list of blocking tasks" "$L: module loaded from x
+$L: patching complete after N ms" "$(ms_free "$L: module loaded from x
+$L: patching transition waits for:
+  pid 0 (swapper/0)
+  ... and 2 more
+$L: patching transition waits for:
+  pid 12 (cat, user task): in-patched-function f
+$L: patching complete after 1234 ms")"
+check_eq "ms_free, a list without tasks" "$L: patching transition waits for:
+  1. $L: loaded" "$(ms_free "$L: patching transition waits for:
+  1. $L: loaded")"
 
 # expect_out WHAT EXPECTED: klpctl's standard output, without times, must
 # be EXPECTED, and its standard error empty.
