@@ -81,14 +81,12 @@ DISTURB_APPEND="isolcpus=2 nohz_full=2 irqaffinity=0-1 rcu_nocbs=2"
 # host's last CPU, with QEMU's main loop (and its other helper threads).
 # The main loop fires every vCPU's timers (the local APIC timer is one of
 # its timers under TCG) and runs the devices; it needs little CPU, and the
-# isolated vCPU is halted but for its timer thread's millisecond, so both
-# get their wake-ups at once, while the housekeeping vCPUs share theirs.
-# Without it the three vCPU threads and the main loop share the host's two
-# cores, and the isolated CPU's lateness rows measure mostly how the host
-# schedules them (worst lateness 7-29 ms with no patch operation at all,
-# on either kernel; with only vCPU 2 on a CPU of its own and the main loop
-# beside the busy housekeeping vCPUs, still 7-19 ms).  KLP_BENCH_PIN=0
-# leaves the threads where the host puts them.
+# isolated vCPU is halted but for its timer thread's millisecond.  The
+# idle timer thread's worst lateness on the isolated CPU, either kernel:
+# 14-29 ms unpinned, 6.7-19 ms with only vCPU 2 on a CPU of its own,
+# 4.3-16 ms like this (README, "The disturbance case"): narrower, still
+# the emulator's.  KLP_BENCH_PIN=0 leaves the threads where the host puts
+# them.
 DISTURB_ISO_VCPU=2
 pin=${KLP_BENCH_PIN:-1}
 [[ $pin == [01] ]] || die "KLP_BENCH_PIN must be 0 or 1"
@@ -307,40 +305,41 @@ vcpu_dump() {
 		sort | uniq -c | sort -k2,2 -k1,1nr | vm_names "$map"
 }
 
-# pin_housekeeping_vcpus QEMU_PID: the threads of QEMU_PID's vCPUs but
-# DISTURB_ISO_VCPU on the housekeeping CPUs.
-pin_housekeeping_vcpus() {
+# vcpu_threads QEMU_PID: "N TID" for the thread of each vCPU N of
+# QEMU_PID (QEMU names them "CPU N/TCG" with debug-threads=on).
+vcpu_threads() {
 	local t comm
 	for t in /proc/"$1"/task/*; do
 		comm=$(cat "$t/comm" 2>/dev/null) || continue
-		[[ $comm == "CPU "*/* && $comm != "CPU $DISTURB_ISO_VCPU/"* ]] || continue
-		taskset -p -c "$housekeeping" "${t##*/}" >/dev/null || return 1
+		if [[ $comm =~ ^CPU\ ([0-9]+)/ ]]; then echo "${BASH_REMATCH[1]} ${t##*/}"; fi
 	done
 }
 
 # pin_vcpus TAG IMPL: pin the threads of the disturbance guest named TAG
-# (see DISTURB_ISO_VCPU); says what it did in $run/pinning.  QEMU names
-# its vCPU threads ("CPU 2/TCG") with debug-threads=on, and creates them
-# all, in order, before the guest runs its first instruction: once vCPU
-# 2's thread is there, so are the others.  Threads that QEMU starts later
-# inherit the main thread's CPU.
+# (see DISTURB_ISO_VCPU); says what it did in $run/pinning.  QEMU creates
+# its vCPU threads, in order, before the guest runs its first
+# instruction: once vCPU 2's thread is there, so are the others.  Threads
+# that QEMU starts later inherit the main thread's CPU.
 pin_vcpus() {
-	local tag=$1 impl=$2 qpid="" iso="" t i
+	local tag=$1 impl=$2 qpid="" iso="" i n tid ok=1
 	for ((i = 0; i < 150; i++)); do
 		[[ -z $qpid ]] && qpid=$(pgrep -f -- "^qemu-system-x86_64 -name $tag," | head -n 1)
-		if [[ -n $qpid ]]; then
-			for t in /proc/"$qpid"/task/*; do
-				[[ $(cat "$t/comm" 2>/dev/null) == "CPU $DISTURB_ISO_VCPU/"* ]] && iso=${t##*/}
-			done
-		fi
+		[[ -n $qpid ]] && iso=$(vcpu_threads "$qpid" | awk -v n="$DISTURB_ISO_VCPU" '$1 == n { print $2 }')
 		[[ -n $iso ]] && break
 		sleep 0.2
 	done
-	if [[ -n $iso ]] && taskset -a -p -c "$iso_core" "$qpid" >/dev/null &&
-		pin_housekeeping_vcpus "$qpid"; then
+	if [[ -n $iso ]] && taskset -a -p -c "$iso_core" "$qpid" >/dev/null; then
+		while read -r n tid; do
+			((n == DISTURB_ISO_VCPU)) && continue
+			taskset -p -c "$housekeeping" "$tid" >/dev/null || ok=0
+		done < <(vcpu_threads "$qpid")
+	else
+		ok=0
+	fi
+	if ((ok)); then
 		echo "$impl $tag: vCPU $DISTURB_ISO_VCPU (thread $iso) and QEMU's main loop on host CPU $iso_core, the other vCPUs on $housekeeping" >>"$run/pinning"
 	else
-		echo "$impl $tag: NOT PINNED (no thread 'CPU $DISTURB_ISO_VCPU/...' in QEMU ${qpid:-(not found)} within 30 s)" >>"$run/pinning"
+		echo "$impl $tag: NOT PINNED (QEMU ${qpid:-(not found)}, thread of vCPU $DISTURB_ISO_VCPU: ${iso:-none within 30 s})" >>"$run/pinning"
 	fi
 }
 

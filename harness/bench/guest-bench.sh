@@ -50,12 +50,6 @@ quick)
 	REPS=([1]=30 [10]=30 [100]=9 [1000]=3) RREPS=([100]=9 [1000]=3)
 	;;
 esac
-# klp.reps=N (make bench REPS=N, KLP_BENCH_REPS): N samples of every
-# transition case in each boot, whatever the profile and the round; for
-# hunting a rare failure in one case (with ONLY=...), not for figures.
-for arg in "${cmdline[@]}"; do
-	case $arg in klp.reps=[1-9]*) TREPS=${arg#klp.reps=} BREPS=$TREPS FIXED_REPS=1 ;; esac
-done
 KMAX=${KS[-1]}
 
 # klp.round=I/N (harness/bench/bench.sh): this boot is round I of N.  The
@@ -91,6 +85,12 @@ if [[ $impl == ours ]]; then
 		((RREPS[k] < OURS_MIN_REPS)) && RREPS[k]=$OURS_MIN_REPS
 	done
 fi
+# klp.reps=N (make bench REPS=N, KLP_BENCH_REPS): N samples of every
+# transition case in each boot, whatever the profile, the kernel and the round; for
+# hunting a rare failure in one case (with ONLY=...), not for figures.
+for arg in "${cmdline[@]}"; do
+	case $arg in klp.reps=[1-9]*) TREPS=${arg#klp.reps=} BREPS=$TREPS FIXED_REPS=1 ;; esac
+done
 share() { echo $((($1 + rounds - 1) / rounds)); }
 # DREPS, the disturbance case's repetitions, are shared by the rounds of
 # its own boots (klp.round counts those).
