@@ -177,10 +177,10 @@ fi
 # 5 ms): both vCPUs at the call site, RCU stall warnings, no progress.
 guest() {
 	local impl=$1 r=$2 skip=$3 tag=$4 kind=$5 log=$run/guest-$1.log pid now
-	local smp=2 n=$rounds append icount=() name=$4 pinner=""
+	# QEMU names its vCPU threads "CPU N/TCG" (pin_vcpus(), vcpu_dump()).
+	local smp=2 n=$rounds append icount=() name=$4,debug-threads=on pinner=""
 	if [[ $kind == disturb ]]; then
 		smp=$DISTURB_SMP n=$drounds
-		((pin)) && name+=",debug-threads=on"
 	elif [[ $kind == icount ]]; then
 		# QEMU 7.2 with -icount boots one vCPU, not two.
 		smp=1 n=1 icount=(-icount shift=0)
@@ -214,7 +214,7 @@ guest() {
 		now=$(date +%s)
 		if ((now - $(stat -c %Y "$log") > stall_s)); then
 			GUEST_END=stalled
-			vcpu_dump "$run/.mon-$tag" "$smp" "$impl" >>"$log"
+			vcpu_dump "$tag" "$smp" "$impl" >>"$log"
 			# Matches qemu and the timeout(1) running it, which
 			# kills qemu for good 5 s later if SIGTERM was not enough.
 			pkill -f -- "-name ${tag}[ ,]" || true
@@ -283,26 +283,99 @@ monitor() {
 	} | timeout 30 socat -t 10 - "UNIX-CONNECT:$mon" 2>&1 | tr -d '\r'
 }
 
-# vcpu_dump MONITOR SMP IMPL: what the vCPUs of a stalled guest are doing,
-# from QEMU's monitor (the socket MONITOR): whether each is halted, its
-# registers, the code at its RIP and the top of its stack, its local
-# APIC (a timer that no longer fires leaves every vCPU halted and the
-# guest silent); then where each vCPU was in 20 samples over about 4 s (a
-# vCPU that loops on one instruction shows its address, and its interrupt
-# and exception handlers, in every sample).  Kernel addresses are named
-# from IMPL's System.map.
+# vcpu_dump TAG SMP IMPL: what the vCPUs of the stalled guest TAG are
+# doing, from QEMU's monitor: whether each is halted, its registers, the
+# code at its RIP and the top of its stack, its local APIC (a timer that no
+# longer fires leaves every vCPU halted and the guest silent); then where
+# each vCPU was in 20 samples over about 4 s (a vCPU that loops on one
+# instruction shows its address, and its interrupt and exception handlers,
+# in every sample), how much CPU time its host thread used meanwhile, and
+# the first byte in memory at each sampled address.  Kernel addresses are
+# named from IMPL's System.map.  Ends with a verdict (stall_verdict()).
 vcpu_dump() {
-	local mon=$1 smp=$2 n map=$run/$3/System.map cmds=("info cpus") samples=()
+	local tag=$1 smp=$2 map=$run/$3/System.map mon=$run/.mon-$1 n qpid t0 t1
+	local cmds=("info cpus") samples=() tmp
+	tmp=$(mktemp -d)
 	for ((n = 0; n < smp; n++)); do
 		cmds+=("cpu $n" "info registers" "x/8i \$pc" "x/24gx \$sp" "info lapic")
 	done
 	for ((n = 0; n < 20; n++)); do samples+=("info registers -a"); done
 	echo "KLP-HOST-NOTE: the stalled guest's vCPUs, from QEMU's monitor:"
 	monitor "$mon" "${cmds[@]}" | vm_names "$map" "$(IFS=';'; echo "${cmds[*]}")"
-	echo "KLP-HOST-NOTE: where each vCPU was, in 20 samples (count, vCPU, RIP):"
+	qpid=$(pgrep -f -- "^qemu-system-x86_64 -name $tag," | head -n 1) || true
+	[[ -n $qpid ]] && vcpu_ticks "$qpid" >"$tmp/before"
+	t0=$(date +%s%N)
 	monitor "$mon" "${samples[@]}" |
 		awk '/^CPU#/ { cpu = $1 } /^RIP=/ { split($1, r, "="); print cpu, r[2], ($0 ~ /HLT=1/ ? "halted" : "") }' |
-		sort | uniq -c | sort -k2,2 -k1,1nr | vm_names "$map"
+		sort | uniq -c | sort -k2,2 -k1,1nr | vm_names "$map" >"$tmp/samples"
+	t1=$(date +%s%N)
+	[[ -n $qpid ]] && vcpu_ticks "$qpid" >"$tmp/after"
+	echo "KLP-HOST-NOTE: where each vCPU was, in 20 samples (count, vCPU, RIP):"
+	cat "$tmp/samples"
+	mapfile -t cmds < <(awk '{ print "x/1bx 0x" $4 }' "$tmp/samples" | sort -u)
+	monitor "$mon" "${cmds[@]}" | awk '/^[0-9a-f]+: 0x[0-9a-f]+/ { sub(/:$/, "", $1); print $1, $2 }' >"$tmp/bytes"
+	echo "KLP-HOST-NOTE: the first byte at each sampled RIP, and the vCPU threads' CPU time over the samples:"
+	awk '{ print "KLP-HOST-VM: byte at " $1 ": " $2 }' "$tmp/bytes"
+	touch "$tmp/before" "$tmp/after"
+	join "$tmp/before" "$tmp/after" |
+		awk -v ms=$(((t1 - t0) / 1000000)) -v hz="$(getconf CLK_TCK)" \
+			'{ printf "KLP-HOST-VM: vCPU %s thread: state %s, %d ms of CPU in %d ms\n", $1, $4, ($5 - $3) * 1000 / hz, ms }' |
+		tee "$tmp/threads"
+	stall_verdict "$tmp"
+	rm -rf "$tmp"
+}
+
+# vcpu_ticks QEMU_PID: "N STATE TICKS" for each vCPU N of QEMU_PID, TICKS
+# being the user and system time of its thread (in clock ticks).
+vcpu_ticks() {
+	local n tid st f
+	while read -r n tid; do
+		st=$(cat "/proc/$1/task/$tid/stat" 2>/dev/null) || continue
+		# After "PID (COMM) ": state is field 3 of stat(5), utime 14, stime 15.
+		read -r -a f <<<"${st##*) }"
+		echo "$n ${f[0]} $((f[11] + f[12]))"
+	done < <(vcpu_threads "$1") | sort
+}
+
+# stall_verdict DIR: one line saying whether the files vcpu_dump() left in
+# DIR show a fault of the emulator, in which case the stall says nothing
+# about the guest's kernel (report.sh counts it as a note, not a problem):
+#  - "blocked": a vCPU that was not halted in any sample, whose host thread
+#    used under a tenth of the time in CPU and was then asleep, not waiting
+#    for a host CPU: no guest code can keep a vCPU that is not halted from
+#    running, so the thread waits on something inside QEMU;
+#  - "int3 loop": every sample is in an int3 handler (a symbol with "int3"
+#    in its name) or at an address whose byte in memory is not the int3
+#    (0xcc) that the vCPU keeps trapping on, with at least one of each: the
+#    vCPU runs a stale translation of a finished text_poke_bp() (see guest()).
+# Anything else is "not explained", and the stall stays a problem.
+stall_verdict() {
+	awk -v dir="$1" '
+	BEGIN {
+		while ((getline l < (dir "/bytes")) > 0) { split(l, f, " "); byte[tolower(f[1])] = f[2] }
+		while ((getline l < (dir "/threads")) > 0) {
+			split(l, f, " "); v = f[3] + 0
+			m = l; sub(/.*state /, "", m); split(m, g, " ")
+			state[v] = substr(g[1], 1, 1); used[v] = g[2] + 0; wall[v] = g[7] + 0
+		}
+		while ((getline l < (dir "/samples")) > 0) {
+			sub(/^KLP-HOST-VM: */, "", l); split(l, f, " ")
+			v = substr(f[2], 5) + 0; rip = tolower(f[3]); cpus[v] = 1
+			if (l ~ /halted/) halted[v] = 1
+			if (l ~ /< [^>]*int3[^>]* >/) nint3++
+			else if ((rip in byte) && byte[rip] != "0xcc") nsite++
+			else other++
+		}
+		for (v in cpus)
+			if (!(v in halted) && (v in used) && used[v] * 10 < wall[v] && state[v] != "R")
+				blocked = blocked " " v
+		if (blocked != "")
+			print "KLP-HOST-NOTE: verdict: emulator (blocked): the host thread of vCPU" blocked " did not run, and the vCPU was not halted"
+		else if (nint3 && nsite && !other)
+			print "KLP-HOST-NOTE: verdict: emulator (int3 loop): every sample in an int3 handler or at an address that holds no int3 in memory"
+		else
+			print "KLP-HOST-NOTE: verdict: not explained by the emulator"
+	}'
 }
 
 # vcpu_threads QEMU_PID: "N TID" for the thread of each vCPU N of

@@ -328,6 +328,16 @@ function fmtr(r) {
 	if (r == "") return "n/a"
 	return (r < 0.001 && r > -0.001) ? sprintf("%.2g", r) : sprintf("%.3g", r)
 }
+# flush_notes IMPL: the host notes of the last stall of IMPL (pend) to the
+# notes, or to the problems (a stall of this implementation that the
+# emulator does not explain).
+function flush_notes(impl) {
+	if (impl == "stock" || emu)
+		notes = notes pend
+	else
+		errs = errs pend
+	pend = ""; emu = 0
+}
 function jnum(v) { return v == "" ? "null" : v }
 # A ratio target is a number, "=N" (ours must be N) a string.
 function jtarget(t) { return t == "" ? "null" : (t ~ /^=/ ? jstr(t) : t) }
@@ -361,15 +371,21 @@ BEGIN {
 				nerr[impl]++
 				errs = errs sprintf("  %s: %s\n", impl, substr(line, 18))
 			}
-			if (line ~ /^KLP-HOST: /) errs = errs sprintf("  %s: %s\n", impl, substr(line, 11))
-			# A stalled stock guest is a fault of the emulator (guest() in
-			# bench.sh); a stall of this implementation is a problem.
-			if (line ~ /^KLP-HOST-NOTE: /) {
-				if (impl == "stock")
-					notes = notes sprintf("  %s: %s\n", impl, substr(line, 16))
-				else
-					errs = errs sprintf("  %s: %s\n", impl, substr(line, 16))
+			if (line ~ /^KLP-HOST: /) {
+				flush_notes(impl)
+				errs = errs sprintf("  %s: %s\n", impl, substr(line, 11))
 			}
+			# A stalled stock guest is a fault of the emulator (guest() in
+			# bench.sh).  A stall of this implementation is a problem
+			# unless the host dump of its vCPUs gave the verdict
+			# "emulator" (stall_verdict() in bench.sh): its notes wait
+			# in pend until the guest is restarted, given up or ends.
+			if (line ~ /^KLP-HOST-NOTE: /) {
+				pend = pend sprintf("  %s: %s\n", impl, substr(line, 16))
+				if (line ~ /^KLP-HOST-NOTE: verdict: emulator /) emu = 1
+			}
+			if (line ~ /^KLP-HOST-NOTE: restarting the /)
+				flush_notes(impl)
 			if (line ~ /^KLP-BENCH-END /) ended[impl]++
 			if (line !~ /^KLP-BENCH-RESULT /) continue
 			split(line, w, " ")
@@ -378,6 +394,7 @@ BEGIN {
 			anycase[impl, w[2]] = w[3]
 		}
 		close(f)
+		flush_notes(impl)
 		if (ended[impl] < boots)
 			errs = errs sprintf("  %s: %d of %d guest runs did not finish (no KLP-BENCH-END)\n", impl, boots - ended[impl], boots)
 		if (impl in splat)
