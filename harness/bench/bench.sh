@@ -396,7 +396,10 @@ vcpu_threads() {
 pin_vcpus() {
 	local tag=$1 impl=$2 qpid="" iso="" i n tid ok=1
 	for ((i = 0; i < 150; i++)); do
-		[[ -z $qpid ]] && qpid=$(pgrep -f -- "^qemu-system-x86_64 -name $tag," | head -n 1)
+		# Under set -e, a pgrep that finds nothing yet must not end this.
+		if [[ -z $qpid ]]; then
+			qpid=$(pgrep -f -- "^qemu-system-x86_64 -name $tag," | head -n 1) || true
+		fi
 		[[ -n $qpid ]] && iso=$(vcpu_threads "$qpid" | awk -v n="$DISTURB_ISO_VCPU" '$1 == n { print $2 }')
 		[[ -n $iso ]] && break
 		sleep 0.2

@@ -525,7 +525,17 @@ echo "[klp] guest logs: $run/guest-ours.log $run/guest-stock.log"
 pinning=$(info_get disturb_pinning)
 if [[ -n $pinning ]] && grep -q '^disturb_rounds=[1-9]' "$run/info"; then
 	echo "[klp] disturbance guests' vCPUs: $pinning"
-	grep 'NOT PINNED' "$run/pinning" 2>/dev/null | sed 's/^/[klp]   /' || true
+	# A boot left unpinned compares its kernel under other conditions.
+	if [[ $pinning != none ]]; then
+		for impl in ours stock; do
+			n=$(grep -c "^$impl .*: vCPU .* on host CPU" "$run/pinning" 2>/dev/null || true)
+			if ((${n:-0} < $(info_get disturb_rounds))) || grep -q "^$impl .*NOT PINNED" "$run/pinning" 2>/dev/null; then
+				echo "[klp] problem: $impl: ${n:-0} disturbance boots pinned of $(info_get disturb_rounds) ($run/pinning)"
+				grep "^$impl .*NOT PINNED" "$run/pinning" 2>/dev/null | sed 's/^/[klp]   /' || true
+				status=${status:-1}
+			fi
+		done
+	fi
 fi
 while IFS='=' read -r k v; do
 	case $k in build_s | guest_s_* | total_s) echo "[klp] $k: ${v}s" ;; esac
