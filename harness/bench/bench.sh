@@ -366,9 +366,10 @@ vcpu_ticks() {
 #    for a host CPU: no guest code can keep a vCPU that is not halted from
 #    running, so the thread waits on something inside QEMU;
 #  - "int3 loop": every sample is in an int3 handler (a symbol with "int3"
-#    in its name) or at an address whose byte in memory is not the int3
-#    (0xcc) that the vCPU keeps trapping on, with at least one of each: the
-#    vCPU runs a stale translation of a finished text_poke_bp() (see guest()).
+#    in its name) or outside the kernel's text (a module's call site or a
+#    stub) at an address whose byte in memory is not the int3 (0xcc) that
+#    the vCPU keeps trapping on, with at least one of each: the vCPU runs a
+#    stale translation of a finished text_poke_bp() (see guest()).
 # Anything else is "not explained", and the stall stays a problem.
 stall_verdict() {
 	awk -v dir="$1" '
@@ -384,7 +385,7 @@ stall_verdict() {
 			v = substr(f[2], 5) + 0; rip = tolower(f[3]); cpus[v] = 1
 			if (l ~ /halted/) halted[v] = 1
 			if (l ~ /< [^>]*int3[^>]* >/) nint3++
-			else if ((rip in byte) && byte[rip] != "0xcc") nsite++
+			else if (l !~ /</ && (rip in byte) && byte[rip] != "0xcc") nsite++
 			else other++
 		}
 		for (v in cpus)
@@ -393,7 +394,7 @@ stall_verdict() {
 		if (blocked != "")
 			print "KLP-HOST-NOTE: verdict: emulator (blocked): the host thread of vCPU" blocked " did not run, and the vCPU was not halted"
 		else if (nint3 && nsite && !other)
-			print "KLP-HOST-NOTE: verdict: emulator (int3 loop): every sample in an int3 handler or at an address that holds no int3 in memory"
+			print "KLP-HOST-NOTE: verdict: emulator (int3 loop): every sample in an int3 handler or at a call site or stub outside the kernel text that holds no int3 in memory"
 		else
 			print "KLP-HOST-NOTE: verdict: not explained by the emulator"
 	}'
