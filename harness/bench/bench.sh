@@ -338,10 +338,11 @@ vcpu_dump() {
 	echo "KLP-HOST-NOTE: the first byte at each sampled RIP, and the vCPU threads' CPU time over the samples:"
 	awk '{ print "KLP-HOST-VM: byte at " $1 ": " $2 }' "$tmp/bytes"
 	touch "$tmp/before" "$tmp/after"
+	# $tmp/threads: "N STATE CPU_MS WALL_MS" per vCPU thread.
 	join "$tmp/before" "$tmp/after" |
 		awk -v ms=$(((t1 - t0) / 1000000)) -v hz="$(getconf CLK_TCK)" \
-			'{ printf "KLP-HOST-VM: vCPU %s thread: state %s, %d ms of CPU in %d ms\n", $1, $4, ($5 - $3) * 1000 / hz, ms }' |
-		tee "$tmp/threads"
+			'{ print $1, $4, int(($5 - $3) * 1000 / hz), ms }' >"$tmp/threads"
+	awk '{ printf "KLP-HOST-VM: vCPU %s thread: state %s, %d ms of CPU in %d ms\n", $1, $2, $3, $4 }' "$tmp/threads"
 	stall_verdict "$tmp"
 	rm -rf "$tmp"
 }
@@ -376,9 +377,8 @@ stall_verdict() {
 	BEGIN {
 		while ((getline l < (dir "/bytes")) > 0) { split(l, f, " "); byte[tolower(f[1])] = f[2] }
 		while ((getline l < (dir "/threads")) > 0) {
-			split(l, f, " "); v = f[3] + 0
-			m = l; sub(/.*state /, "", m); split(m, g, " ")
-			state[v] = substr(g[1], 1, 1); used[v] = g[2] + 0; wall[v] = g[7] + 0
+			split(l, f, " "); v = f[1] + 0
+			state[v] = f[2]; used[v] = f[3] + 0; wall[v] = f[4] + 0
 		}
 		while ((getline l < (dir "/samples")) > 0) {
 			sub(/^KLP-HOST-VM: */, "", l); split(l, f, " ")

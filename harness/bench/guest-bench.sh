@@ -86,8 +86,9 @@ if [[ $impl == ours ]]; then
 	done
 fi
 # klp.reps=N (make bench REPS=N, KLP_BENCH_REPS): N samples of every
-# transition case in each boot, whatever the profile, the kernel and the round; for
-# hunting a rare failure in one case (with ONLY=...), not for figures.
+# transition case in each boot, whatever the profile, the kernel and the
+# round; for hunting a rare failure in one case (with ONLY=...), not for
+# figures.
 for arg in "${cmdline[@]}"; do
 	case $arg in klp.reps=[1-9]*) TREPS=${arg#klp.reps=} BREPS=$TREPS FIXED_REPS=1 ;; esac
 done

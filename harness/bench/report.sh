@@ -528,6 +528,8 @@ if [[ -n $pinning ]] && grep -q '^disturb_rounds=[1-9]' "$run/info"; then
 	# A boot left unpinned compares its kernel under other conditions.
 	if [[ $pinning != none ]]; then
 		for impl in ours stock; do
+			# Only the kernels the run booted (KLP_BENCH_IMPLS).
+			[[ -s $run/guest-$impl.log ]] || continue
 			n=$(grep -c "^$impl .*: vCPU .* on host CPU" "$run/pinning" 2>/dev/null || true)
 			if ((${n:-0} < $(info_get disturb_rounds))) || grep -q "^$impl .*NOT PINNED" "$run/pinning" 2>/dev/null; then
 				echo "[klp] problem: $impl: ${n:-0} disturbance boots pinned of $(info_get disturb_rounds) ($run/pinning)"
